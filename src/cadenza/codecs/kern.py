@@ -563,7 +563,7 @@ class KernCodec:
         return Decoded(text, stats, kern)
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
-        from cadenza.music import export_kern
+        from cadenza.scores import export_kern
 
         return export_kern(decoded.payload, stem, formats, decoded.stats)
 
@@ -595,7 +595,7 @@ def most_common_header(headers: list[dict[str, Any]], spines: int) -> Header:
         list(clefs) if clefs else default_header(spines).clefs,
         list(keysig) if keysig else ["*k[]"] * spines,
         mode(keys),
-        mode([h.meter for h in hs]),
-        mode([h.met for h in hs]),
+        meter := mode([h.meter for h in hs]),
+        mode([h.met for h in hs if h.meter == meter]),  # a mensuration sign that fits the metre
         mode([h.tempo for h in hs]),
     )

@@ -1,0 +1,197 @@
+"""The ``cadenza`` command: prepare -> train -> generate, each a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cadenza import CadenzaError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cadenza: turn a corpus of scores into a composer.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def prepare(
+    sources: List[str] = typer.Argument(..., help="Files, folders (searched recursively) or music21 corpus names like music21:palestrina."),
+    out: Path = typer.Option(..., "-o", "--out", help="Dataset folder to write."),
+    codec: str = typer.Option("kern", help="Encoding: kern, notewise or chordwise."),
+    transpose: Optional[str] = typer.Option(None, help="Augment training pieces: 'all' (12 keys, -5..+6) or shifts like '2' or '-2,2'."),
+    spines: int = typer.Option(0, help="kern: number of **kern spines per piece (0: the most common in the corpus)."),
+    steps_per_quarter: Optional[int] = typer.Option(None, help="notewise/chordwise: time steps per quarter note (4 or 12)."),
+    note_range: Optional[int] = typer.Option(None, help="notewise/chordwise: keys in the note range (38, 62 or 88)."),
+    val_fraction: float = typer.Option(0.1, help="Share of the corpus (by piece) held out for validation."),
+    test_fraction: float = typer.Option(0.1, help="Share of the corpus (by piece) held out for testing."),
+    seed: int = typer.Option(0, help="Seed of the train/validation/test split."),
+    workers: int = typer.Option(0, help="Processes for encoding (0: one per core)."),
+) -> None:
+    """Encode a corpus into a dataset: clean, split by piece, optionally transpose."""
+    from cadenza.corpus import prepare as _prepare
+
+    options: dict = {}
+    if codec == "kern":
+        options["spines"] = spines
+    else:
+        if steps_per_quarter is not None:
+            options["steps_per_quarter"] = steps_per_quarter
+        if note_range is not None:
+            options["note_range"] = note_range
+    try:
+        with _progress() as prog:
+            task = prog.add_task("encoding", total=None, info="")
+
+            def cb(done: int, total: int) -> None:
+                prog.update(task, completed=done, total=total)
+
+            rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, cb)
+    except (CadenzaError, TypeError) as exc:
+        _fail(exc)
+        return
+    t = Table(title=f"Dataset {rep.out} ({rep.codec}{f', {rep.layout} spines' if rep.layout else ''})")
+    for c in ("split", "pieces", "tokens"):
+        t.add_column(c, justify="right" if c != "split" else "left")
+    for k in ("train", "val", "test"):
+        t.add_row(k, str(rep.pieces[k]), f"{rep.tokens[k]:,}")
+    console.print(t)
+    console.print(f"{rep.used} files used, {rep.skipped} skipped, vocabulary {rep.vocab_size} tokens; every file's fate is in {rep.out / 'manifest.json'}")
+    if rep.skipped_reasons:
+        from collections import Counter
+
+        reasons = Counter(r for _, r in rep.skipped_reasons)
+        for r, k in reasons.most_common(8):
+            console.print(f"  skipped {k:4d}: {r}")
+
+
+@app.command()
+def train(
+    dataset: Path = typer.Argument(..., help="A dataset folder made by `cadenza prepare`."),
+    out: Path = typer.Option(..., "-o", "--out", help="Run folder (re-running on an existing one resumes it)."),
+    arch: str = typer.Option("lstm", help="Model: lstm (char-rnn) or transformer."),
+    rnn_size: int = typer.Option(128, help="Hidden size (LSTM) or width (Transformer)."),
+    num_layers: int = typer.Option(3, help="Number of layers."),
+    dropout: float = typer.Option(0.0, help="Dropout between layers."),
+    seq_length: int = typer.Option(50, help="Tokens per training sequence (backprop through time)."),
+    batch_size: int = typer.Option(50, help="Sequences per batch."),
+    learning_rate: float = typer.Option(2e-3, help="Adam learning rate."),
+    learning_rate_decay: float = typer.Option(0.97, help="Multiply the learning rate by this each epoch after --learning-rate-decay-after."),
+    learning_rate_decay_after: int = typer.Option(10, help="Epochs before the learning rate starts to decay."),
+    grad_clip: float = typer.Option(5.0, help="Clip the gradient norm to this (0: off)."),
+    max_epochs: float = typer.Option(50.0, help="Passes over the training text."),
+    max_steps: int = typer.Option(0, help="Stop after this many steps (0: from --max-epochs)."),
+    max_minutes: float = typer.Option(0.0, help="Stop (with a checkpoint) after this many minutes (0: no limit)."),
+    eval_every: int = typer.Option(200, help="Steps between validation and checkpoints."),
+    n_head: int = typer.Option(4, help="Transformer: attention heads."),
+    seed: int = typer.Option(123, help="Random seed (weights, batches, dropout)."),
+    threads: int = typer.Option(0, help="CPU threads for torch (0: default)."),
+) -> None:
+    """Train a language model on a dataset; checkpoints keep best and last, and re-running resumes."""
+    from cadenza.train import LN2, TrainConfig
+    from cadenza.train import train as _train
+
+    cfg = TrainConfig(rnn_size=rnn_size, num_layers=num_layers, dropout=dropout, seq_length=seq_length, batch_size=batch_size, learning_rate=learning_rate,
+                      learning_rate_decay=learning_rate_decay, learning_rate_decay_after=learning_rate_decay_after, grad_clip=grad_clip, max_epochs=max_epochs,
+                      max_steps=max_steps, eval_every=eval_every, seed=seed, arch=arch, n_head=n_head, max_minutes=max_minutes, threads=threads)
+    try:
+        with _progress() as prog:
+            task = prog.add_task("training", total=None, info="")
+
+            def cb(s: dict) -> None:
+                v = s["val_loss"]
+                vtxt = f"val {v:.3f} nats ({v / LN2:.3f} bits)" if v is not None else "val -"
+                prog.update(task, completed=s["step"], total=s["max_steps"], info=f"epoch {s['epoch']:.2f}  train {s['train_loss']:.3f} nats ({s['train_loss'] / LN2:.3f} bits)  {vtxt}")
+
+            res = _train(dataset, out, cfg, cb)
+    except CadenzaError as exc:
+        _fail(exc)
+        return
+    if res.resumed_from:
+        console.print(f"resumed from step {res.resumed_from}")
+    best = f"{res.best_val_loss:.4f} nats ({res.best_val_loss / LN2:.4f} bits/token)" if res.best_val_loss is not None else "-"
+    console.print(f"step {res.step}: best validation loss {best}; {res.seconds:.0f} s. Run folder: {res.run} (loss curve: {res.run / 'loss.png'})")
+
+
+@app.command()
+def generate(
+    run: Path = typer.Argument(..., help="A run folder made by `cadenza train`."),
+    out: Path = typer.Option(..., "-o", "--out", help="Folder for the samples."),
+    n: int = typer.Option(1, "-n", help="Number of samples (drawn together as one batch)."),
+    length: int = typer.Option(2000, help="Tokens to generate per sample (characters for kern)."),
+    temperature: float = typer.Option(1.0, help="Below 1: safer; above 1: wilder."),
+    top_k: int = typer.Option(0, help="Sample only among the k likeliest tokens (0: off)."),
+    top_p: float = typer.Option(1.0, help="Nucleus sampling: the smallest set of tokens with this much probability."),
+    min_p: float = typer.Option(0.0, help="Drop tokens less likely than this fraction of the top token."),
+    random_freq: float = typer.Option(0.0, help="Clara's rule: take the top guess, but this often sample among the top --trunc."),
+    trunc: int = typer.Option(0, help="With --random-freq: how many top guesses to sample among."),
+    seed: int = typer.Option(0, help="Random seed: the same seed and options give the same files."),
+    prime: Optional[str] = typer.Option(None, help="Text to start from (kern default: '@\\n', the start of a bar). \\n and \\t are unescaped."),
+    prime_file: Optional[Path] = typer.Option(None, help="Read the prime text from a file."),
+    map_unknown: bool = typer.Option(False, help="Drop prime characters the model never saw instead of stopping."),
+) -> None:
+    """Sample new pieces from a trained run; writes .krn/.mid/.musicxml and a summary table."""
+    from cadenza.sample import SamplingOptions
+    from cadenza.sample import generate as _generate
+
+    if prime_file is not None:
+        try:
+            prime = prime_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(CadenzaError(f"{prime_file}: {exc}"))
+    elif prime is not None:
+        prime = prime.replace("\\n", "\n").replace("\\t", "\t")
+    opts = SamplingOptions(temperature, top_k, top_p, min_p, random_freq, trunc)
+    try:
+        with _progress() as prog:
+            task = prog.add_task(f"sampling {n}", total=length, info="")
+            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, progress=lambda d, t: prog.update(task, completed=d, total=t))
+    except CadenzaError as exc:
+        _fail(exc)
+        return
+    t = Table(title=f"{len(samples)} samples in {out}")
+    for c in ("sample", "parses", "bars", "notes", "quarters", "repaired", "dropped", "files"):
+        t.add_column(c)
+    ok = 0
+    for s in samples:
+        st = s.stats
+        ok += bool(st.get("parsed", True))
+        t.add_row(str(s.index), "yes" if st.get("parsed", True) else f"[red]no[/red] {st.get('error', '')[:40]}", str(st.get("bars", "")), str(st.get("notes", "")),
+                  f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), " ".join(sorted(s.files)))
+    console.print(t)
+    console.print(f"{ok}/{len(samples)} parse in music21")
+
+
+@app.command()
+def codecs() -> None:
+    """List the available encodings."""
+    from cadenza.codecs import available, get_codec
+
+    for name in available():
+        c = get_codec(name)
+        console.print(f"{name:10s} unit={c.unit:5s} reads {' '.join(c.suffixes)}  options: {c.options}")
+
+
+def main() -> None:  # pragma: no cover
+    try:
+        app()
+    except CadenzaError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

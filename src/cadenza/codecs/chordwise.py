@@ -1,0 +1,172 @@
+"""Clara's chordwise encoding (Christine Payne, 2018): one word per time step, a chord at a time.
+
+Each step of the grid is, for every instrument of the piece (in score order, so violin before
+piano), its prefix and one digit per key of the note range::
+
+    v00000000000000000000001000...  p00010000200000100...
+
+Durations, as in Clara's own scripts: ``1`` the key is struck at this step, ``2`` it is still
+held from an earlier strike, ``0`` it is silent. So a note lasts from its ``1`` through the
+``2`` s after it, a repeated note is ``1`` again, and decoding gives back exactly the notes on the
+grid. (A bare 0/1 grid would either merge repeated notes or lose how long each one sounds.)
+
+A step where nothing changes, where no key is struck or released by any instrument, is written
+as a single letter instead: ``a`` plus the number of keys struck in the previous ``lookback``
+steps (capped at ``z``). Sustained chords and rests then read as a varied texture of letters
+rather than one word repeated thousands of times, which a model would learn to repeat forever.
+The letter's count is a hint for the model; decoding only reads "one step, nothing changes".
+
+Keys, note ranges, folding, the grid and the instrument prefixes are those of the notewise
+codec (:mod:`cadenza.codecs.notewise`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cadenza import CadenzaError
+from cadenza.codecs import Decoded, Encoded, register
+from cadenza.codecs.notewise import RANK, Grid, GridNote, check_grid, export_midi, from_grid, piece_info, read_piece, to_grid
+from cadenza.music import Piece
+
+_STEP = re.compile(r"([a-z]+)([012]+)")
+_LETTER = re.compile(r"[a-z]")
+_SOUNDING = re.compile(r"[12]")
+
+
+@dataclass(frozen=True)
+class ChordwiseOptions:
+    """``steps_per_quarter``: grid resolution (Clara: 4 or 12). ``note_range``: keys encoded,
+    38, 62 or 88 (see :data:`cadenza.codecs.notewise.LOWEST`). ``lookback``: steps counted for
+    the letter that stands for an unchanged step."""
+
+    steps_per_quarter: int = 12
+    note_range: int = 62
+    lookback: int = 10
+
+    def __post_init__(self) -> None:
+        check_grid(self.steps_per_quarter, self.note_range)
+        if not isinstance(self.lookback, int) or self.lookback < 1:
+            raise CadenzaError(f"chordwise lookback must be a positive whole number of steps, not {self.lookback!r}")
+
+
+@register
+class ChordwiseCodec:
+    """Clara's chordwise words (see the module docstring)."""
+
+    name: ClassVar[str] = "chordwise"
+    unit: ClassVar[str] = "word"
+    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi")
+    Options = ChordwiseOptions
+
+    def __init__(self, options: ChordwiseOptions | None = None):
+        self.options = options or ChordwiseOptions()
+
+    def encode(self, path: Path) -> list[Encoded]:
+        return [self.encode_piece(read_piece(Path(path)))]
+
+    def encode_piece(self, piece: Piece) -> Encoded:
+        o = self.options
+        grid = to_grid(piece, o.steps_per_quarter, o.note_range)
+        return Encoded(piece.name, " ".join(self.words(grid)), piece_info(piece, grid))
+
+    def words(self, grid: Grid) -> list[str]:
+        import numpy as np
+
+        prefixes = grid.prefixes()
+        steps = grid.end
+        size = self.options.note_range
+        if not prefixes or steps == 0:
+            return []
+        roll = np.zeros((steps, len(prefixes), size), dtype=np.uint8)
+        for k, pre in enumerate(prefixes):
+            for on, off, i in grid.notes[pre]:  # notes of one key never overlap (to_grid)
+                roll[on + 1 : off, k, i] = 2
+                roll[on, k, i] = 1
+        flat = roll.reshape(steps, -1)
+        struck = (flat == 1).sum(axis=1)
+        sounding = flat > 0
+        previous = np.vstack([np.zeros((1, flat.shape[1]), dtype=bool), sounding[:-1]])
+        unchanged = (struck == 0) & ~(sounding != previous).any(axis=1)
+        # keys struck in the `lookback` steps before each step
+        total = np.concatenate([[0], np.cumsum(struck)])
+        idx = np.arange(steps)
+        recent = total[idx] - total[np.maximum(idx - self.options.lookback, 0)]
+        digits = (roll + ord("0")).tobytes()
+        row = len(prefixes) * size
+        out: list[str] = []
+        for t in range(steps):
+            if unchanged[t]:
+                out.append(chr(ord("a") + min(int(recent[t]), 25)))
+                continue
+            base = t * row
+            for k, pre in enumerate(prefixes):
+                out.append(pre + digits[base + k * size : base + (k + 1) * size].decode("ascii"))
+        return out
+
+    def transpose(self, piece: Encoded, semitones: int) -> Encoded:
+        """``semitones`` up (negative: down); notes pushed out of the range fold back by octaves,
+        and ``info["folded"]`` adds them to the piece's own count."""
+        decoded = self.decode(piece.text, piece.info)
+        moved = decoded.payload.transpose(semitones)
+        moved.name = piece.name
+        out = self.encode_piece(moved)
+        info = {**piece.info, **out.info, "folded": int(piece.info.get("folded", 0)) + out.info["folded"], "transposed": semitones}
+        return Encoded(f"{piece.name}{semitones:+d}", out.text, info)
+
+    def decode(self, text: str, context: dict[str, Any]) -> Decoded:
+        """Words -> :class:`Piece`. Never raises. A step is a letter, or a run of instrument
+        words in score order (an instrument out of order or repeated starts the next step).
+        Words that are neither, unknown prefixes and words of the wrong length are skipped and
+        counted (``stats["dropped"]``); a ``2`` with no note sounding strikes one
+        (``stats["repaired"]``); notes still sounding end with the text."""
+        o = self.options
+        size = o.note_range
+        dropped = repaired = 0
+        step = 0  # the step being written
+        last_rank = -1  # rank of the last instrument word in this step; -1: none yet
+        sounding: dict[str, dict[int, int]] = {}  # prefix -> key -> on step
+        notes: dict[str, list[GridNote]] = {}
+
+        for word in str(text).split():
+            if _LETTER.fullmatch(word):
+                if last_rank >= 0:
+                    step += 1
+                    last_rank = -1
+                step += 1
+                continue
+            m = _STEP.fullmatch(word)
+            if not m or m.group(1) not in RANK or len(m.group(2)) != size:
+                dropped += 1
+                continue
+            pre, digits = m.group(1), m.group(2)
+            rank = RANK[pre]
+            if last_rank >= 0 and rank <= last_rank:
+                step += 1
+            last_rank = rank
+            held = sounding.setdefault(pre, {})
+            out = notes.setdefault(pre, [])
+            for i in [i for i in held if digits[i] != "2"]:  # released, or struck again
+                out.append((held.pop(i), step, i))
+            for k in _SOUNDING.finditer(digits):
+                i = k.start()
+                if digits[i] == "1" or i not in held:
+                    if digits[i] == "2":
+                        repaired += 1
+                    held[i] = step
+        if last_rank >= 0:
+            step += 1
+        for pre, held in sounding.items():
+            for i, on in held.items():
+                notes[pre].append((on, max(step, on + 1), i))
+        piece = from_grid(notes, o.steps_per_quarter, o.note_range, context)
+        stats = {"dropped": dropped, "repaired": repaired, "notes": sum(len(v) for v in notes.values()), "quarters": step / o.steps_per_quarter}
+        return Decoded(text, stats, piece)
+
+    def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
+        """Writes ``stem.mid`` (whatever ``formats`` asks: MIDI is what this codec makes)."""
+        return export_midi(decoded, stem)
+

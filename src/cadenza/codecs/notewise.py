@@ -1,0 +1,391 @@
+"""Clara's notewise encoding (Christine Payne, 2018): MIDI as words, one word per event.
+
+``p20 p32 wait3 endp20 p25 endp32 wait12`` reads: piano strikes keys 20 and 32, three steps
+pass, key 20 is released and key 25 struck, key 32 released, twelve steps pass.
+
+* ``<prefix><i>`` strikes key ``i``, ``end<prefix><i>`` releases it, ``wait<n>`` moves time on
+  ``n`` steps of the grid (``steps_per_quarter``: 4 = sixteenths, 12 = sixteenths and
+  triplets). A release is written at the step the note stops sounding, so a note lasting one
+  step is ``p20 wait1 endp20`` (Clara wrote the release in the note's last step instead; the
+  decoder reads her ``p20 endp20`` as one step too).
+* ``i`` counts keys up from the bottom of the note range (see :data:`LOWEST`): Clara's 38 keys
+  from A2 (MIDI 45) and 62 keys from A1 (MIDI 33), and the full 88-key piano from A0 (MIDI 21).
+  Notes outside the range move by octaves into it; ``Encoded.info["folded"]`` counts them.
+* Waits longer than ``max_wait`` (default one 4/4 bar, 4 x ``steps_per_quarter``) repeat
+  (``wait48 wait48 wait6``), so the vocabulary stays small.
+* Within a step: releases before strikes (so a repeated note reads ``endp20 p20``), each in
+  score order of the instruments (:data:`INSTRUMENTS`), then from low to high.
+
+Instrument prefixes are those of :data:`INSTRUMENTS`: Clara's ``p`` (piano) and ``v`` (violin),
+and the usual score abbreviations for the rest of General MIDI (``va`` viola, ``vc`` cello,
+``fl`` flute, ``cl`` clarinet ...). Every GM program has one; instruments sharing a prefix (two
+violins, a pianist's two hands) share the words. The chordwise codec uses the same table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cadenza import CadenzaError
+from cadenza.codecs import Decoded, Encoded, register
+from cadenza.music import Note, Piece, Track, fold_pitch, read_midi, write_midi
+
+# Lowest MIDI note of each note range: Clara's 38 (A2-B5) and 62 (A1-A#6), and the piano's 88.
+LOWEST = {38: 45, 62: 33, 88: 21}
+
+# (prefix, name, program written on decoding, GM programs it covers), in score order: strings
+# first (so violin comes before piano, as in Clara), winds, brass, voices, the rest, piano last.
+INSTRUMENTS: tuple[tuple[str, str, int, tuple[int, ...]], ...] = (
+    ("v", "Violin", 40, (40, 110)),  # 110: fiddle
+    ("va", "Viola", 41, (41,)),
+    ("vc", "Cello", 42, (42,)),
+    ("cb", "Contrabass", 43, (43,)),
+    ("str", "Strings", 48, (44, 45, 48, 49, 50, 51, 55)),  # tremolo, pizzicato, ensembles
+    ("pic", "Piccolo", 72, (72,)),
+    ("fl", "Flute", 73, (73, 75, 76, 77, 78, 79)),  # and the other blown pipes
+    ("rec", "Recorder", 74, (74,)),
+    ("ob", "Oboe", 68, (68,)),
+    ("eh", "English Horn", 69, (69,)),
+    ("cl", "Clarinet", 71, (71,)),
+    ("bn", "Bassoon", 70, (70,)),
+    ("sx", "Saxophone", 65, (64, 65, 66, 67)),
+    ("hn", "Horn", 60, (60,)),
+    ("tp", "Trumpet", 56, (56, 59)),
+    ("tb", "Trombone", 57, (57,)),
+    ("tu", "Tuba", 58, (58,)),
+    ("br", "Brass", 61, (61, 62, 63)),
+    ("ch", "Choir", 52, (52, 53, 54)),
+    ("timp", "Timpani", 47, (47,)),
+    ("mal", "Mallets", 11, tuple(range(8, 16))),  # celesta, glockenspiel, vibraphone, marimba ...
+    ("hp", "Harp", 46, (46,)),
+    ("gt", "Guitar", 24, tuple(range(24, 32))),
+    ("bs", "Bass", 32, tuple(range(32, 40))),
+    ("org", "Organ", 19, tuple(range(16, 24))),  # organs, accordion, harmonica
+    ("syn", "Synth", 80, tuple(range(80, 104))),
+    ("eth", "Ethnic", 104, (104, 105, 106, 107, 108, 109, 111)),  # sitar, banjo, koto ...
+    ("perc", "Percussion", 112, tuple(range(112, 120))),  # pitched percussion: steel drums ...
+    ("sfx", "Sound effects", 120, tuple(range(120, 128))),
+    ("p", "Piano", 0, tuple(range(0, 8))),  # pianos, harpsichord, clavinet
+)
+PREFIX_OF_PROGRAM = {prog: pre for pre, _, _, progs in INSTRUMENTS for prog in progs}
+assert sorted(PREFIX_OF_PROGRAM) == list(range(128)), "every GM program needs a prefix"
+RANK = {pre: i for i, (pre, _, _, _) in enumerate(INSTRUMENTS)}
+DEFAULT_PROGRAM = {pre: prog for pre, _, prog, _ in INSTRUMENTS}
+INSTRUMENT_NAME = {pre: name for pre, name, _, _ in INSTRUMENTS}
+# Tremolo / pizzicato / ensemble programs say how strings play, not which: the track name tells.
+_STRING_PLAYING = {44, 45, 48, 49, 50, 51}
+
+
+def prefix_for(program: int, name: str = "") -> str:
+    """The word prefix of an instrument: its GM program's, except that string-technique programs
+    (tremolo, pizzicato, ensemble) follow the track name ('Viola pizz.' -> ``va``)."""
+    program = min(max(int(program), 0), 127)
+    if program in _STRING_PLAYING:
+        n = name.lower()
+        if "cello" in n:  # before "violin": Italian "violoncello", misspelt "violincello"
+            return "vc"
+        if "viola" in n:
+            return "va"
+        if "violin" in n or "violino" in n:
+            return "v"
+        if "bass" in n:
+            return "cb"
+    return PREFIX_OF_PROGRAM[program]
+
+
+@dataclass(frozen=True)
+class NotewiseOptions:
+    """``steps_per_quarter``: grid resolution (Clara: 4 or 12). ``note_range``: keys encoded,
+    38, 62 or 88 (see :data:`LOWEST`). ``max_wait``: longest single ``wait`` word (None: one
+    4/4 bar)."""
+
+    steps_per_quarter: int = 12
+    note_range: int = 62
+    max_wait: int | None = None
+
+    def __post_init__(self) -> None:
+        check_grid(self.steps_per_quarter, self.note_range)
+        if self.max_wait is not None and (not isinstance(self.max_wait, int) or self.max_wait < 1):
+            raise CadenzaError(f"notewise max_wait must be a positive whole number of steps, not {self.max_wait!r}")
+
+    @property
+    def wait_cap(self) -> int:
+        return self.max_wait or 4 * self.steps_per_quarter
+
+
+def check_grid(steps_per_quarter: Any, note_range: Any) -> None:
+    if not isinstance(steps_per_quarter, int) or isinstance(steps_per_quarter, bool) or not 1 <= steps_per_quarter <= 96:
+        raise CadenzaError(f"steps_per_quarter must be a whole number from 1 to 96 (Clara: 4 or 12), not {steps_per_quarter!r}")
+    if note_range not in LOWEST:
+        raise CadenzaError(f"note_range must be one of {', '.join(map(str, LOWEST))}, not {note_range!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Shared by both Clara codecs: the piece on a grid, and back
+
+
+GridNote = tuple[int, int, int]  # (on step, off step, key index); off > on
+
+
+@dataclass
+class Grid:
+    """A piece quantized: per instrument prefix, notes as steps and key indices."""
+
+    notes: dict[str, list[GridNote]]
+    instruments: dict[str, dict[str, Any]]  # prefix -> {"program", "name"} of its first track
+    folded: int
+
+    @property
+    def end(self) -> int:
+        return max((off for ns in self.notes.values() for _, off, _ in ns), default=0)
+
+    def prefixes(self) -> list[str]:
+        return sorted(self.notes, key=RANK.__getitem__)
+
+
+def to_grid(piece: Piece, steps_per_quarter: int, note_range: int) -> Grid:
+    """Quantize ``piece``: starts and ends to the nearest step (a note lasts at least one step),
+    pitches folded into the range, drums left out. Two notes of one key on one instrument never
+    overlap: a note ends where the next one of that key starts (as a player re-strikes), and of
+    two struck together the longer is kept."""
+    low = LOWEST[note_range]
+    spq = steps_per_quarter
+    raw: dict[str, dict[tuple[int, int], int]] = {}
+    instruments: dict[str, dict[str, Any]] = {}
+    folded = 0
+    for track in piece.tracks:
+        if track.is_drum:
+            continue
+        pre = prefix_for(track.program, track.name)
+        keys = raw.setdefault(pre, {})
+        if track.notes:
+            instruments.setdefault(pre, {"program": int(track.program), "name": track.name or INSTRUMENT_NAME[pre]})
+        for n in track.notes:
+            i = n.pitch - low
+            if not 0 <= i < note_range:
+                folded += 1
+                i = fold_pitch(i, 0, note_range)
+            on = max(0, math.floor(n.start * spq + 0.5))
+            off = max(on + 1, math.floor((n.start + n.duration) * spq + 0.5))
+            if keys.get((on, i), -1) < off:
+                keys[(on, i)] = off
+    notes: dict[str, list[GridNote]] = {}
+    for pre, keys in raw.items():
+        if not keys:
+            continue
+        out: list[GridNote] = []
+        last_on: dict[int, int] = {}  # key index -> position in out of its latest note
+        for (on, i), off in sorted(keys.items()):
+            if i in last_on:
+                k = last_on[i]
+                a, b, _ = out[k]
+                if b > on:
+                    out[k] = (a, on, i)
+            last_on[i] = len(out)
+            out.append((on, off, i))
+        notes[pre] = sorted(out)
+    return Grid(notes, instruments, folded)
+
+
+def piece_info(piece: Piece, grid: Grid) -> dict[str, Any]:
+    """What the text leaves out and decoding puts back (JSON-ready). ``tempo`` and
+    ``time_signature`` (the opening ones) are what a dataset's generation context collects."""
+    return {
+        "tempo": float(piece.tempos[0][1]) if piece.tempos else 120.0,
+        "time_signature": [int(piece.time_signatures[0][1]), int(piece.time_signatures[0][2])] if piece.time_signatures else [4, 4],
+        "tempos": [[float(q), float(t)] for q, t in piece.tempos],
+        "time_signatures": [[float(q), int(n), int(d)] for q, n, d in piece.time_signatures],
+        "key_signatures": [[float(q), int(f), int(m)] for q, f, m in piece.key_signatures],
+        "instruments": grid.instruments,
+        "folded": grid.folded,
+        "notes": sum(len(v) for v in grid.notes.values()),
+        "steps": grid.end,
+    }
+
+
+def from_grid(notes: dict[str, list[GridNote]], steps_per_quarter: int, note_range: int, context: Any, name: str = "") -> Piece:
+    """Grid notes back to a :class:`Piece`; tempo, metre, key and instrument programs/names from
+    ``context`` (an ``Encoded.info`` or a dataset's generation context) where it has them. A
+    context that is not what it should be is ignored, never an error."""
+    ctx = context if isinstance(context, dict) else {}
+    low = LOWEST[note_range]
+    spq = steps_per_quarter
+    insts = ctx.get("instruments") if isinstance(ctx.get("instruments"), dict) else {}
+    tracks = []
+    for pre in sorted(notes, key=RANK.__getitem__):
+        if not notes[pre]:
+            continue
+        meta = insts.get(pre) if isinstance(insts.get(pre), dict) else {}
+        program = meta.get("program")
+        if not isinstance(program, int) or not 0 <= program <= 127 or prefix_for(program, str(meta.get("name", ""))) != pre:
+            program = DEFAULT_PROGRAM[pre]
+        tname = meta.get("name") if isinstance(meta.get("name"), str) and meta.get("name") else INSTRUMENT_NAME[pre]
+        tracks.append(Track(tname, program, sorted(Note(on / spq, low + i, (off - on) / spq) for on, off, i in notes[pre])))
+    piece = Piece(tracks, name=name)
+    tempos = _events(ctx.get("tempos"), 2)
+    if tempos and all(t[1] > 0 for t in tempos):
+        piece.tempos = [(q, float(t)) for q, t in tempos]
+    elif _number(ctx.get("tempo")) and ctx["tempo"] > 0:
+        piece.tempos = [(0.0, float(ctx["tempo"]))]
+    sigs = _events(ctx.get("time_signatures"), 3)
+    if sigs and all(_valid_sig(n, d) for _, n, d in sigs):
+        piece.time_signatures = [(q, int(n), int(d)) for q, n, d in sigs]
+    else:
+        ts = ctx.get("time_signature")
+        if isinstance(ts, (list, tuple)) and len(ts) == 2 and _valid_sig(*ts):
+            piece.time_signatures = [(0.0, int(ts[0]), int(ts[1]))]
+    keys = _events(ctx.get("key_signatures"), 3)
+    if keys and all(-7 <= f <= 7 and m in (0, 1) for _, f, m in keys):
+        piece.key_signatures = [(q, int(f), int(m)) for q, f, m in keys]
+    return piece
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _valid_sig(n: Any, d: Any) -> bool:
+    return isinstance(n, int) and isinstance(d, int) and 1 <= n <= 64 and d in (1, 2, 4, 8, 16, 32, 64)
+
+
+def _events(x: Any, width: int) -> list[tuple]:
+    """A list of [quarter, ...] events, or [] if it is not one."""
+    if not isinstance(x, (list, tuple)) or not x:
+        return []
+    out = []
+    for e in x:
+        if not isinstance(e, (list, tuple)) or len(e) != width or not all(_number(v) for v in e) or e[0] < 0:
+            return []
+        out.append(tuple(e))
+    return sorted(out, key=lambda e: e[0])
+
+
+def export_midi(decoded: Decoded, stem: Path) -> dict[str, Path]:
+    path = Path(f"{stem}.mid")
+    write_midi(decoded.payload, path)
+    return {"mid": path}
+
+
+def read_piece(path: Path) -> Piece:
+    piece = read_midi(path)
+    if not any(t.notes for t in piece.tracks):
+        raise CadenzaError(f"{path}: no notes (drum tracks are left out)")
+    return piece
+
+
+# --------------------------------------------------------------------------------------------
+# The codec
+
+_WAIT = re.compile(r"wait(\d{1,5})")
+_NOTE = re.compile(r"(end)?([a-z]+)(\d{1,3})")
+
+
+@register
+class NotewiseCodec:
+    """Clara's notewise words (see the module docstring)."""
+
+    name: ClassVar[str] = "notewise"
+    unit: ClassVar[str] = "word"
+    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi")
+    Options = NotewiseOptions
+
+    def __init__(self, options: NotewiseOptions | None = None):
+        self.options = options or NotewiseOptions()
+
+    def encode(self, path: Path) -> list[Encoded]:
+        piece = read_piece(Path(path))
+        return [self.encode_piece(piece)]
+
+    def encode_piece(self, piece: Piece) -> Encoded:
+        o = self.options
+        grid = to_grid(piece, o.steps_per_quarter, o.note_range)
+        return Encoded(piece.name, " ".join(self.words(grid)), piece_info(piece, grid))
+
+    def words(self, grid: Grid) -> list[str]:
+        releases: dict[int, list[tuple[int, int, str]]] = {}
+        strikes: dict[int, list[tuple[int, int, str]]] = {}
+        for pre, notes in grid.notes.items():
+            r = RANK[pre]
+            for on, off, i in notes:
+                strikes.setdefault(on, []).append((r, i, pre))
+                releases.setdefault(off, []).append((r, i, pre))
+        out: list[str] = []
+        cap = self.options.wait_cap
+        now = 0
+        for step in sorted(releases.keys() | strikes.keys()):
+            gap = step - now
+            while gap > 0:
+                out.append(f"wait{min(gap, cap)}")
+                gap -= cap
+            now = step
+            out += [f"end{pre}{i}" for _, i, pre in sorted(releases.get(step, ()))]
+            out += [f"{pre}{i}" for _, i, pre in sorted(strikes.get(step, ()))]
+        return out
+
+    def transpose(self, piece: Encoded, semitones: int) -> Encoded:
+        """``semitones`` up (negative: down); notes pushed out of the range fold back by octaves,
+        and ``info["folded"]`` adds them to the piece's own count."""
+        decoded = self.decode(piece.text, piece.info)
+        moved = decoded.payload.transpose(semitones)
+        moved.name = piece.name
+        out = self.encode_piece(moved)
+        info = {**piece.info, **out.info, "folded": int(piece.info.get("folded", 0)) + out.info["folded"], "transposed": semitones}
+        return Encoded(f"{piece.name}{semitones:+d}", out.text, info)
+
+    def decode(self, text: str, context: dict[str, Any]) -> Decoded:
+        """Words -> :class:`Piece`. Never raises: unknown words, keys outside the range,
+        releases of keys not sounding and repeated strikes are skipped and counted
+        (``stats["dropped"]``); a key struck again while sounding is released first; notes never
+        released end with the text, but hold at most one 4/4 bar (``stats["unclosed"]``)."""
+        o = self.options
+        size = o.note_range
+        now = 0
+        dropped = 0
+        sounding: dict[tuple[str, int], int] = {}
+        notes: dict[str, list[GridNote]] = {}
+
+        def close(key: tuple[str, int], at: int) -> None:
+            on = sounding.pop(key)
+            notes.setdefault(key[0], []).append((on, max(at, on + 1), key[1]))
+
+        for word in str(text).split():
+            m = _WAIT.fullmatch(word)
+            if m:
+                n = int(m.group(1))
+                if n < 1:
+                    dropped += 1
+                else:
+                    now += n
+                continue
+            m = _NOTE.fullmatch(word)
+            if not m or m.group(2) not in RANK or int(m.group(3)) >= size:
+                dropped += 1
+                continue
+            key = (m.group(2), int(m.group(3)))
+            if m.group(1):  # release
+                if key in sounding:
+                    close(key, now)
+                else:
+                    dropped += 1
+            else:
+                if key in sounding:
+                    if sounding[key] == now:
+                        dropped += 1  # struck twice at once
+                        continue
+                    close(key, now)
+                sounding[key] = now
+        unclosed = len(sounding)
+        longest = 4 * o.steps_per_quarter
+        for key in list(sounding):
+            close(key, min(now, sounding[key] + longest))
+        piece = from_grid(notes, o.steps_per_quarter, o.note_range, context, str(context.get("name", "")) if isinstance(context, dict) else "")
+        stats = {"dropped": dropped, "unclosed": unclosed, "notes": sum(len(v) for v in notes.values()), "quarters": now / o.steps_per_quarter}
+        return Decoded(text, stats, piece)
+
+    def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
+        """Writes ``stem.mid`` (whatever ``formats`` asks: MIDI is what this codec makes)."""
+        return export_midi(decoded, stem)

@@ -1,0 +1,171 @@
+"""Generation: sample token sequences from a trained run and turn them into music files.
+
+All samples of one call are drawn as one batch (one forward pass per step for all of them), from
+one seeded generator, so the same seed and options give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from cadenza import CadenzaError
+from cadenza.codecs import get_codec, join_tokens, split_tokens
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """How the next token is chosen. ``temperature`` < 1 is more conservative; ``top_k``/``top_p``/
+    ``min_p`` cut the unlikely tail; ``random_freq``/``trunc`` is Clara's rule: take the top guess,
+    but with probability ``random_freq`` sample among the top ``trunc`` guesses instead."""
+
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    min_p: float = 0.0
+    random_freq: float = 0.0
+    trunc: int = 0
+
+    def validate(self) -> None:
+        if self.temperature <= 0:
+            raise CadenzaError("--temperature must be > 0")
+        if not 0 < self.top_p <= 1:
+            raise CadenzaError("--top-p must be in (0, 1]")
+        if not 0 <= self.min_p < 1:
+            raise CadenzaError("--min-p must be in [0, 1)")
+        if not 0 <= self.random_freq <= 1:
+            raise CadenzaError("--random-freq must be in [0, 1]")
+
+
+def filter_logits(logits: torch.Tensor, opt: SamplingOptions) -> torch.Tensor:
+    """Apply temperature and the tail cuts to a (batch, vocab) tensor of logits."""
+    logits = logits / opt.temperature
+    if opt.top_k > 0:
+        k = min(opt.top_k, logits.shape[-1])
+        kth = torch.topk(logits, k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if opt.min_p > 0:
+        probs = logits.softmax(-1)
+        cut = probs.max(-1, keepdim=True).values * opt.min_p
+        logits = logits.masked_fill(probs < cut, float("-inf"))
+    if opt.top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cum = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cum - sorted_logits.softmax(-1) >= opt.top_p  # keep the token that crosses top_p
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    return logits
+
+
+def choose(logits: torch.Tensor, opt: SamplingOptions, gen: torch.Generator) -> torch.Tensor:
+    """One next token per row."""
+    if opt.random_freq > 0 or opt.trunc > 0:
+        greedy = logits.argmax(-1)
+        trunc = max(1, opt.trunc or 3)
+        top = torch.topk(logits / opt.temperature, min(trunc, logits.shape[-1]), dim=-1)
+        pick = torch.multinomial(top.values.softmax(-1), 1, generator=gen).squeeze(-1)
+        alt = top.indices.gather(-1, pick[:, None]).squeeze(-1)
+        coin = torch.rand(logits.shape[0], generator=gen) < opt.random_freq
+        return torch.where(coin, alt, greedy)
+    probs = filter_logits(logits, opt).softmax(-1)
+    return torch.multinomial(probs, 1, generator=gen).squeeze(-1)
+
+
+@torch.no_grad()
+def sample_ids(
+    model: torch.nn.Module,
+    prime: list[int],
+    n: int,
+    length: int,
+    opt: SamplingOptions,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list[int]]:
+    """``n`` continuations of ``prime`` of ``length`` new tokens each, as one batch."""
+    opt.validate()
+    gen = torch.Generator().manual_seed(seed)
+    state = model.init_state(n)
+    x = torch.tensor([prime] * n, dtype=torch.long)
+    logits, state = model(x, state)
+    last = logits[:, -1]
+    out = torch.empty(n, length, dtype=torch.long)
+    for t in range(length):
+        nxt = choose(last, opt, gen)
+        out[:, t] = nxt
+        logits, state = model(nxt[:, None], state)
+        last = logits[:, -1]
+        if progress and (t % 50 == 0 or t == length - 1):
+            progress(t + 1, length)
+    return out.tolist()
+
+
+def encode_prime(text: str, vocab: list[str], unit: str, map_unknown: bool = False, where: str = "--prime") -> list[int]:
+    """Prime text -> ids. Characters (or words) the model never saw are an error naming them,
+    unless ``map_unknown``, which drops them (and says how many)."""
+    stoi = {t: i for i, t in enumerate(vocab)}
+    toks = split_tokens(text, unit)
+    bad = [(i, t) for i, t in enumerate(toks) if t not in stoi]
+    if bad and not map_unknown:
+        shown = ", ".join(f"{t!r} at {i}" for i, t in bad[:5])
+        raise CadenzaError(f"{where}: {len(bad)} {'character' if unit == 'char' else 'token'}(s) the model never saw: {shown} (use --map-unknown to drop them)")
+    return [stoi[t] for t in toks if t in stoi]
+
+
+@dataclass
+class Sample:
+    index: int
+    text: str
+    files: dict[str, Path] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def default_prime(codec_name: str) -> str:
+    # "@\n" starts a bar, as the 2015 experiment's -primetext "@"
+    return "@\n" if codec_name == "kern" else ""
+
+
+def generate(
+    run: Path,
+    out: Path,
+    n: int = 1,
+    length: int = 2000,
+    seed: int = 0,
+    prime: str | None = None,
+    options: SamplingOptions = SamplingOptions(),
+    formats: tuple[str, ...] = ("krn", "mid", "musicxml"),
+    map_unknown: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    on_sample: Callable[[Sample], None] | None = None,
+) -> list[Sample]:
+    """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...)."""
+    from cadenza.train import load_run
+
+    model, config = load_run(Path(run))
+    codec = get_codec(config["codec"], config["codec_options"])
+    vocab = config["vocab"]
+    prime_text = default_prime(codec.name) if prime is None else prime
+    ids = encode_prime(prime_text, vocab, codec.unit, map_unknown)
+    if not ids:
+        # an empty prime: start from the most neutral token the model knows
+        ids = [vocab.index("\n")] if "\n" in vocab else [0]
+    seqs = sample_ids(model, ids, n, length, options, seed, progress)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for i, seq in enumerate(seqs):
+        text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
+        decoded = codec.decode(text, config.get("context", {}))
+        stem = out / f"sample-{i + 1:02d}"
+        files = codec.export(decoded, stem, formats)
+        (stem.with_suffix(".txt")).write_text(text, encoding="utf-8")
+        s = Sample(i + 1, text, files, decoded.stats)
+        samples.append(s)
+        if on_sample:
+            on_sample(s)
+    summary = [{"sample": s.index, **{k: v for k, v in s.stats.items()}, "files": {k: str(v) for k, v in s.files.items()}} for s in samples]
+    (out / "summary.json").write_text(json.dumps({"run": str(run), "seed": seed, "n": n, "length": length, "options": options.__dict__, "samples": summary}, indent=1), encoding="utf-8")
+    return samples

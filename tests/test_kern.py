@@ -1,0 +1,161 @@
+"""The kern codec on hand-made and real files: cleaning, restoring, transposing, errors."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cadenza import CadenzaError
+from cadenza.codecs import get_codec
+from cadenza.codecs.kern import Header, clean, read_text, restore, transpose_text
+from cadenza.scores import parse_kern
+from conftest import shared
+
+SMALL = """!!!COM: Somebody
+**kern\t**kern\t**dynam
+*staff2\t*staff1\t*staff1/2
+*>[A,A,B]\t*>[A,A,B]\t*>[A,A,B]
+*>A\t*>A\t*>A
+*clefF4\t*clefG2\t*
+*k[b-]\t*k[b-]\t*
+*F:\t*F:\t*
+*M3/4\t*M3/4\t*
+*MM96\t*\t*
+=1-\t=1-\t=1-
+4F\t4a 4cc\tp
+4A\t4dd\t.
+.\t.\t<
+4c\t4ff\t.
+=2\t=2\t=2
+*\t*^\t*
+!! a comment
+2.F\t2.c\t2.a\tf
+*\t*v\t*v\t*
+*>B\t*>B\t*>B
+=3\t=3\t=3
+*clefG2\t*\t*
+4f\t4a\t.
+2r\t2g\t.
+==\t==\t==
+*-\t*-\t*-
+"""
+
+SMALL_CLEAN = "\n".join(
+    ["@", "4F\t4a 4cc", "4A\t4dd", "4c\t4ff", "@", "*\t*^", "2.F\t2.c\t2.a", "*\t*v\t*v", "@", "*clefG2\t*", "4f\t4a", "2r\t2g", "@"]
+) + "\n"
+
+# F3 A4 C5 | A3 D5 | C4 F5 | F3 C4 A4 | F4 A4 | G4
+SMALL_PITCHES = Counter({53: 2, 69: 3, 72: 1, 57: 1, 74: 1, 60: 2, 77: 1, 65: 1, 67: 1})
+
+
+def pitches(kern: str) -> Counter:
+    score = parse_kern(kern)
+    out: Counter = Counter()
+    for n in score.recurse().notes:
+        for p in n.pitches:
+            out[p.midi] += 1
+    return out
+
+
+def test_clean_keeps_only_the_music():
+    body, header = clean(SMALL, "small.krn")
+    assert body == SMALL_CLEAN
+    assert header == Header(2, ["*clefF4", "*clefG2"], ["*k[b-]", "*k[b-]"], "*F:", "*M3/4", None, "*MM96")
+
+
+def test_restore_gives_a_numbered_closed_file_music21_reads():
+    body, header = clean(SMALL, "small.krn")
+    kern, stats = restore(body, header)
+    lines = kern.splitlines()
+    assert lines[0] == "**kern\t**kern"
+    assert [l.split("\t")[0] for l in lines if l.startswith("=")] == ["=1-", "=2", "=3", "=="]
+    assert lines[-1] == "*-\t*-"
+    assert stats.get("lines_repaired", 0) == 0 and stats.get("lines_dropped", 0) == 0
+    assert pitches(kern) == SMALL_PITCHES
+
+
+def test_restore_repairs_broken_model_output():
+    header = Header(2, ["*clefF4", "*clefG2"], ["*k[]", "*k[]"], "*C:", "*M4/4", None, None)
+    broken = "@\n4c\t4e\t4g\n4x\t4e\n!comment\n*^\t*^\t*^\n4d\n*v\n@\n@\n2G\tzz\n@\n4c\t"
+    kern, stats = restore(broken, header)
+    assert stats["lines_repaired"] >= 3 and stats["lines_dropped"] >= 2
+    for line in kern.splitlines():
+        if not line.startswith("*^"):
+            assert len(line.split("\t")) == 2, line
+    score = parse_kern(kern)
+    assert len(list(score.recurse().notes)) >= 3
+
+
+def _real_kern_files() -> list[Path]:
+    files = []
+    for corpus in ("mozart-piano-sonatas", "beethoven-piano-sonatas", "bach-370-chorales", "joplin", "haydn-string-quartets"):
+        d = shared("corpora", corpus)
+        files += sorted(d.glob("*.krn"))
+    return files
+
+
+def test_clean_then_restore_keeps_every_note_on_real_files(palestrina_paths):
+    """restore(clean(x)) parses in music21 with the same notes as x."""
+    rng = random.Random(7)
+    chosen = rng.sample(palestrina_paths, 4)
+    try:
+        chosen += rng.sample(_real_kern_files(), 5)
+    except pytest.skip.Exception:
+        pass
+    for path in chosen:
+        original = read_text(path)
+        body, header = clean(original, str(path))
+        kern, stats = restore(body, header)
+        assert stats.get("lines_dropped", 0) == 0, path
+        assert pitches(kern) == pitches(original), path
+
+
+def test_transpose_round_trip_and_pitch_shift(palestrina_paths):
+    path = palestrina_paths[3]
+    codec = get_codec("kern")
+    piece = codec.encode(path)[0]
+    original = pitches(restore(piece.text, Header.from_dict(piece.info["header"]))[0])
+    for k in (-5, -1, 1, 2, 6):
+        up = codec.transpose(piece, k)
+        back = transpose_text(up.text, -k, up.info["fifths"])
+        assert back == piece.text, k
+        moved = pitches(restore(up.text, Header.from_dict(up.info["header"]))[0])
+        assert moved == Counter({p + k: n for p, n in original.items()}), k
+
+
+def test_transpose_spells_for_the_new_key():
+    body, _ = clean(SMALL, "small.krn")  # F major, one flat
+    up = transpose_text(body, 1, -1)  # F -> G-flat (6 flats) beats F-sharp (6 sharps)? tie: flats
+    assert "4G-\t4b- 4dd-" in up
+    up2 = transpose_text(body, 2, -1)  # F -> G major: one sharp
+    assert "4G\t4b 4ddd" not in up2 and "4G\t4b 4dd" in up2
+    assert "4c#\t4gg" not in up2 and "4d\t4gg" in up2
+
+
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("", "empty file"),
+        ("4c\t4e\n=1\t=1\n", "no exclusive interpretation"),
+        ("**kern\t**kern\n=1\t=1\n4c\n==\t==\n*-\t*-\n", "1 columns where 2 spines are active"),
+        ("**text\n=1\nla\n*-\n", "no **kern spine"),
+        ("**kern\n*M4/4\n*-\n", "no notes"),
+    ],
+)
+def test_malformed_kern_gives_one_line_error_naming_the_file(tmp_path, text, problem):
+    path = tmp_path / "bad.krn"
+    path.write_text(text)
+    with pytest.raises(CadenzaError) as exc:
+        get_codec("kern").encode(path)
+    msg = str(exc.value)
+    assert str(path) in msg and problem in msg and "\n" not in msg
+
+
+def test_binary_file_is_rejected(tmp_path):
+    path = tmp_path / "x.krn"
+    path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")
+    with pytest.raises(CadenzaError, match="binary"):
+        get_codec("kern").encode(path)
