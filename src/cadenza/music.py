@@ -152,6 +152,7 @@ def read_midi(path: Path | str) -> Piece:
     Raises :class:`CadenzaError` ``"<path>: <problem>"`` for a missing, empty, non-MIDI or
     corrupt file.
     """
+    import numpy as np
     from symusic import Score
 
     path = Path(path)
@@ -171,37 +172,28 @@ def read_midi(path: Path | str) -> Piece:
     if tpq <= 0:
         raise CadenzaError(f"{path}: SMPTE (frames per second) timing is not supported")
 
-    tracks: list[Track] = []
-    merged: dict[int, Track] = {}
-    names: dict[int, list[str]] = {}
+    # per instrument: arrays of (ticks, duration ticks, pitch, velocity), keyboards merged
+    parts: list[tuple[str, int, list[dict]]] = []
+    keyboard: dict[int, int] = {}  # program -> index in parts
     for tr in score.tracks:
         if tr.is_drum or len(tr.notes) == 0:
             continue
-        arr = tr.notes.numpy()
-        starts = (arr["time"] / tpq).tolist()
-        durations = (arr["duration"] / tpq).tolist()
-        notes = [
-            Note(s, p, d, v)
-            for s, p, d, v in zip(starts, arr["pitch"].tolist(), durations, arr["velocity"].tolist())
-        ]
         program = int(tr.program)
         name = tr.name.strip()
-        if program in KEYBOARD_PROGRAMS and program in merged:
-            merged[program].notes.extend(notes)
-            names[program].append(name)
+        if program in keyboard:
+            part = parts[keyboard[program]]
+            part[2].append(tr.notes.numpy())
+            parts[keyboard[program]] = (_common_name([part[0], name]), program, part[2])
             continue
-        track = Track(name, program, notes)
-        tracks.append(track)
         if program in KEYBOARD_PROGRAMS:
-            merged[program] = track
-            names[program] = [name]
-    for program, track in merged.items():
-        if len(names[program]) > 1:
-            track.notes.sort()
-            track.name = _common_name(names[program]) or GM_NAMES[program]
-    for track in tracks:
-        if not track.name:
-            track.name = GM_NAMES[track.program]
+            keyboard[program] = len(parts)
+        parts.append((name, program, [tr.notes.numpy()]))
+    tracks = []
+    for name, program, arrays in parts:
+        a = {k: np.concatenate([x[k] for x in arrays]) for k in ("time", "duration", "pitch", "velocity")}
+        order = np.lexsort((a["velocity"], a["duration"], a["pitch"], a["time"]))  # Note's order
+        notes = list(map(Note, (a["time"][order] / tpq).tolist(), a["pitch"][order].tolist(), (a["duration"][order] / tpq).tolist(), a["velocity"][order].tolist()))
+        tracks.append(Track(name or GM_NAMES[program], program, notes))
 
     tempos = _dedupe([(t.time / tpq, round(float(t.qpm), 3)) for t in score.tempos])
     if not tempos or tempos[0][0] > 0:

@@ -37,6 +37,7 @@ def score_stats(score) -> dict[str, Any]:
 
 
 _DATE = re.compile(rb"<encoding-date>[^<]*</encoding-date>")
+_PART_ID = re.compile(rb"\bP[0-9a-f]{32}\b")
 
 
 def write_musicxml(score, path: Path) -> None:
@@ -44,6 +45,11 @@ def write_musicxml(score, path: Path) -> None:
     tmp = score.write("musicxml", fp=str(path))
     data = Path(tmp).read_bytes()
     data = _DATE.sub(b"<encoding-date>2000-01-01</encoding-date>", data)
+    # music21 names parts with random hex ids: number them in order of appearance instead
+    ids: dict[bytes, bytes] = {}
+    for m in _PART_ID.finditer(data):
+        ids.setdefault(m.group(0), b"P%d" % (len(ids) + 1))
+    data = _PART_ID.sub(lambda m: ids[m.group(0)], data)
     Path(path).write_bytes(data)
 
 

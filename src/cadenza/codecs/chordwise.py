@@ -95,16 +95,17 @@ class ChordwiseCodec:
         total = np.concatenate([[0], np.cumsum(struck)])
         idx = np.arange(steps)
         recent = total[idx] - total[np.maximum(idx - self.options.lookback, 0)]
-        digits = (roll + ord("0")).tobytes()
+        digits = (roll + ord("0")).tobytes().decode("ascii")
+        letters = [chr(ord("a") + min(n, 25)) for n in recent.tolist()]
+        spans = [(pre, k * size, (k + 1) * size) for k, pre in enumerate(prefixes)]
         row = len(prefixes) * size
         out: list[str] = []
-        for t in range(steps):
-            if unchanged[t]:
-                out.append(chr(ord("a") + min(int(recent[t]), 25)))
-                continue
-            base = t * row
-            for k, pre in enumerate(prefixes):
-                out.append(pre + digits[base + k * size : base + (k + 1) * size].decode("ascii"))
+        for t, same in enumerate(unchanged.tolist()):
+            if same:
+                out.append(letters[t])
+            else:
+                base = t * row
+                out += [pre + digits[base + a : base + b] for pre, a, b in spans]
         return out
 
     def transpose(self, piece: Encoded, semitones: int) -> Encoded:

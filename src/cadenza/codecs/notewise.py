@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, register
-from cadenza.music import Note, Piece, Track, fold_pitch, read_midi, write_midi
+from cadenza.music import Note, Piece, Track, read_midi, write_midi
 
 # Lowest MIDI note of each note range: Clara's 38 (A2-B5) and 62 (A1-A#6), and the piano's 88.
 LOWEST = {38: 45, 62: 33, 88: 21}
@@ -152,42 +152,42 @@ def to_grid(piece: Piece, steps_per_quarter: int, note_range: int) -> Grid:
     pitches folded into the range, drums left out. Two notes of one key on one instrument never
     overlap: a note ends where the next one of that key starts (as a player re-strikes), and of
     two struck together the longer is kept."""
+    import numpy as np
+
     low = LOWEST[note_range]
     spq = steps_per_quarter
-    raw: dict[str, dict[tuple[int, int], int]] = {}
+    columns: dict[str, list[tuple[Any, Any, Any]]] = {}  # prefix -> per track (starts, ends, pitches)
     instruments: dict[str, dict[str, Any]] = {}
-    folded = 0
     for track in piece.tracks:
-        if track.is_drum:
+        if track.is_drum or not track.notes:
             continue
         pre = prefix_for(track.program, track.name)
-        keys = raw.setdefault(pre, {})
-        if track.notes:
-            instruments.setdefault(pre, {"program": int(track.program), "name": track.name or INSTRUMENT_NAME[pre]})
-        for n in track.notes:
-            i = n.pitch - low
-            if not 0 <= i < note_range:
-                folded += 1
-                i = fold_pitch(i, 0, note_range)
-            on = max(0, math.floor(n.start * spq + 0.5))
-            off = max(on + 1, math.floor((n.start + n.duration) * spq + 0.5))
-            if keys.get((on, i), -1) < off:
-                keys[(on, i)] = off
+        instruments.setdefault(pre, {"program": int(track.program), "name": track.name or INSTRUMENT_NAME[pre]})
+        count = len(track.notes)
+        starts = np.fromiter((n.start for n in track.notes), float, count)
+        ends = starts + np.fromiter((n.duration for n in track.notes), float, count)
+        pitches = np.fromiter((n.pitch for n in track.notes), np.int64, count)
+        columns.setdefault(pre, []).append((starts, ends, pitches))
+    folded = 0
     notes: dict[str, list[GridNote]] = {}
-    for pre, keys in raw.items():
-        if not keys:
-            continue
-        out: list[GridNote] = []
-        last_on: dict[int, int] = {}  # key index -> position in out of its latest note
-        for (on, i), off in sorted(keys.items()):
-            if i in last_on:
-                k = last_on[i]
-                a, b, _ = out[k]
-                if b > on:
-                    out[k] = (a, on, i)
-            last_on[i] = len(out)
-            out.append((on, off, i))
-        notes[pre] = sorted(out)
+    for pre, cols in columns.items():
+        starts, ends, pitches = (np.concatenate(c) for c in zip(*cols))
+        on = np.maximum(np.floor(starts * spq + 0.5).astype(np.int64), 0)
+        off = np.maximum(np.floor(ends * spq + 0.5).astype(np.int64), on + 1)
+        key = pitches - low
+        below, above = key < 0, key >= note_range
+        folded += int(below.sum() + above.sum())
+        key = np.where(below, key + 12 * ((11 - key) // 12), key)
+        key = np.where(above, key - 12 * ((key - note_range + 12) // 12), key)
+        # by key, then start, then end: of notes struck together keep the last (longest) ...
+        order = np.lexsort((off, on, key))
+        on, off, key = on[order], off[order], key[order]
+        last = np.r_[(key[1:] != key[:-1]) | (on[1:] != on[:-1]), True]
+        on, off, key = on[last], off[last], key[last]
+        # ... and cut each note where the next of the same key starts
+        same_key_next = np.r_[key[1:] == key[:-1], False]
+        off = np.where(same_key_next, np.minimum(off, np.r_[on[1:], 0]), off)
+        notes[pre] = sorted(zip(on.tolist(), off.tolist(), key.tolist()))
     return Grid(notes, instruments, folded)
 
 
@@ -306,24 +306,25 @@ class NotewiseCodec:
         return Encoded(piece.name, " ".join(self.words(grid)), piece_info(piece, grid))
 
     def words(self, grid: Grid) -> list[str]:
-        releases: dict[int, list[tuple[int, int, str]]] = {}
-        strikes: dict[int, list[tuple[int, int, str]]] = {}
+        # (step, release 0 / strike 1, instrument rank, key): one sort gives the reading order
+        events = []
         for pre, notes in grid.notes.items():
             r = RANK[pre]
-            for on, off, i in notes:
-                strikes.setdefault(on, []).append((r, i, pre))
-                releases.setdefault(off, []).append((r, i, pre))
+            events += [(on, 1, r, i) for on, _, i in notes]
+            events += [(off, 0, r, i) for _, off, i in notes]
+        events.sort()
+        names = [pre for pre, *_ in INSTRUMENTS]
         out: list[str] = []
         cap = self.options.wait_cap
         now = 0
-        for step in sorted(releases.keys() | strikes.keys()):
-            gap = step - now
-            while gap > 0:
-                out.append(f"wait{min(gap, cap)}")
-                gap -= cap
-            now = step
-            out += [f"end{pre}{i}" for _, i, pre in sorted(releases.get(step, ()))]
-            out += [f"{pre}{i}" for _, i, pre in sorted(strikes.get(step, ()))]
+        for step, strike, r, i in events:
+            if step != now:
+                gap = step - now
+                while gap > 0:
+                    out.append(f"wait{min(gap, cap)}")
+                    gap -= cap
+                now = step
+            out.append(f"{names[r]}{i}" if strike else f"end{names[r]}{i}")
         return out
 
     def transpose(self, piece: Encoded, semitones: int) -> Encoded:
