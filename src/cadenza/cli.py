@@ -128,8 +128,10 @@ def train(
 
 @app.command()
 def generate(
-    run: Path = typer.Argument(..., help="A run folder made by `cadenza train`."),
+    run: Optional[str] = typer.Argument(None, help="A run folder made by `cadenza train` (or use --model)."),
     out: Path = typer.Option(..., "-o", "--out", help="Folder for the samples."),
+    model: Optional[str] = typer.Option(None, "--model", help="A bundled model (see `cadenza models`) instead of a run folder."),
+    bars: int = typer.Option(0, help="kern: stop each sample after this many bars (0: use --length)."),
     n: int = typer.Option(1, "-n", help="Number of samples (drawn together as one batch)."),
     length: int = typer.Option(2000, help="Tokens to generate per sample (characters for kern)."),
     temperature: float = typer.Option(1.0, help="Below 1: safer; above 1: wilder."),
@@ -155,10 +157,13 @@ def generate(
     elif prime is not None:
         prime = prime.replace("\\n", "\n").replace("\\t", "\t")
     opts = SamplingOptions(temperature, top_k, top_p, min_p, random_freq, trunc)
+    run = run or model
+    if run is None:
+        _fail(CadenzaError("give a run folder or --model NAME (see `cadenza models`)"))
     try:
         with _progress() as prog:
             task = prog.add_task(f"sampling {n}", total=length, info="")
-            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, progress=lambda d, t: prog.update(task, completed=d, total=t))
+            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, progress=lambda d, t: prog.update(task, completed=d, total=t))
     except CadenzaError as exc:
         _fail(exc)
         return

@@ -348,8 +348,10 @@ def _generation_context(codec: Any, rows: list[dict[str, Any]], layout: Any) -> 
     if codec.name == "kern":
         from cadenza.codecs.kern import most_common_header
 
-        train = [r["info"]["header"] for r in rows if r["split"] == "train" and r["transpose"] == 0]
-        return {"header": most_common_header(train, layout).to_dict()}
+        train = [r for r in rows if r["split"] == "train" and r["transpose"] == 0]
+        bars = sum(r["info"].get("bars", 0) for r in train)
+        chars = sum(r["tokens"] for r in train)
+        return {"header": most_common_header([r["info"]["header"] for r in train], layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1)}
     ctx = Counter()
     for r in rows:
         if r["split"] == "train" and r["transpose"] == 0:

@@ -329,7 +329,10 @@ def _loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None
 
 
 def _kern_with_header(text: str, title: str | None, composer: str | None) -> str:
-    """Kern with ``!!!OTL``/``!!!COM`` reference records (verovio's title and composer) replaced."""
+    """Kern with ``!!!OTL``/``!!!COM`` reference records (verovio's title and composer) replaced.
+
+    New records go after any leading ``!!!!`` (universal) records: verovio 6.4 crashes on a
+    file whose ``!!!!SEGMENT`` line is not first."""
     lines = text.splitlines()
     head = []
     if title:
@@ -338,7 +341,12 @@ def _kern_with_header(text: str, title: str | None, composer: str | None) -> str
     if composer:
         lines = [ln for ln in lines if not ln.startswith("!!!COM")]
         head.append(f"!!!COM: {composer}")
-    return "\n".join(head + lines) + "\n"
+    if not head:
+        return text
+    first = 0
+    while first < len(lines) and lines[first].startswith("!!!!"):
+        first += 1
+    return "\n".join(lines[:first] + head + lines[first:]) + "\n"
 
 
 def _musicxml_with_header(text: str, title: str | None, composer: str | None) -> str:

@@ -84,8 +84,10 @@ def sample_ids(
     opt: SamplingOptions,
     seed: int,
     progress: Callable[[int, int], None] | None = None,
+    done: Callable[[list[list[int]]], bool] | None = None,
 ) -> list[list[int]]:
-    """``n`` continuations of ``prime`` of ``length`` new tokens each, as one batch."""
+    """``n`` continuations of ``prime`` of ``length`` new tokens each, as one batch. ``done``
+    (checked every 64 steps) may end sampling early, e.g. once every sample has enough bars."""
     opt.validate()
     gen = torch.Generator().manual_seed(seed)
     state = model.init_state(n)
@@ -100,6 +102,8 @@ def sample_ids(
         last = logits[:, -1]
         if progress and (t % 50 == 0 or t == length - 1):
             progress(t + 1, length)
+        if done is not None and t % 64 == 63 and done(out[:, : t + 1].tolist()):
+            return out[:, : t + 1].tolist()
     return out.tolist()
 
 
@@ -138,13 +142,15 @@ def generate(
     options: SamplingOptions = SamplingOptions(),
     formats: tuple[str, ...] = ("krn", "mid", "musicxml"),
     map_unknown: bool = False,
+    bars: int = 0,
     progress: Callable[[int, int], None] | None = None,
     on_sample: Callable[[Sample], None] | None = None,
 ) -> list[Sample]:
     """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...)."""
+    from cadenza.pretrained import resolve
     from cadenza.train import load_run
 
-    model, config = load_run(Path(run))
+    model, config = load_run(resolve(run))
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
     prime_text = default_prime(codec.name) if prime is None else prime
@@ -152,7 +158,17 @@ def generate(
     if not ids:
         # an empty prime: start from the most neutral token the model knows
         ids = [vocab.index("\n")] if "\n" in vocab else [0]
-    seqs = sample_ids(model, ids, n, length, options, seed, progress)
+    done = None
+    if bars:
+        if codec.name != "kern":
+            raise CadenzaError("--bars needs a kern model (use --length for notewise/chordwise)")
+        bar_id = vocab.index("@")
+        need = bars + 1  # the closing barline of the last bar
+        done = lambda rows: all(r.count(bar_id) >= need for r in rows)  # noqa: E731
+        length = max(length, bars * int(config.get("context", {}).get("chars_per_bar", 120) * 4))
+    seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
+    if bars:
+        seqs = [_cut_after_bars(seq, vocab.index("@"), bars + 1) for seq in seqs]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
@@ -169,3 +185,14 @@ def generate(
     summary = [{"sample": s.index, **{k: v for k, v in s.stats.items()}, "files": {k: str(v) for k, v in s.files.items()}} for s in samples]
     (out / "summary.json").write_text(json.dumps({"run": str(run), "seed": seed, "n": n, "length": length, "options": options.__dict__, "samples": summary}, indent=1), encoding="utf-8")
     return samples
+
+
+def _cut_after_bars(seq: list[int], bar_id: int, count: int) -> list[int]:
+    """Keep ``seq`` up to and including its ``count``-th barline (and the newline after it)."""
+    seen = 0
+    for i, t in enumerate(seq):
+        if t == bar_id:
+            seen += 1
+            if seen == count:
+                return seq[: i + 2]
+    return seq

@@ -536,7 +536,7 @@ class KernCodec:
 
     def encode(self, path: Path) -> list[Encoded]:
         text, header = clean(read_text(path), str(path))
-        return [Encoded(path.stem, text, {"header": header.to_dict(), "fifths": _first_fifths(header)})]
+        return [Encoded(path.stem, text, {"header": header.to_dict(), "fifths": _first_fifths(header), "bars": text.count(BAR + "\n")})]
 
     def encode_text(self, text: str, name: str = "<text>") -> Encoded:
         body, header = clean(text, name)
