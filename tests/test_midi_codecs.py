@@ -369,6 +369,29 @@ def test_corrupt_and_empty_files_name_the_file(codec_cls, tmp_path: Path) -> Non
         codec_cls().encode(silent)
 
 
+def test_a_stray_note_hours_late_is_refused(tmp_path: Path) -> None:
+    path = write_midi(Piece([piano((0, C4, 1), (60_000, C4, 1))]), tmp_path / "stray.mid")
+    with pytest.raises(CadenzaError, match=r"stray\.mid: lasts 60001 quarter notes"):
+        NotewiseCodec().encode(path)
+
+
+CONTEXT_VALUES = st.one_of(
+    st.none(), st.integers(-5, 500), st.floats(allow_nan=True), st.text(max_size=4),
+    st.lists(st.lists(st.one_of(st.integers(-2, 70), st.floats()), max_size=4), max_size=3),
+    st.dictionaries(st.sampled_from(["p", "v", "zz"]), st.one_of(st.integers(-1, 200), st.dictionaries(st.sampled_from(["program", "name"]), st.one_of(st.integers(-1, 200), st.text(max_size=3))))),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(context=st.dictionaries(st.sampled_from(["tempo", "tempos", "time_signature", "time_signatures", "key_signatures", "instruments"]), CONTEXT_VALUES))
+def test_decode_never_raises_on_a_strange_context(context: dict) -> None:
+    for codec in (NotewiseCodec(NotewiseOptions(4)), ChordwiseCodec(ChordwiseOptions(4, 38))):
+        text = "v3 p20 wait4 endp20 endv3" if codec.name == "notewise" else f"{row('v', k3=1)} {row(k20=1)} a"
+        piece = codec.decode(text, context).payload
+        assert [t.program for t in piece.tracks][0] in range(128)
+        assert all(t > 0 for _, t in piece.tempos) and all(d in (1, 2, 4, 8, 16, 32, 64) for _, _, d in piece.time_signatures)
+
+
 # --------------------------------------------------------------------------------------------
 # The real corpora in ../shared/midi
 

@@ -83,6 +83,11 @@ def test_write_to_a_missing_folder_is_a_cadenza_error(tmp_path: Path) -> None:
         write_midi(Piece([Track("Piano", 0, [Note(0.0, 60, 1.0)])]), tmp_path / "no" / "x.mid")
 
 
+def test_notes_past_what_midi_can_time_are_a_cadenza_error(tmp_path: Path) -> None:
+    with pytest.raises(CadenzaError, match="past what MIDI can time"):
+        write_midi(Piece([Track("Piano", 0, [Note(5_000_000.0, 60, 1.0)])]), tmp_path / "late.mid")
+
+
 def test_transpose_shifts_pitches_folds_at_the_edges_and_moves_the_key() -> None:
     piece = Piece(
         [Track("Piano", 0, [Note(0.0, 60, 1.0), Note(1.0, 126, 1.0)]), Track("Kit", 0, [Note(0.0, 36, 1.0)], is_drum=True)],

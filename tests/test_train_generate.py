@@ -111,3 +111,34 @@ def test_sampling_filters():
     with pytest.raises(CadenzaError):
         SamplingOptions(temperature=0).validate()
     assert encode_prime("ab", ["a", "b"], "char") == [0, 1]
+
+
+def test_beam_of_one_and_top_k_of_one_equal_greedy(tiny_run):
+    from cadenza.sample import beam_search_ids, sample_ids
+
+    model, config = load_run(tiny_run)
+    prime = encode_prime("@\n", config["vocab"], "char")
+    greedy = sample_ids(model, prime, 2, 80, SamplingOptions(random_freq=0.0, trunc=1), seed=0)
+    topk1 = sample_ids(model, prime, 2, 80, SamplingOptions(top_k=1), seed=5)
+    beam1 = beam_search_ids(model, prime, 2, 80, 1, SamplingOptions(), seed=9)
+    assert greedy == topk1 == beam1
+    beam4 = beam_search_ids(model, prime, 1, 80, 4, SamplingOptions(), seed=0)
+    sampled = beam_search_ids(model, prime, 1, 80, 4, SamplingOptions(), seed=0, stochastic=True)
+    assert len(beam4[0]) == len(sampled[0]) == 80
+
+
+def test_beam_search_finds_a_likelier_sequence_than_greedy(tiny_run):
+    from cadenza.sample import beam_search_ids, sample_ids
+
+    model, config = load_run(tiny_run)
+    prime = encode_prime("@\n", config["vocab"], "char")
+
+    def logp(seq):
+        ids = torch.tensor([prime + seq])
+        logits, _ = model(ids[:, :-1])
+        lp = logits.log_softmax(-1)[0, len(prime) - 1 :]
+        return lp.gather(-1, ids[0, len(prime) :, None]).sum().item()
+
+    greedy = sample_ids(model, prime, 1, 60, SamplingOptions(top_k=1), seed=0)[0]
+    beam = beam_search_ids(model, prime, 1, 60, 6, SamplingOptions(), seed=0)[0]
+    assert logp(beam) >= logp(greedy) - 1e-4

@@ -140,6 +140,8 @@ def generate(
     min_p: float = typer.Option(0.0, help="Drop tokens less likely than this fraction of the top token."),
     random_freq: float = typer.Option(0.0, help="Clara's rule: take the top guess, but this often sample among the top --trunc."),
     trunc: int = typer.Option(0, help="With --random-freq: how many top guesses to sample among."),
+    beam: int = typer.Option(0, help="Beam search with this many beams (conservative output; 0: sample)."),
+    beam_sample: bool = typer.Option(False, help="Stochastic beam search: sample the beams (Gumbel-top-k) for variety."),
     seed: int = typer.Option(0, help="Random seed: the same seed and options give the same files."),
     prime: Optional[str] = typer.Option(None, help="Text to start from (kern default: '@\\n', the start of a bar). \\n and \\t are unescaped."),
     prime_file: Optional[Path] = typer.Option(None, help="Read the prime text from a file."),
@@ -163,7 +165,7 @@ def generate(
     try:
         with _progress() as prog:
             task = prog.add_task(f"sampling {n}", total=length, info="")
-            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, progress=lambda d, t: prog.update(task, completed=d, total=t))
+            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, progress=lambda d, t: prog.update(task, completed=d, total=t))
     except CadenzaError as exc:
         _fail(exc)
         return

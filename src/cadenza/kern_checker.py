@@ -106,7 +106,7 @@ _DIGITS = "0123456789"
 _MANIPS = ("*^", "*v", "*x")
 _NULL, _NORMAL, _GRACE = 0, 1, 2
 # phases
-_LS, _BARNL, _INTERP, _TSTART, _NULLTOK, _PRE, _DUR, _POST = range(8)
+_LS, _BARNL, _INTERP, _TSTART, _NULLTOK, _PRE, _DUR, _POST, _MID = range(9)
 _FALLBACK_ORDER = "\n\t@r4821630.Jq]" + "cdefgabCDEFGAB"
 
 
@@ -215,6 +215,19 @@ def _grammar(vocab: tuple[str, ...]) -> _Grammar:
     return g
 
 
+def _tie_open(ties: tuple[str, ...], pitch: str) -> tuple[str, ...]:
+    if ties.count(pitch) >= 2:
+        return ties
+    return tuple(sorted(ties + (pitch,)))
+
+
+def _tie_close(ties: tuple[str, ...], pitch: str) -> tuple[str, ...]:
+    if pitch not in ties:
+        return ties
+    i = ties.index(pitch)
+    return ties[:i] + ties[i + 1:]
+
+
 def _prefix_next(pre: str, nok: bool) -> set[str]:
     """Prefix characters allowed after prefix ``pre`` (see the module grammar)."""
     if pre.endswith("&"):
@@ -225,10 +238,14 @@ def _prefix_next(pre: str, nok: bool) -> set[str]:
         out.add("(")
         if "&" not in pre:
             out.add("&")
+    if pre == "(":
+        out.add(")")  # "()": a slur ends and the next starts on this note
     if "[" not in pre and nok:
         out.add("[")
-    if pre and pre[-1] in "([":
+    if pre.count("<") + pre.count(">") < 2:
         out.update("<>")
+    if "/" not in pre and "\\" not in pre:
+        out.update("/\\")
     return out
 
 
@@ -251,6 +268,7 @@ class KernChecker:
         strict_durations: bool = True,
         *,
         max_spines: int | None = None,
+        split_bars: bool = False,
     ):
         vocab_t = tuple(vocab)
         missing = [c for c in "\n\t@." if c not in vocab_t]
@@ -264,10 +282,13 @@ class KernChecker:
         self.spines = spines
         self.max_spines = max(spines, max_spines if max_spines is not None else spines + 4)
         self.strict = strict_durations
+        self.split_bars = split_bars
         self.n = spines
         self.staff: tuple[int, ...] = tuple(range(spines))
         self.rem: tuple[int, ...] = (0,) * spines
-        self.ties: tuple[frozenset[str], ...] = (frozenset(),) * spines
+        # open ties per staff (original spine): a sorted tuple of pitches, a pitch at most twice
+        # (two voices of a staff may tie the same pitch)
+        self.ties: tuple[tuple[str, ...], ...] = ((),) * spines
         self.beam: tuple[int, ...] = (0,) * spines
         self.elapsed = 0
         self.meter_str: str | None = None
@@ -281,6 +302,7 @@ class KernChecker:
 
     # ---------------------------------------------------------------- state helpers
     def _set_meter(self, meter: tuple[int, int] | None, init: bool = False) -> None:
+        self._debt = 0
         if meter is None:
             self.meter_str = None
             self.metred = False
@@ -308,7 +330,8 @@ class KernChecker:
         if self.elapsed == 0:
             return not self.seen_bar and not self.bar_has_data
         if self.metred:
-            return self.elapsed == self.barlen or self.bars_completed == 0
+            return (self.elapsed == self.barlen or self.bars_completed == 0
+                    or (self.split_bars and (not self._debt or self.elapsed == self._debt)))
         return True
 
     def _enter_line_start(self) -> None:
@@ -329,7 +352,7 @@ class KernChecker:
         self._col = 0
         self._lkind: list[int] = []
         self._ldur: list[int] = []
-        self._lties: list[frozenset[str]] = []
+        self._sties: list[tuple[str, ...]] = list(self.ties)  # per staff, updated along the line
         self._lbeam: list[int] = []
         self._ltoks: list[str] = []
         self._ctx0 = self._col_ctx(0)
@@ -369,7 +392,7 @@ class KernChecker:
         x_ok = manip_ok and j + 1 < n and staff[j] == staff[j + 1]
         glob = None
         if j == 0 and self.elapsed == 0:
-            glob = self.meter_str if self.metred or self.meter_str else ""
+            glob = self.meter_str or ""  # metres allowed; *met only if it agrees with this
         return (None, null_ok, other_ok, split_ok, v_ok, x_ok, glob, is_last)
 
     def _interp_options(self, ctx: tuple) -> frozenset[str]:
@@ -414,6 +437,8 @@ class KernChecker:
             return ("T",) + self._ctx
         if ph == _NULLTOK:
             return ("N", self._last)
+        if ph == _MID:
+            return ("M", self._suf, self._gok)
         if ph == _INTERP:
             return ("I", self._ictx, self._ip)
         if ph == _LS:
@@ -468,6 +493,16 @@ class KernChecker:
                 out |= g.letters
                 if rest_ok and g.has_rest and nok and forced is None and p in g.fits(avail):
                     out.add("r")
+                out.add("P")
+                if gok and p in g.all_durs:
+                    out.add("q")
+        elif kind == "M":  # grace marks written before the pitch: 16qa, 32Pqqbb
+            _, suf, gok = key
+            out |= g.letters
+            if gok and suf.count("q") < 2:
+                out.add("q")
+            if "P" not in suf:
+                out.add("P")
         elif kind == "P":
             _, rl, rc, rest, acc, suf, nok, gok, bend, topen, bd, hasbr, chord_ok, is_last = key
             if rest:
@@ -564,7 +599,7 @@ class KernChecker:
     def copy(self) -> "KernChecker":
         new = object.__new__(KernChecker)
         d = self.__dict__.copy()
-        for name in ("_lkind", "_ldur", "_lties", "_lbeam", "_ltoks", "_zafter"):
+        for name in ("_lkind", "_ldur", "_sties", "_lbeam", "_ltoks", "_zafter"):
             d[name] = list(d[name])
         new.__dict__ = d
         return new
@@ -588,6 +623,8 @@ class KernChecker:
             self._push_dur(ch)
         elif ph == _PRE:
             self._push_pre(ch)
+        elif ph == _MID:
+            self._push_mid(ch)
         elif ph == _TSTART:
             self._push_tstart(ch)
         elif ph == _NULLTOK:
@@ -622,6 +659,10 @@ class KernChecker:
             self._push_tstart(ch)
 
     def _finish_bar(self) -> None:
+        if self.metred and self.bars_completed > 0 and not self._debt and self.elapsed < self.barlen:
+            self._debt = self.barlen - self.elapsed  # a split bar: the next bar may complete it
+        else:
+            self._debt = 0
         if self.elapsed > 0 or self.bar_has_data:
             self.bars_completed += 1
         self.seen_bar = True
@@ -633,7 +674,6 @@ class KernChecker:
     def _push_tstart(self, ch: str) -> None:
         null, nok, gok, avail, is_last = self._ctx
         self._last = is_last
-        self._tok = ch
         if ch == ".":
             self._phase = _NULLTOK
             return
@@ -643,7 +683,7 @@ class KernChecker:
         self._cdur = None
         self._cbend = False
         self._bd = self.beam[j]
-        self._rties = self.ties[j]
+        self._rties = self._sties[self.staff[j]]
         self._start_sub(nok, gok, avail, None)
         self._push_pre(ch)
 
@@ -680,11 +720,26 @@ class KernChecker:
             self._gok = gok
         else:
             self._bend = self._cbend and self._nok
-        self._phase = _POST
         self._hasbr = "[" in self._pre
-        self._acc = ""
         self._suf = ""
-        self._chord_ok = False
+        if ch == "q" or ch == "P":
+            self._phase = _MID
+            self._push_mid(ch)
+        else:
+            self._start_pitch(ch)
+
+    def _push_mid(self, ch: str) -> None:
+        if ch == "q":
+            self._nok = False
+            self._bend = False
+        if ch == "q" or ch == "P":
+            self._suf = "".join(sorted(self._suf + ch))
+        else:
+            self._start_pitch(ch)
+
+    def _start_pitch(self, ch: str) -> None:
+        self._phase = _POST
+        self._acc = ""
         if ch == "r":
             self._rest = True
             self._gok = False
@@ -692,6 +747,7 @@ class KernChecker:
             self._rc = 0
             self._run = ""
             self._topen = False
+            self._chord_ok = False
         else:
             self._rest = False
             self._rl = ch
@@ -699,11 +755,8 @@ class KernChecker:
             self._run = ch
             self._topen = ch in self._rties
             self._chord_ok = self._csize + 1 < MAX_CHORD
-        if self._rest:
-            self._chord_ok = False
 
     def _push_post(self, ch: str) -> None:
-        self._tok += ch
         if ch in _LETTERS:
             if self._rest:
                 if self._rl is None:
@@ -751,9 +804,9 @@ class KernChecker:
             self._cticks = self.g.ticks[self._p]
         if not self._rest:
             if self._hasbr:
-                self._rties = self._rties | {self._run}
+                self._rties = _tie_open(self._rties, self._run)
             elif "]" in self._suf:
-                self._rties = self._rties - {self._run}
+                self._rties = _tie_close(self._rties, self._run)
         self._csize += 1
 
     def _end_token(self, ch: str, null: bool) -> None:
@@ -761,7 +814,6 @@ class KernChecker:
         if null:
             self._lkind.append(_NULL)
             self._ldur.append(0)
-            self._lties.append(self.ties[j])
             self._lbeam.append(self.beam[j])
             if self.rem[j] == 0:
                 self._committed = True
@@ -769,7 +821,7 @@ class KernChecker:
             grace = self._cgrace
             self._lkind.append(_GRACE if grace else _NORMAL)
             self._ldur.append(0 if grace else self._cticks)
-            self._lties.append(self._rties)
+            self._sties[self.staff[j]] = self._rties
             self._lbeam.append(self._bd)
             if grace:
                 self._has_grace = True
@@ -789,7 +841,7 @@ class KernChecker:
             adv = min(new)
             self.elapsed += adv
             self.rem = tuple(r - adv for r in new)
-        self.ties = tuple(self._lties)
+        self.ties = tuple(self._sties)
         self.beam = tuple(self._lbeam)
         self.bar_has_data = True
         self._enter_line_start()
@@ -821,14 +873,13 @@ class KernChecker:
         if ch == "\t":
             self._col = j + 1
             self._ictx = self._interp_ctx()
-            self._ip = "*"
-            self._need_star = True
+            self._ip = ""
             return
         self._apply_interp(self._ltoks)
         self._enter_line_start()
 
     def _apply_interp(self, toks: list[str]) -> None:
-        staff, rem, ties, beam = [], [], [], []
+        staff, rem, beam = [], [], []
         n = self.n
         j = 0
         while j < n:
@@ -836,7 +887,6 @@ class KernChecker:
             if t == "*^":
                 staff += [self.staff[j]] * 2
                 rem += [self.rem[j]] * 2
-                ties += [self.ties[j]] * 2
                 beam += [self.beam[j], 0]
                 j += 1
             elif t == "*v":
@@ -845,20 +895,17 @@ class KernChecker:
                     k += 1
                 staff.append(self.staff[j])
                 rem.append(self.rem[j])
-                ties.append(frozenset().union(*self.ties[j:k]))
                 beam.append(sum(self.beam[j:k]))
                 j = k
             elif t == "*x":
                 for i in (j + 1, j):
                     staff.append(self.staff[i])
                     rem.append(self.rem[i])
-                    ties.append(self.ties[i])
                     beam.append(self.beam[i])
                 j += 2
             else:
                 staff.append(self.staff[j])
                 rem.append(self.rem[j])
-                ties.append(self.ties[j])
                 beam.append(self.beam[j])
                 j += 1
         if toks[0] in self.g.meters:
@@ -867,7 +914,6 @@ class KernChecker:
         self.n = len(staff)
         self.staff = tuple(staff)
         self.rem = tuple(rem)
-        self.ties = tuple(ties)
         self.beam = tuple(beam)
 
     # ---------------------------------------------------------------- diagnostics
@@ -935,58 +981,68 @@ class KernChecker:
         ph = self._phase
         n = self.n
         j = 0 if line_start else self._col
-        tok = "" if (line_start or ph == _TSTART) else self._tok
-        if ch == "\n" and not line_start and j < n - 1 and ph != _TSTART:
-            # maybe the token itself is complete
+        tok = "" if (line_start or ph == _TSTART) else self._line.split("\t")[-1]
+        col = f"column {j + 1}"
+        if ch in "\t\n" and (line_start or ph == _TSTART):
+            return f"empty token in {col}"
+        if ch == "\n" and j < n - 1 and ph in (_NULLTOK, _POST) and (self._nok or "q" in self._suf or ph == _NULLTOK):
             return f"data line has {j + 1} tokens but {n} spines are active"
-        if ch == "\t" and (ph == _NULLTOK or ph == _POST) and j == n - 1:
+        if ch == "\t" and j == n - 1 and ph in (_NULLTOK, _POST):
             return f"data line has more than {n} tokens ({n} spines are active)"
-        if ch in "\t\n" and ph in (_TSTART,) or (line_start and ch == "\t"):
-            return f"empty token in column {j + 1}"
         rem = self.rem[j]
         if ph in (_TSTART, _LS):
             if ch == ".":
-                if self._has_normal or rem == 0:
-                    return f"null token in column {j + 1}, whose previous event has ended (needs a note or rest)"
+                return f"null token in {col}, whose previous event has ended (needs a note or rest)"
             if ch in _DIGITS or ch in "([&":
                 if rem:
-                    return (f"new note in column {j + 1} while its previous note still sounds "
+                    return (f"new note in {col} while its previous note still sounds "
                             f"({_fmt_ticks(rem)} left; needs '.')")
                 if self.avail <= 0:
-                    return f"note in column {j + 1} after the bar is already full"
+                    return f"note in {col} after the bar is already full ({self.meter_str})"
                 if self._committed:
                     return "timed note in a grace-note line"
                 return f"duration starting {ch!r} does not fit the {_fmt_ticks(self.avail)} left in the bar"
-            return f"bad token start {ch!r} in column {j + 1}"
+            return f"bad token start {ch!r} in {col}"
+        if ph == _PRE:
+            if ch in _DIGITS:
+                return f"no duration starting {ch!r} fits in {col} ({_fmt_ticks(self.avail)} left in the bar)"
+            return f"bad token {tok + ch!r} in {col}"
         if ph == _DUR:
             p = self._p + ch
             if ch in _DIGITS or ch == ".":
+                if self._forced is not None:
+                    return f"chord notes must repeat the first note's duration {self._forced!r} ({col})"
                 if any(s.startswith(p) for s in self.g.all_durs):
-                    return (f"duration {p!r}... in column {j + 1} does not fit the "
-                            f"{_fmt_ticks(self.avail)} left in the bar (or leaves an unfillable remainder)")
-                return f"unsupported duration {p!r} in column {j + 1}"
+                    return (f"duration {p!r} in {col} does not fit the {_fmt_ticks(self.avail)} left "
+                            f"in the bar (or leaves a remainder no duration can fill)")
+                return f"unsupported duration {p!r} in {col}"
+            if self._p not in self.g.all_durs:
+                return f"unsupported duration {self._p!r} in {col}"
             if ch == "r":
-                return f"rest not allowed here (chord member, tied, or duration does not fit): {tok + ch!r}"
+                return f"rest not allowed here (in a chord, tied, or in a grace line): {tok + ch!r}"
             if ch in _LETTERS:
-                return f"duration {self._p!r} in column {j + 1} does not fit the bar"
-            return f"bad token {tok + ch!r} in column {j + 1}"
+                return (f"duration {self._p!r} in {col} overflows the bar "
+                        f"({_fmt_ticks(self.avail)} left in {self.meter_str})")
+            return f"bad token {tok + ch!r} in {col}"
         if ph == _POST:
             if ch == "]" or ch == "_":
-                return f"tie {ch!r} on {self._run or 'a rest'} in column {j + 1} without an open tie '['"
+                return f"tie {ch!r} on {self._run or 'a rest'} in {col} without an open tie '['"
+            if ch == "[":
+                return f"tie start '[' must come before the duration ({tok + ch!r}, {col})"
             if ch == "J":
-                return f"beam end 'J' in column {j + 1} without an open beam"
+                return f"beam end 'J' in {col} without an open beam"
             if ch in "\t\n " and "q" not in self._suf and not self._nok:
-                return f"{tok!r} in column {j + 1} must be a grace note (q) here"
+                return f"{tok!r} in {col} must be a grace note (q) here"
             if ch in "\t\n" and self._bend and self._bd:
-                return f"beam still open in column {j + 1} at the end of the bar"
+                return f"beam still open in {col} at the end of the bar"
             if ch == " " and self._rest:
                 return "rests cannot be part of a chord"
         if ph == _NULLTOK:
-            return f"bad token {tok + ch!r} in column {j + 1} ('.' must stand alone)"
-        return f"bad token {tok + ch!r} in column {j + 1}"
+            return f"bad token {tok + ch!r} in {col} ('.' must stand alone)"
+        return f"bad token {tok + ch!r} in {col}"
 
     # ---------------------------------------------------------------- resynchronisation
-    def _resync(self, n: int, staff: tuple[int, ...], ties: tuple[frozenset[str], ...],
+    def _resync(self, n: int, staff: tuple[int, ...], ties: tuple[tuple[str, ...], ...],
                 meter_str: str | None, bars_completed: int) -> None:
         """Put the checker at a bar boundary with the given columns (used by :func:`check_text`
         to go on after a rejected bar)."""
@@ -999,6 +1055,7 @@ class KernChecker:
         if meter_str is not None:
             num, den = meter_str[2:].split("/")
             self._set_meter((int(num), int(den)))
+        self._debt = 0
         self.seen_bar = True
         self.bar_has_data = False
         self.bars_completed = bars_completed
@@ -1011,65 +1068,63 @@ class KernChecker:
 
 _GRAMMAR_CHARS = (
     "\n\t @.*" + _DIGITS + _LETTERS + "r#-n" + "([&<>" + "".join(SUFFIX_CAPS)
-    + "".join(sorted(set("".join(CLEFS + KEYSIGS + KEYS + TEMPI + tuple(MET)) + "Mv^x/"))))
+    + "".join(sorted(set("".join(CLEFS + KEYSIGS + KEYS + TEMPI + tuple(MET)) + "Mv^x/")))
 )
 DEFAULT_VOCAB: tuple[str, ...] = tuple(sorted(set(_GRAMMAR_CHARS)))
 
 
-def _lenient_manip(toks: list[str], staff: tuple[int, ...], ties: tuple[frozenset[str], ...]):
-    """Column bookkeeping for a skipped interpretation line (no validity checks)."""
+def _lenient_manip(toks: list[str], staff: tuple[int, ...]) -> tuple[int, ...]:
+    """Column staffs after a skipped interpretation line (no validity checks)."""
     n = len(staff)
     new_s: list[int] = []
-    new_t: list[frozenset[str]] = []
     j = 0
     while j < n:
         t = toks[j]
         if t == "*^":
             new_s += [staff[j]] * 2
-            new_t += [ties[j]] * 2
             j += 1
         elif t == "*v":
             k = j
             while k < n and toks[k] == "*v":
                 k += 1
             new_s.append(staff[j])
-            new_t.append(frozenset().union(*ties[j:k]))
             j = k
         elif t == "*x" and j + 1 < n:
             new_s += [staff[j + 1], staff[j]]
-            new_t += [ties[j + 1], ties[j]]
             j += 2
         else:
             new_s.append(staff[j])
-            new_t.append(ties[j])
             j += 1
-    return tuple(new_s), tuple(new_t)
+    return tuple(new_s)
 
 
-def _lenient_ties(fields: list[str], ties: tuple[frozenset[str], ...]) -> tuple[frozenset[str], ...]:
+def _lenient_ties(fields: list[str], staff: tuple[int, ...],
+                  ties: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """Per-staff open ties after a skipped data line."""
     out = list(ties)
     for j, f in enumerate(fields):
         if f == ".":
             continue
-        for s in f.split(" "):
+        for sub in f.split(" "):
             run = ""
-            for c in s:
+            for c in sub:
                 if c in _LETTERS and (not run or c == run[-1]):
                     run += c
                 elif run:
                     break
-            if not run or "r" in s:
+            if not run or "r" in sub:
                 continue
-            if "[" in s:
-                out[j] = out[j] | {run}
-            elif "]" in s:
-                out[j] = out[j] - {run}
+            if "[" in sub:
+                out[staff[j]] = _tie_open(out[staff[j]], run)
+            elif "]" in sub:
+                out[staff[j]] = _tie_close(out[staff[j]], run)
     return tuple(out)
 
 
 def check_report(text: str, spines: int, meter: tuple[int, int] | None = (4, 4), *,
                  strict_durations: bool = True, allow_partial_final: bool = True,
-                 complete: bool = False, max_spines: int | None = None) -> tuple[int, list[tuple[int, int, str]]]:
+                 complete: bool = False, max_spines: int | None = None,
+                 split_bars: bool = True) -> tuple[int, list[tuple[int, int, str]]]:
     """Check a whole cleaned text bar by bar: (number of bars, [(bar, line number, problem)]).
 
     Bars are numbered from 1 (the music before the second ``@``, or before the first if the text
@@ -1079,84 +1134,72 @@ def check_report(text: str, spines: int, meter: tuple[int, int] | None = (4, 4),
     ``complete``: the text must end right after a barline.
     """
     vocab = tuple(sorted(set(DEFAULT_VOCAB) | set(text)))
-    ck = KernChecker(list(vocab), spines, meter, strict_durations, max_spines=max_spines)
+    ck = KernChecker(list(vocab), spines, meter, strict_durations, max_spines=max_spines,
+                     split_bars=split_bars)
     problems: list[tuple[int, int, str]] = []
-    lines = text.split("\n")
     ends_with_nl = text.endswith("\n")
+    lines = text.split("\n")
     if ends_with_nl:
         lines = lines[:-1]
+    last_bar_line = max((i for i, ln in enumerate(lines) if ln == BAR), default=-1)
     bar = 1
     bars = 0
-    skipping = False
-    # lenient column state while skipping
-    s_staff = ck.staff
-    s_ties = ck.ties
-    s_meter = ck.meter_str
-    last_bar_line = max((i for i, ln in enumerate(lines) if ln == BAR), default=-1)
     data_since_bar = False
-    for lineno, line in enumerate(lines, 1):
-        is_last_line = lineno == len(lines)
-        full = line + ("\n" if (ends_with_nl or not is_last_line) else "")
-        if line == BAR:
-            if data_since_bar:
-                bars += 1
-            if skipping:
-                ck._resync(len(s_staff), s_staff, s_ties, s_meter, ck.bars_completed + 1)
-                skipping = False
-                bar += 1 if data_since_bar else 0
-                data_since_bar = False
-                continue
-        if skipping:
-            fields = line.split("\t")
-            if line.startswith("*"):
-                if len(fields) == len(s_staff):
-                    s_staff, s_ties = _lenient_manip(fields, s_staff, s_ties)
-                    if fields[0].startswith("*M") and fields[0] in ck.g.meters:
-                        s_meter = fields[0]
-            elif line:
-                data_since_bar = True
-                if len(fields) == len(s_staff):
-                    s_ties = _lenient_ties(fields, s_ties)
-            continue
-        start_state = (ck.staff, ck.ties, ck.meter_str if ck.metred or ck.meter_str else None)
-        for pos, ch in enumerate(full):
-            if ch in ck._allowed_set():
-                ck.push(ch)
-                continue
-            if (ch == BAR and pos == 0 and allow_partial_final and lineno - 1 == last_bar_line
-                    and all(not ln.strip() for ln in lines[lineno:])
-                    and ck.elapsed > 0 and not any(ck.rem) and not any(ck.beam)):
-                return bars, problems  # a short final bar completing the pickup
-            problems.append((bar, lineno, ck.explain(ch)))
-            skipping = True
-            s_staff, s_ties, s_meter = start_state
-            fields = line.split("\t")
-            if line == BAR:
-                # the barline itself was wrong: resynchronise here
-                ck._resync(len(s_staff), s_staff, s_ties, s_meter, ck.bars_completed + 1)
-                skipping = False
-                bar += 1
-                data_since_bar = False
-            elif line.startswith("*") and len(fields) == len(s_staff):
-                s_staff, s_ties = _lenient_manip(fields, s_staff, s_ties)
-                if fields[0] in ck.g.meters:
-                    s_meter = fields[0]
-            elif line and not line.startswith("*"):
-                data_since_bar = True
-            break
+    skipping = False
+    s_staff, s_ties, s_meter = ck.staff, ck.ties, ck.meter_str  # followed leniently while skipping
+
+    def skip_line(line: str) -> None:
+        nonlocal s_staff, s_ties, s_meter
+        fields = line.split("\t")
+        if len(fields) != len(s_staff):
+            return
+        if line.startswith("*"):
+            s_staff = _lenient_manip(fields, s_staff)
+            if fields[0] in ck.g.meters:
+                s_meter = fields[0]
         else:
-            if line == BAR:
-                if ck.bars_completed and data_since_bar:
-                    bar += 1
-                data_since_bar = False
-            elif line and not line.startswith("*"):
-                data_since_bar = True
+            s_ties = _lenient_ties(fields, s_staff, s_ties)
+
+    for i, line in enumerate(lines):
+        lineno = i + 1
+        is_data = bool(line) and line != BAR and not line.startswith("*")
+        if skipping and line != BAR:
+            skip_line(line)
+            data_since_bar = data_since_bar or is_data
+            continue
+        if skipping:  # a barline ends the skipped bar
+            ck._resync(len(s_staff), s_staff, s_ties, s_meter, ck.bars_completed + 1)
+            skipping = False
+        else:
+            start = (ck.staff, ck.ties, ck.meter_str)
+            full = line + "\n" if (ends_with_nl or i < len(lines) - 1) else line
+            for pos, ch in enumerate(full):
+                if ch in ck._allowed_set():
+                    ck.push(ch)
+                    continue
+                if (ch == BAR and allow_partial_final and i == last_bar_line
+                        and all(not ln.strip() for ln in lines[i + 1:])
+                        and ck.elapsed > 0 and not any(ck.rem) and not any(ck.beam)):
+                    return bars + 1, problems  # a short final bar completing the pickup
+                problems.append((bar, lineno, ck.explain(ch)))
+                s_staff, s_ties, s_meter = start
+                if line == BAR:  # the barline itself was wrong: go on from here
+                    ck._resync(len(s_staff), s_staff, s_ties, s_meter, ck.bars_completed + 1)
+                else:
+                    skipping = True
+                    skip_line(line)
+                break
+        data_since_bar = data_since_bar or is_data
+        if line == BAR and data_since_bar:
+            bars += 1
+            bar += 1
+            data_since_bar = False
     if data_since_bar:
         bars += 1
-    if complete and not skipping:
+    if complete:
         if not ends_with_nl:
             problems.append((bar, len(lines), "text ends inside a line"))
-        elif not ck.at_bar_boundary:
+        elif skipping or not ck.at_bar_boundary:
             problems.append((bar, len(lines), "text does not end with a barline"))
     return bars, problems
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 
 from cadenza import CadenzaError
@@ -195,10 +196,11 @@ def read_midi(path: Path | str) -> Piece:
         notes = list(map(Note, (a["time"][order] / tpq).tolist(), a["pitch"][order].tolist(), (a["duration"][order] / tpq).tolist(), a["velocity"][order].tolist()))
         tracks.append(Track(name or GM_NAMES[program], program, notes))
 
-    tempos = _dedupe([(t.time / tpq, round(float(t.qpm), 3)) for t in score.tempos])
+    # a tempo of 0 microseconds a quarter or a metre over 0 is damage, not music: skip those
+    tempos = _dedupe([(t.time / tpq, round(float(t.qpm), 3)) for t in score.tempos if t.mspq > 0])
     if not tempos or tempos[0][0] > 0:
         tempos.insert(0, (0.0, DEFAULT_TEMPO))
-    sigs = _dedupe([(t.time / tpq, int(t.numerator), int(t.denominator)) for t in score.time_signatures])
+    sigs = _dedupe([(t.time / tpq, int(t.numerator), int(t.denominator)) for t in score.time_signatures if t.numerator > 0 and t.denominator > 0])
     if not sigs or sigs[0][0] > 0:
         sigs.insert(0, (0.0, 4, 4))
     keys = _dedupe([(k.time / tpq, int(k.key), int(k.tonality)) for k in score.key_signatures])
@@ -220,31 +222,33 @@ def write_midi(piece: Piece, path: Path | str, ticks_per_quarter: int = 480) -> 
     def tick(q: float) -> int:
         return max(0, int(round(q * tpq)))
 
-    score = Score(tpq)
-    for q, qpm in piece.tempos:
-        score.tempos.append(Tempo(tick(q), qpm=float(qpm)))
-    for q, num, den in piece.time_signatures:
-        score.time_signatures.append(TimeSignature(tick(q), int(num), int(den)))
-    for q, fifths, minor in piece.key_signatures:
-        score.key_signatures.append(KeySignature(tick(q), int(fifths), int(minor)))
-    for t in piece.tracks:
-        track = STrack(t.name, int(t.program), bool(t.is_drum))
-        if t.notes:
-            ns = sorted(t.notes)
-            starts = np.array([tick(n.start) for n in ns], dtype=np.int32)
-            ends = np.array([tick(n.start + n.duration) for n in ns], dtype=np.int32)
-            track.notes = SNote.from_numpy(
-                starts,
-                np.maximum(ends - starts, 1),
-                np.array([min(max(n.pitch, 0), 127) for n in ns], dtype=np.int8),
-                np.array([min(max(n.velocity, 1), 127) for n in ns], dtype=np.int8),
-            )
-        score.tracks.append(track)
     try:
-        if path.parent and not path.parent.exists():
-            raise FileNotFoundError(os.strerror(2))
+        score = Score(tpq)
+        for q, qpm in piece.tempos:
+            score.tempos.append(Tempo(tick(q), qpm=float(qpm)))
+        for q, num, den in piece.time_signatures:
+            score.time_signatures.append(TimeSignature(tick(q), int(num), int(den)))
+        for q, fifths, minor in piece.key_signatures:
+            score.key_signatures.append(KeySignature(tick(q), int(fifths), int(minor)))
+        for t in piece.tracks:
+            track = STrack(t.name, int(t.program), bool(t.is_drum))
+            if t.notes:
+                ns = sorted(t.notes, key=attrgetter("start", "pitch"))
+                starts = np.array([tick(n.start) for n in ns], dtype=np.int64)
+                ends = np.array([tick(n.start + n.duration) for n in ns], dtype=np.int64)
+                if ends.max() >= 2**31:
+                    raise ValueError(f"a note ends {ends.max() / tpq:.0f} quarters in, past what MIDI can time")
+                track.notes = SNote.from_numpy(
+                    starts.astype(np.int32),
+                    np.maximum(ends - starts, 1).astype(np.int32),
+                    np.array([min(max(n.pitch, 0), 127) for n in ns], dtype=np.int8),
+                    np.array([min(max(n.velocity, 1), 127) for n in ns], dtype=np.int8),
+                )
+            score.tracks.append(track)
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"no folder {path.parent}")
         score.dump_midi(path)
-    except Exception as exc:
+    except Exception as exc:  # symusic's own errors, a missing folder, an impossible tempo
         raise CadenzaError(f"{path}: cannot write MIDI ({_one_line(exc)})") from None
     return path
 

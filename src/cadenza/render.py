@@ -115,30 +115,30 @@ def render(
                     p.write_text(page, encoding="utf-8")
                     out[fmt].append(p)
             elif fmt == "pdf":
-                out[fmt] = [pdf_from_svgs(job.svgs(), stem.with_suffix(".pdf"))]
+                out[fmt] = [pdf_from_svgs(job.svgs(), _named(stem, ".pdf"))]
             elif fmt == "midi":
-                out[fmt] = [_copy(job.midi(), stem.with_suffix(".mid"))]
+                out[fmt] = [_copy(job.midi(), _named(stem, ".mid"))]
             elif fmt == "musicxml":
-                dest = stem.with_suffix(".musicxml")
+                dest = _named(stem, ".musicxml")
                 if dest.resolve() != path.resolve():
                     dest.write_text(job.notation("musicxml"), encoding="utf-8")
                 out[fmt] = [dest]
             elif fmt == "krn":
-                dest = stem.with_suffix(".krn")
+                dest = _named(stem, ".krn")
                 if dest.resolve() != path.resolve():
                     dest.write_text(job.notation("krn"), encoding="utf-8")
                 out[fmt] = [dest]
             elif fmt == "png":
-                out[fmt] = [pianoroll_png(job.piece(), stem.with_suffix(".png"), prompt_end, title or None)]
+                out[fmt] = [pianoroll_png(job.piece(), _named(stem, ".png"), prompt_end, title or None)]
             elif fmt == "wav":
-                out[fmt] = [job.wav(stem.with_suffix(".wav"), soundfont)]
+                out[fmt] = [job.wav(_named(stem, ".wav"), soundfont)]
             else:  # flac, mp3
                 ffmpeg = shutil.which("ffmpeg")
                 if ffmpeg is None:
                     warnings.warn(f"{path}: {fmt} skipped: ffmpeg is not installed", stacklevel=2)
                     continue
                 wav = job.wav(job.tmp / "audio.wav", soundfont) if "wav" not in out else out["wav"][0]
-                out[fmt] = [_encode_audio(ffmpeg, wav, stem.with_suffix("." + fmt))]
+                out[fmt] = [_encode_audio(ffmpeg, wav, _named(stem, "." + fmt))]
     return out
 
 
@@ -216,6 +216,11 @@ class _Job:
             _copy(self._wav, dest)
             return dest
         return self._wav
+
+
+def _named(stem: Path, suffix: str) -> Path:
+    """``stem`` + ``suffix``; unlike ``with_suffix``, keeps dots in names such as ``bwv66.6``."""
+    return stem.parent / (stem.name + suffix)
 
 
 def _copy(src: Path, dest: Path) -> Path:
@@ -560,13 +565,14 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     if total > cursor:
         synth.generate_simple(total - cursor, buffer=raw[cursor * frame_bytes :])
 
-    peak = float(np.abs(audio).max())
+    peak = max(float(audio.max()), -float(audio.min()))
     if peak <= 0.0:
         raise CadenzaError(f"{midi_path}: no notes to play (the SoundFont gave silence)")
     # Cut the release where it falls below -80 dB of the peak (inaudible), never before the end.
-    loud = np.flatnonzero(np.abs(audio).max(axis=1) > peak * 1e-4)
-    last = max(int(round(end_s * SAMPLE_RATE)), int(loud[-1]) + 1 if loud.size else 0)
-    audio = audio[: min(last, total)]
+    end_i = min(int(round(end_s * SAMPLE_RATE)), total)
+    tail = np.maximum(np.abs(audio[end_i:, 0]), np.abs(audio[end_i:, 1]))
+    loud = np.flatnonzero(tail > peak * 1e-4)
+    audio = audio[: end_i + (int(loud[-1]) + 1 if loud.size else 0)]
     gain = 10 ** (PEAK_DBFS / 20) / peak
     pcm = np.clip(np.round(audio * (gain * 32767.0)), -32768, 32767).astype("<i2")
     wav_path.parent.mkdir(parents=True, exist_ok=True)
@@ -592,29 +598,28 @@ def _program(synth: Any, ch: int, program: int, sfid: int) -> None:
 
 def _pedalled(events: list) -> list[tuple[float, str, int, int, int]]:
     """TinySoundFont events as (seconds, kind, channel, a, b), in time order, with the sustain
-    pedal applied: a key released while CC64 is down sounds on until the pedal lifts."""
+    pedal applied: a key released while CC64 is down sounds on until the pedal lifts.
+
+    Every note-on keeps exactly one note-off: TinySoundFont releases one instance of a key per
+    note-off (the oldest), so a re-struck key under the pedal needs both of its offs."""
     from tinysoundfont.midi import ControlChange, NoteOff, NoteOn, PitchBend, ProgramChange
 
     out: list[tuple[float, str, int, int, int]] = []
     pedal: dict[int, bool] = {}
-    held: dict[int, set[int]] = {}
-    sustained: dict[int, set[int]] = {}
+    pending: dict[int, list[int]] = {}
     for ev in sorted(events, key=lambda e: e.t):  # stable: same-time events keep file order
         t, ch, act = float(ev.t), int(ev.channel), ev.action
         if isinstance(act, NoteOn) and act.velocity > 0:
-            held.setdefault(ch, set()).add(act.key)
             out.append((t, "on", ch, act.key, act.velocity))
         elif isinstance(act, (NoteOn, NoteOff)):
-            held.setdefault(ch, set()).discard(act.key)
             if pedal.get(ch):
-                sustained.setdefault(ch, set()).add(act.key)
+                pending.setdefault(ch, []).append(act.key)
             else:
                 out.append((t, "off", ch, act.key, 0))
         elif isinstance(act, ControlChange) and act.control == 64:
             down = act.control_value >= 64
             if pedal.get(ch) and not down:
-                for key in sorted(sustained.pop(ch, set()) - held.get(ch, set())):
-                    out.append((t, "off", ch, key, 0))
+                out.extend((t, "off", ch, key, 0) for key in pending.pop(ch, []))
             pedal[ch] = down
         elif isinstance(act, ControlChange):
             out.append((t, "cc", ch, act.control, act.control_value))
@@ -622,9 +627,9 @@ def _pedalled(events: list) -> list[tuple[float, str, int, int, int]]:
             out.append((t, "program", ch, act.program, 0))
         elif isinstance(act, PitchBend):
             out.append((t, "bend", ch, act.pitch_bend, 0))
-    for ch, keys in sustained.items():  # pedal never lifted: let the notes go at the end
-        t_end = out[-1][0] if out else 0.0
-        out.extend((t_end, "off", ch, key, 0) for key in sorted(keys))
+    t_end = out[-1][0] if out else 0.0
+    for ch, keys in pending.items():  # pedal never lifted: let the notes go at the end
+        out.extend((t_end, "off", ch, key, 0) for key in keys)
     return out
 
 

@@ -24,17 +24,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
 from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, register
-from cadenza.codecs.notewise import RANK, Grid, GridNote, check_grid, export_midi, from_grid, piece_info, read_piece, to_grid
+from cadenza.codecs.notewise import RANK, Grid, GridNote, check_grid, export_midi, from_grid, piece_info, read_piece, to_grid, transposed
 from cadenza.music import Piece
 
 _STEP = re.compile(r"([a-z]+)([012]+)")
 _LETTER = re.compile(r"[a-z]")
 _SOUNDING = re.compile(r"[12]")
+
+
+@lru_cache(maxsize=1 << 16)
+def read_step(word: str, note_range: int) -> tuple[str, str] | None:
+    """(prefix, digits) of an instrument's word for one step, or None if it is not one."""
+    m = _STEP.fullmatch(word)
+    if not m or m.group(1) not in RANK or len(m.group(2)) != note_range:
+        return None
+    return m.group(1), m.group(2)
 
 
 @dataclass(frozen=True)
@@ -109,21 +119,23 @@ class ChordwiseCodec:
         return out
 
     def transpose(self, piece: Encoded, semitones: int) -> Encoded:
-        """``semitones`` up (negative: down); notes pushed out of the range fold back by octaves,
-        and ``info["folded"]`` adds them to the piece's own count."""
-        decoded = self.decode(piece.text, piece.info)
-        moved = decoded.payload.transpose(semitones)
-        moved.name = piece.name
-        out = self.encode_piece(moved)
-        info = {**piece.info, **out.info, "folded": int(piece.info.get("folded", 0)) + out.info["folded"], "transposed": semitones}
-        return Encoded(f"{piece.name}{semitones:+d}", out.text, info)
+        """``semitones`` up (negative: down); see :func:`cadenza.codecs.notewise.transposed`."""
+        notes, _ = self.parse(piece.text)
+        return transposed(piece, notes, semitones, self.options.note_range, self.words)
 
     def decode(self, text: str, context: dict[str, Any]) -> Decoded:
-        """Words -> :class:`Piece`. Never raises. A step is a letter, or a run of instrument
-        words in score order (an instrument out of order or repeated starts the next step).
-        Words that are neither, unknown prefixes and words of the wrong length are skipped and
-        counted (``stats["dropped"]``); a ``2`` with no note sounding strikes one
-        (``stats["repaired"]``); notes still sounding end with the text."""
+        """Words -> :class:`Piece` (see :meth:`parse`), with tempo, metre and instruments from
+        ``context``. Never raises."""
+        o = self.options
+        notes, stats = self.parse(text)
+        return Decoded(text, stats, from_grid(notes, o.steps_per_quarter, o.note_range, context))
+
+    def parse(self, text: str) -> tuple[dict[str, list[GridNote]], dict[str, Any]]:
+        """Words -> grid notes and counts. A step is a letter, or a run of instrument words in
+        score order (an instrument out of order or repeated starts the next step). Words that are
+        neither, unknown prefixes and words of the wrong length are skipped and counted
+        (``dropped``); a ``2`` with no note sounding strikes one (``repaired``); notes still
+        sounding end with the text."""
         o = self.options
         size = o.note_range
         dropped = repaired = 0
@@ -139,11 +151,11 @@ class ChordwiseCodec:
                     last_rank = -1
                 step += 1
                 continue
-            m = _STEP.fullmatch(word)
-            if not m or m.group(1) not in RANK or len(m.group(2)) != size:
+            got = read_step(word, size)
+            if got is None:
                 dropped += 1
                 continue
-            pre, digits = m.group(1), m.group(2)
+            pre, digits = got
             rank = RANK[pre]
             if last_rank >= 0 and rank <= last_rank:
                 step += 1
@@ -163,9 +175,8 @@ class ChordwiseCodec:
         for pre, held in sounding.items():
             for i, on in held.items():
                 notes[pre].append((on, max(step, on + 1), i))
-        piece = from_grid(notes, o.steps_per_quarter, o.note_range, context)
         stats = {"dropped": dropped, "repaired": repaired, "notes": sum(len(v) for v in notes.values()), "quarters": step / o.steps_per_quarter}
-        return Decoded(text, stats, piece)
+        return notes, stats
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
         """Writes ``stem.mid`` (whatever ``formats`` asks: MIDI is what this codec makes)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -174,21 +175,59 @@ def to_grid(piece: Piece, steps_per_quarter: int, note_range: int) -> Grid:
         starts, ends, pitches = (np.concatenate(c) for c in zip(*cols))
         on = np.maximum(np.floor(starts * spq + 0.5).astype(np.int64), 0)
         off = np.maximum(np.floor(ends * spq + 0.5).astype(np.int64), on + 1)
-        key = pitches - low
-        below, above = key < 0, key >= note_range
-        folded += int(below.sum() + above.sum())
-        key = np.where(below, key + 12 * ((11 - key) // 12), key)
-        key = np.where(above, key - 12 * ((key - note_range + 12) // 12), key)
-        # by key, then start, then end: of notes struck together keep the last (longest) ...
-        order = np.lexsort((off, on, key))
-        on, off, key = on[order], off[order], key[order]
-        last = np.r_[(key[1:] != key[:-1]) | (on[1:] != on[:-1]), True]
-        on, off, key = on[last], off[last], key[last]
-        # ... and cut each note where the next of the same key starts
-        same_key_next = np.r_[key[1:] == key[:-1], False]
-        off = np.where(same_key_next, np.minimum(off, np.r_[on[1:], 0]), off)
-        notes[pre] = sorted(zip(on.tolist(), off.tolist(), key.tolist()))
+        key, n = fold_keys(pitches - low, note_range)
+        folded += n
+        notes[pre] = normalize(on, off, key)
     return Grid(notes, instruments, folded)
+
+
+def fold_keys(key: Any, note_range: int) -> tuple[Any, int]:
+    """Key indices (a numpy array) moved by octaves into [0, note_range), and how many moved."""
+    import numpy as np
+
+    below, above = key < 0, key >= note_range
+    key = np.where(below, key + 12 * ((11 - key) // 12), key)
+    key = np.where(above, key - 12 * ((key - note_range + 12) // 12), key)
+    return key, int(below.sum() + above.sum())
+
+
+def normalize(on: Any, off: Any, key: Any) -> list[GridNote]:
+    """One instrument's notes (numpy arrays) made playable on one key each: of notes struck
+    together the longest is kept, and a note ends where the next of its key starts."""
+    import numpy as np
+
+    order = np.lexsort((off, on, key))  # by key, then start, then end
+    on, off, key = on[order], off[order], key[order]
+    last = np.r_[(key[1:] != key[:-1]) | (on[1:] != on[:-1]), True]
+    on, off, key = on[last], off[last], key[last]
+    same_key_next = np.r_[key[1:] == key[:-1], False]
+    off = np.where(same_key_next, np.minimum(off, np.r_[on[1:], 0]), off)
+    return sorted(zip(on.tolist(), off.tolist(), key.tolist()))
+
+
+def transposed(piece: Encoded, notes: dict[str, list[GridNote]], semitones: int, note_range: int, words: Any) -> Encoded:
+    """``piece`` moved ``semitones``, given its notes read back from its text. Works on the grid
+    (no MIDI, no Note objects), so augmenting a corpus in twelve keys stays quick; keys pushed
+    out of the range fold back by octaves and ``info["folded"]`` adds them to the piece's count."""
+    import numpy as np
+
+    folded = 0
+    moved: dict[str, list[GridNote]] = {}
+    for pre, ns in notes.items():
+        if not ns:
+            continue
+        on, off, key = (np.array(c, dtype=np.int64) for c in zip(*ns))
+        key, n = fold_keys(key + semitones, note_range)
+        folded += n
+        moved[pre] = normalize(on, off, key)
+    grid = Grid(moved, {}, folded)
+    info = dict(piece.info)
+    info["folded"] = int(info.get("folded", 0)) + folded
+    info["transposed"] = int(info.get("transposed", 0)) + semitones
+    info["notes"] = sum(len(v) for v in moved.values())
+    keys = _events(info.get("key_signatures"), 3)
+    info["key_signatures"] = [[q, (int(f) + 7 * semitones + 6) % 12 - 6, int(m)] for q, f, m in keys]
+    return Encoded(f"{piece.name}{semitones:+d}", " ".join(words(grid)), info)
 
 
 def piece_info(piece: Piece, grid: Grid) -> dict[str, Any]:
@@ -224,7 +263,8 @@ def from_grid(notes: dict[str, list[GridNote]], steps_per_quarter: int, note_ran
         if not isinstance(program, int) or not 0 <= program <= 127 or prefix_for(program, str(meta.get("name", ""))) != pre:
             program = DEFAULT_PROGRAM[pre]
         tname = meta.get("name") if isinstance(meta.get("name"), str) and meta.get("name") else INSTRUMENT_NAME[pre]
-        tracks.append(Track(tname, program, sorted(Note(on / spq, low + i, (off - on) / spq) for on, off, i in notes[pre])))
+        in_order = sorted(notes[pre], key=lambda g: (g[0], g[2], g[1]))  # Note's order: start, pitch, length
+        tracks.append(Track(tname, program, [Note(on / spq, low + i, (off - on) / spq) for on, off, i in in_order]))
     piece = Piece(tracks, name=name)
     tempos = _events(ctx.get("tempos"), 2)
     if tempos and all(t[1] > 0 for t in tempos):
@@ -270,10 +310,17 @@ def export_midi(decoded: Decoded, stem: Path) -> dict[str, Path]:
     return {"mid": path}
 
 
+MAX_QUARTERS = 50_000  # about seven hours at 120 a minute: anything longer is a damaged file
+
+
 def read_piece(path: Path) -> Piece:
+    """A MIDI file worth encoding: with notes, and not so long that a stray event at the end of
+    time would make millions of words."""
     piece = read_midi(path)
     if not any(t.notes for t in piece.tracks):
         raise CadenzaError(f"{path}: no notes (drum tracks are left out)")
+    if piece.end > MAX_QUARTERS:
+        raise CadenzaError(f"{path}: lasts {piece.end:.0f} quarter notes, more than {MAX_QUARTERS} (a stray event?)")
     return piece
 
 
@@ -282,6 +329,19 @@ def read_piece(path: Path) -> Piece:
 
 _WAIT = re.compile(r"wait(\d{1,5})")
 _NOTE = re.compile(r"(end)?([a-z]+)(\d{1,3})")
+
+
+@lru_cache(maxsize=1 << 16)
+def read_word(word: str, note_range: int) -> tuple[str, Any, int] | None:
+    """``("wait", None, n)``, ``("strike" | "release", prefix, key)``, or None for a word that is
+    not notewise. Cached: a corpus repeats a few hundred words millions of times."""
+    m = _WAIT.fullmatch(word)
+    if m:
+        return ("wait", None, int(m.group(1))) if int(m.group(1)) > 0 else None
+    m = _NOTE.fullmatch(word)
+    if not m or m.group(2) not in RANK or int(m.group(3)) >= note_range:
+        return None
+    return ("release" if m.group(1) else "strike", m.group(2), int(m.group(3)))
 
 
 @register
@@ -328,20 +388,23 @@ class NotewiseCodec:
         return out
 
     def transpose(self, piece: Encoded, semitones: int) -> Encoded:
-        """``semitones`` up (negative: down); notes pushed out of the range fold back by octaves,
-        and ``info["folded"]`` adds them to the piece's own count."""
-        decoded = self.decode(piece.text, piece.info)
-        moved = decoded.payload.transpose(semitones)
-        moved.name = piece.name
-        out = self.encode_piece(moved)
-        info = {**piece.info, **out.info, "folded": int(piece.info.get("folded", 0)) + out.info["folded"], "transposed": semitones}
-        return Encoded(f"{piece.name}{semitones:+d}", out.text, info)
+        """``semitones`` up (negative: down); see :func:`transposed`."""
+        notes, _ = self.parse(piece.text)
+        return transposed(piece, notes, semitones, self.options.note_range, self.words)
 
     def decode(self, text: str, context: dict[str, Any]) -> Decoded:
-        """Words -> :class:`Piece`. Never raises: unknown words, keys outside the range,
-        releases of keys not sounding and repeated strikes are skipped and counted
-        (``stats["dropped"]``); a key struck again while sounding is released first; notes never
-        released end with the text, but hold at most one 4/4 bar (``stats["unclosed"]``)."""
+        """Words -> :class:`Piece` (see :meth:`parse`), with tempo, metre and instruments from
+        ``context``. Never raises."""
+        o = self.options
+        notes, stats = self.parse(text)
+        piece = from_grid(notes, o.steps_per_quarter, o.note_range, context)
+        return Decoded(text, stats, piece)
+
+    def parse(self, text: str) -> tuple[dict[str, list[GridNote]], dict[str, Any]]:
+        """Words -> grid notes and counts. Unknown words, keys outside the range, releases of
+        keys not sounding and a key struck twice in one step are skipped and counted
+        (``dropped``); a key struck again while sounding is released first; notes never released
+        end with the text, but hold at most one 4/4 bar (``unclosed``)."""
         o = self.options
         size = o.note_range
         now = 0
@@ -354,20 +417,16 @@ class NotewiseCodec:
             notes.setdefault(key[0], []).append((on, max(at, on + 1), key[1]))
 
         for word in str(text).split():
-            m = _WAIT.fullmatch(word)
-            if m:
-                n = int(m.group(1))
-                if n < 1:
-                    dropped += 1
-                else:
-                    now += n
-                continue
-            m = _NOTE.fullmatch(word)
-            if not m or m.group(2) not in RANK or int(m.group(3)) >= size:
+            got = read_word(word, size)
+            if got is None:
                 dropped += 1
                 continue
-            key = (m.group(2), int(m.group(3)))
-            if m.group(1):  # release
+            what, pre, n = got
+            if what == "wait":
+                now += n
+                continue
+            key = (pre, n)
+            if what == "release":
                 if key in sounding:
                     close(key, now)
                 else:
@@ -383,9 +442,8 @@ class NotewiseCodec:
         longest = 4 * o.steps_per_quarter
         for key in list(sounding):
             close(key, min(now, sounding[key] + longest))
-        piece = from_grid(notes, o.steps_per_quarter, o.note_range, context, str(context.get("name", "")) if isinstance(context, dict) else "")
         stats = {"dropped": dropped, "unclosed": unclosed, "notes": sum(len(v) for v in notes.values()), "quarters": now / o.steps_per_quarter}
-        return Decoded(text, stats, piece)
+        return notes, stats
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
         """Writes ``stem.mid`` (whatever ``formats`` asks: MIDI is what this codec makes)."""

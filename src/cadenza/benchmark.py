@@ -1,0 +1,385 @@
+"""The standard polyphonic-music benchmark (Boulanger-Lewandowski, Bengio & Vincent, ICML 2012).
+
+Four corpora of binary piano rolls (T x 88, column c = MIDI pitch 21 + c; quarter-note frames
+for JSB, eighth notes for the others), each split into train/valid/test. A model is scored by
+its **negative log-likelihood per frame** on the test split, in nats: the NLL of every test
+frame given the frames before it, summed over the 88 notes, averaged over all test frames of
+all sequences (each frame weighs the same, so long sequences weigh more).
+
+The frame model here is the one Bai, Kolter & Koltun (2018) report as "LSTM" and "TCN": a
+recurrent (or dilated causal convolutional) network reads the frames before ``t`` and outputs 88
+independent Bernoulli probabilities (a sigmoid per key) for frame ``t``::
+
+    -log p(y_t | y_<t) = - sum_k [ y_tk log s_tk + (1 - y_tk) log(1 - s_tk) ]
+
+Why not a softmax over chords? A piano roll frame is one of 2**88 chords. A softmax over the
+chords seen in training gives every chord that does not occur there probability zero, so a
+single unseen chord in the test set (there are many: Nottingham and the piano sets are full of
+voicings that occur once) makes the test NLL infinite, and any "fix" (an <unk> chord, dropping
+the frame) no longer measures the likelihood of the test data and cannot be compared with the
+published numbers. The literature therefore scores a distribution over *all* 2**88 frames:
+88 independent notes (this module, Bai et al.'s LSTM/TCN) or an autoregressive NADE/RBM over the
+notes of a frame (Boulanger-Lewandowski's RNN-NADE/RNN-RBM, which also captures the dependence
+between notes of one chord and so scores better).
+
+Conventions (see :func:`frame_nll`):
+
+* frame ``t`` is predicted from frames ``0..t-1``; the first frame is predicted from an all-zero
+  input frame (so every frame of the test set is scored, as Boulanger-Lewandowski asks);
+* ``test_nll`` averages over all frames. Bai et al.'s evaluation code feeds ``x = roll[:-1]`` and
+  scores ``y = roll[1:]``, i.e. it skips each sequence's first frame; the same model's number in
+  that convention is reported as ``test_nll_from2`` (slightly lower: the first frame, predicted
+  with no context, is the hardest).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from cadenza import CadenzaError
+
+N_NOTES = 88
+LOWEST_MIDI = 21
+
+#: name -> (file, (train, valid, test) sequence counts)
+DATASETS: dict[str, tuple[str, tuple[int, int, int]]] = {
+    "jsb": ("JSB_Chorales.mat", (229, 76, 77)),
+    "nottingham": ("Nottingham.mat", (694, 173, 170)),
+    "musedata": ("MuseData.mat", (524, 135, 124)),
+    "pianomidi": ("Piano_midi.mat", (87, 12, 25)),
+}
+SPLITS = ("train", "valid", "test")
+
+#: Published test NLL per frame (nats). Bai et al. 2018 ("An empirical evaluation of generic
+#: convolutional and recurrent networks for sequence modeling", Table 1) only ran JSB and
+#: Nottingham; RNN-NADE is Boulanger-Lewandowski et al. 2012 (Table 1; JSB about 5.6).
+PUBLISHED: dict[str, dict[str, float]] = {
+    "jsb": {"lstm_bai2018": 8.45, "tcn_bai2018": 8.10, "rnn_nade_boulanger2012": 5.56},
+    "nottingham": {"lstm_bai2018": 3.29, "tcn_bai2018": 3.07, "rnn_nade_boulanger2012": 2.31},
+    "musedata": {"rnn_nade_boulanger2012": 5.60},
+    "pianomidi": {"rnn_nade_boulanger2012": 7.05},
+}
+
+ARCHS = ("lstm", "tcn")
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def dataset_key(name: str) -> str:
+    """``jsb|nottingham|musedata|pianomidi`` for a name (a few spellings accepted: ``JSB_Chorales``,
+    ``Nott``, ``Piano-midi.de``...); :class:`CadenzaError` for anything else."""
+    key = name.lower().replace("-", "").replace("_", "").replace(".", "")
+    key = {"jsbchorales": "jsb", "nott": "nottingham", "muse": "musedata", "piano": "pianomidi", "pianomidide": "pianomidi"}.get(key, key)
+    if key not in DATASETS:
+        raise CadenzaError(f"unknown polyphonic benchmark {name!r}: choose one of {', '.join(DATASETS)}")
+    return key
+
+
+def load_poly(name: str, root: str | os.PathLike) -> dict[str, list[np.ndarray]]:
+    """Load one benchmark corpus: ``{"train": [...], "valid": [...], "test": [...]}``, each a list
+    of ``T x 88`` uint8 piano rolls (0/1), with the published split sizes.
+
+    ``root`` is the folder holding ``JSB_Chorales.mat`` etc. (``../shared/midi/benchmarks``)."""
+    key = dataset_key(name)
+    fname, sizes = DATASETS[key]
+    path = Path(root) / fname
+    if not path.is_file():
+        raise CadenzaError(f"{path}: benchmark file not found (point --data at the folder holding {fname}, e.g. ../shared/midi/benchmarks)")
+    from scipy.io import loadmat
+
+    try:
+        mat = loadmat(str(path))
+    except Exception as e:  # corrupt / not a .mat file
+        raise CadenzaError(f"{path}: cannot read as a MATLAB file ({e})") from e
+    out: dict[str, list[np.ndarray]] = {}
+    for split, n in zip(SPLITS, sizes):
+        k = f"{split}data"
+        if k not in mat:
+            raise CadenzaError(f"{path}: no '{k}' array (expected traindata/validdata/testdata)")
+        seqs = [np.ascontiguousarray(s, dtype=np.uint8) for s in mat[k][0]]
+        if len(seqs) != n:
+            raise CadenzaError(f"{path}: {split} split has {len(seqs)} sequences, the published split has {n}")
+        for i, s in enumerate(seqs):
+            if s.ndim != 2 or s.shape[1] != N_NOTES or len(s) == 0:
+                raise CadenzaError(f"{path}: {split} sequence {i} has shape {s.shape}, expected T x {N_NOTES}")
+        out[split] = seqs
+    return out
+
+
+def _pad(rolls: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-pad rolls to ``(B, Tmax, 88)`` float and a ``(B, Tmax)`` bool mask of real frames."""
+    lens = [len(r) for r in rolls]
+    y = torch.zeros(len(rolls), max(lens), N_NOTES)
+    mask = torch.zeros(len(rolls), max(lens), dtype=torch.bool)
+    for i, r in enumerate(rolls):
+        y[i, : len(r)] = torch.from_numpy(np.asarray(r, dtype=np.float32))
+        mask[i, : len(r)] = True
+    return y, mask
+
+
+def shift_right(y: torch.Tensor) -> torch.Tensor:
+    """Model inputs for targets ``y`` (B, T, 88): frame t sees frame t-1; frame 0 sees zeros."""
+    return F.pad(y[:, :-1], (0, 0, 1, 0))
+
+
+def _batches(lengths: list[int], batch_size: int, rng: np.random.Generator | None) -> list[list[int]]:
+    """Batches of sequences of similar length (little padding); shuffled when ``rng`` is given."""
+    order = np.argsort(lengths, kind="stable")
+    if rng is not None:  # shuffle within the sort a little so batches differ between epochs
+        noisy = np.asarray(lengths, dtype=float) * rng.uniform(0.9, 1.1, len(lengths))
+        order = np.argsort(noisy, kind="stable")
+    batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        rng.shuffle(batches)
+    return batches
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+
+class FrameLSTM(nn.Module):
+    """LSTM over frames -> 88 logits (independent Bernoulli notes) for the next frame."""
+
+    def __init__(self, hidden: int = 256, layers: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.rnn = nn.LSTM(N_NOTES, hidden, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, N_NOTES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, 88) inputs -> (B, T, 88) logits
+        h, _ = self.rnn(x)
+        return self.head(self.drop(h))
+
+
+class _CausalBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, kernel: int, dilation: int, dropout: float):
+        super().__init__()
+        self.pad = (kernel - 1) * dilation
+        self.conv1 = nn.Conv1d(cin, cout, kernel, dilation=dilation)
+        self.conv2 = nn.Conv1d(cout, cout, kernel, dilation=dilation)
+        self.drop = nn.Dropout(dropout)
+        self.down = nn.Conv1d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, T)
+        h = self.drop(F.relu(self.conv1(F.pad(x, (self.pad, 0)))))
+        h = self.drop(F.relu(self.conv2(F.pad(h, (self.pad, 0)))))
+        return F.relu(h + self.down(x))
+
+
+class FrameTCN(nn.Module):
+    """Bai et al.'s TCN: residual blocks of dilated causal convolutions (dilation 1, 2, 4, ...)."""
+
+    def __init__(self, hidden: int = 150, layers: int = 4, dropout: float = 0.25, kernel_size: int = 5):
+        super().__init__()
+        self.blocks = nn.Sequential(*[_CausalBlock(N_NOTES if i == 0 else hidden, hidden, kernel_size, 2**i, dropout) for i in range(layers)])
+        self.head = nn.Linear(hidden, N_NOTES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(x.transpose(1, 2)).transpose(1, 2))
+
+
+def build_frame_model(arch: str = "lstm", hidden: int = 256, layers: int = 1, dropout: float = 0.0, kernel_size: int = 5) -> nn.Module:
+    if arch == "lstm":
+        return FrameLSTM(hidden, layers, dropout)
+    if arch == "tcn":
+        return FrameTCN(hidden, layers, dropout, kernel_size)
+    raise CadenzaError(f"unknown frame model {arch!r}: choose one of {', '.join(ARCHS)}")
+
+
+# --------------------------------------------------------------------------------------------
+# NLL
+
+
+def frame_nll(model: nn.Module, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """NLL (nats) of each frame, ``(B, T)``, 0 on padding: the model sees ``shift_right(y)`` (frame
+    t is predicted from frames < t, frame 0 from a zero frame) and outputs 88 logits per frame;
+    the NLL of a frame is the binary cross-entropy summed over the 88 notes."""
+    logits = model(shift_right(y))
+    nll = F.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(-1)
+    return nll * mask
+
+
+@torch.no_grad()
+def nll_per_frame(model: nn.Module, rolls: list[np.ndarray], batch_size: int = 32, skip_first: bool = False) -> float:
+    """Mean NLL per frame (nats) of ``rolls`` under ``model``, every frame weighted equally.
+
+    ``skip_first=True`` leaves each sequence's first frame out of the sum and the count (Bai et
+    al.'s evaluation code, which scores ``roll[1:]`` given ``roll[:-1]``)."""
+    was = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for b in _batches([len(r) for r in rolls], batch_size, None):
+        y, mask = _pad([rolls[i] for i in b])
+        if skip_first:
+            mask[:, 0] = False
+        total += float(frame_nll(model, y, mask).double().sum())
+        count += int(mask.sum())
+    model.train(was)
+    return total / max(count, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+
+
+def _save_model(model: nn.Module, path: Path, meta: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata={k: str(v) for k, v in meta.items()})
+    os.replace(tmp, path)
+
+
+def load_frame_model(out_dir: str | os.PathLike) -> nn.Module:
+    """The model a :func:`run_benchmark` run saved in ``out_dir`` (``result.json`` + ``model.safetensors``)."""
+    from safetensors.torch import load_file
+
+    out_dir = Path(out_dir)
+    try:
+        cfg = json.loads((out_dir / "result.json").read_text(encoding="utf-8"))["config"]
+    except (OSError, KeyError, ValueError) as e:
+        raise CadenzaError(f"{out_dir / 'result.json'}: not a benchmark result ({e})") from e
+    model = build_frame_model(cfg["arch"], cfg["hidden"], cfg["layers"], cfg["dropout"], cfg.get("kernel_size", 5))
+    model.load_state_dict(load_file(str(out_dir / "model.safetensors")))
+    return model.eval()
+
+
+def run_benchmark(
+    name: str,
+    root: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    arch: str = "lstm",
+    hidden: int = 256,
+    layers: int = 1,
+    epochs: int = 200,
+    lr: float = 2e-3,
+    dropout: float = 0.3,
+    seed: int = 0,
+    max_minutes: float | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    batch_size: int = 8,
+    grad_clip: float = 1.0,
+    patience: int = 10,
+    kernel_size: int = 5,
+) -> dict[str, Any]:
+    """Train a frame model on ``name``'s train split, early-stop on valid NLL, report test NLL.
+
+    Adam, gradient-norm clipping, batches of ``batch_size`` sequences of similar length (whole
+    sequences, zero-padded and masked). After every epoch the valid NLL per frame is measured;
+    the learning rate is halved when it has not improved for 3 epochs, and training stops after
+    ``patience`` epochs without improvement, after ``epochs``, or after ``max_minutes`` (checked
+    between batches). The best-valid weights are then scored on test.
+
+    Writes ``result.json`` and ``model.safetensors`` into ``out_dir``; ``progress`` (if given)
+    gets a dict after every epoch. Returns ``{dataset, arch, params, test_nll, valid_nll,
+    test_nll_from2, train_nll, published, epochs, best_epoch, seconds, config, ...}`` (NLLs in
+    nats per frame; see the module docstring for the convention).
+    """
+    t0 = time.monotonic()
+    if arch not in ARCHS:
+        raise CadenzaError(f"unknown frame model {arch!r}: choose one of {', '.join(ARCHS)}")
+    key = dataset_key(name)
+    data = load_poly(key, root)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_frame_model(arch, hidden, layers, dropout, kernel_size)
+    n_params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    config = dict(arch=arch, hidden=hidden, layers=layers, dropout=dropout, kernel_size=kernel_size, lr=lr, batch_size=batch_size,
+                  grad_clip=grad_clip, patience=patience, epochs=epochs, seed=seed, max_minutes=max_minutes)
+
+    train = data["train"]
+    lengths = [len(r) for r in train]
+    best_valid, best_state, best_epoch, since_best = math.inf, copy.deepcopy(model.state_dict()), 0, 0
+    history: list[dict[str, Any]] = []
+    deadline = t0 + 60 * max_minutes if max_minutes else math.inf
+    epoch, cur_lr, stopped = 0, lr, "epochs"
+    while epoch < epochs:
+        model.train()
+        tot, cnt, complete = 0.0, 0, True
+        for b in _batches(lengths, batch_size, rng):
+            if time.monotonic() > deadline:
+                complete = False
+                break
+            y, mask = _pad([train[i] for i in b])
+            nll = frame_nll(model, y, mask)
+            n = int(mask.sum())
+            loss = nll.sum() / n
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip and grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            opt.step()
+            tot += float(nll.detach().sum())
+            cnt += n
+        if not complete and cnt == 0:
+            stopped = "time"
+            break
+        epoch += 1
+        valid = nll_per_frame(model, data["valid"])
+        if valid < best_valid - 1e-4:
+            best_valid, best_state, best_epoch, since_best = valid, copy.deepcopy(model.state_dict()), epoch, 0
+        else:
+            since_best += 1
+            if since_best % 3 == 0:
+                cur_lr /= 2
+                for g in opt.param_groups:
+                    g["lr"] = cur_lr
+        rec = {"epoch": epoch, "train_nll": tot / max(cnt, 1), "valid_nll": valid, "best_valid_nll": best_valid, "lr": cur_lr,
+               "seconds": round(time.monotonic() - t0, 1), "partial": not complete}
+        history.append(rec)
+        if progress:
+            progress(dict(rec, dataset=key, arch=arch))
+        if not complete or time.monotonic() > deadline:
+            stopped = "time"
+            break
+        if since_best >= patience:
+            stopped = "early-stopping"
+            break
+
+    model.load_state_dict(best_state)
+    result: dict[str, Any] = {
+        "dataset": key,
+        "arch": arch,
+        "params": n_params,
+        "test_nll": nll_per_frame(model, data["test"]),
+        "valid_nll": best_valid,
+        "test_nll_from2": nll_per_frame(model, data["test"], skip_first=True),
+        "train_nll": nll_per_frame(model, train),
+        "published": PUBLISHED[key],
+        "epochs": epoch,
+        "best_epoch": best_epoch,
+        "stopped": stopped,
+        "seconds": round(time.monotonic() - t0, 1),
+        "threads": torch.get_num_threads(),
+        "frames": {s: int(sum(len(r) for r in data[s])) for s in SPLITS},
+        "convention": "test NLL per frame in nats: -log p(frame t | frames < t) summed over 88 independent "
+                      "Bernoulli notes, frame 0 predicted from a zero frame, averaged over all test frames; "
+                      "test_nll_from2 skips each sequence's first frame (Bai et al.'s evaluation code)",
+        "config": config,
+        "history": history,
+    }
+    _save_model(model, out_dir / "model.safetensors", {"dataset": key, **config})
+    tmp = out_dir / "result.json.tmp"
+    tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    os.replace(tmp, out_dir / "result.json")
+    return result
