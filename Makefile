@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	# torch is pinned to the CPU build that lies on this kind of machine (a loose pin downloads GBs)
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev,web]'
+	$(BIN)/pip install -q --no-deps tinysoundfont==0.3.7
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -142,3 +142,20 @@ def test_beam_search_finds_a_likelier_sequence_than_greedy(tiny_run):
     greedy = sample_ids(model, prime, 1, 60, SamplingOptions(top_k=1), seed=0)[0]
     beam = beam_search_ids(model, prime, 1, 60, 6, SamplingOptions(), seed=0)[0]
     assert logp(beam) >= logp(greedy) - 1e-4
+
+
+def test_form_aab_repeats_then_varies(tmp_path, tiny_run):
+    from cadenza.sample import form_plan
+
+    assert form_plan(list("AAB")) == [("new", "A"), ("repeat", "A"), ("vary", "A")]
+    assert form_plan(list("ABA")) == [("new", "A"), ("new", "B"), ("repeat", "A")]
+    assert form_plan(list("AABA")) == [("new", "A"), ("repeat", "A"), ("vary", "A"), ("repeat", "A")]
+    s = generate(tiny_run, tmp_path / "form", n=2, seed=3, form="AAB", phrase_bars=2)
+    for sample in s:
+        bars = [b for b in sample.text.split("@\n")[1:]]
+        assert bars[0:2] == bars[2:4], "the second statement repeats the first exactly"
+        assert bars[4] == bars[0], "the third statement starts like the first"
+        assert [m["made"] for m in sample.stats["phrases"]] == ["new", "repeat", "vary"]
+        krn = sample.files["krn"].read_text()
+        assert "!!phrase A (repeat) bars 3-4" in krn
+        assert sample.stats["parsed"]

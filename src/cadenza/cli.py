@@ -140,6 +140,8 @@ def generate(
     min_p: float = typer.Option(0.0, help="Drop tokens less likely than this fraction of the top token."),
     random_freq: float = typer.Option(0.0, help="Clara's rule: take the top guess, but this often sample among the top --trunc."),
     trunc: int = typer.Option(0, help="With --random-freq: how many top guesses to sample among."),
+    form: Optional[str] = typer.Option(None, help="Kern: a form such as AAB, ABA, AABA: phrases repeated exactly; a new phrase after a repetition starts like it, then goes on."),
+    phrase_bars: int = typer.Option(4, help="With --form: bars per phrase."),
     beam: int = typer.Option(0, help="Beam search with this many beams (conservative output; 0: sample)."),
     beam_sample: bool = typer.Option(False, help="Stochastic beam search: sample the beams (Gumbel-top-k) for variety."),
     seed: int = typer.Option(0, help="Random seed: the same seed and options give the same files."),
@@ -165,7 +167,7 @@ def generate(
     try:
         with _progress() as prog:
             task = prog.add_task(f"sampling {n}", total=length, info="")
-            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, progress=lambda d, t: prog.update(task, completed=d, total=t))
+            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form, phrase_bars=phrase_bars, progress=lambda d, t: prog.update(task, completed=d, total=t))
     except CadenzaError as exc:
         _fail(exc)
         return
@@ -180,6 +182,60 @@ def generate(
                   f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), " ".join(sorted(s.files)))
     console.print(t)
     console.print(f"{ok}/{len(samples)} parse in music21")
+
+
+@app.command()
+def compose(
+    model: Optional[str] = typer.Option(None, "--model", help="Bundled model name or run folder (default: see `cadenza models`)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default ./cadenza-out/<timestamp>)."),
+    bars: int = typer.Option(16, help="Bars to write (kern models)."),
+    length: int = typer.Option(600, help="Tokens to write (notewise/chordwise models)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: a fresh one, printed so you can replay it)."),
+    temperature: float = typer.Option(0.9, help="Below 1: safer; above 1: wilder."),
+    prompt: Optional[Path] = typer.Option(None, "--prompt", help="A file whose text starts the piece (kern: cleaned kern text)."),
+    soundfont: Optional[Path] = typer.Option(None, help="SoundFont (.sf2) for the WAV (default: the bundled General MIDI one)."),
+) -> None:
+    """Compose a short new piece with a bundled model and render it: score, sound and picture."""
+    from cadenza.compose import compose as _compose
+
+    prime = None
+    if prompt is not None:
+        try:
+            prime = prompt.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(CadenzaError(f"{prompt}: {exc}"))
+    try:
+        with err.status("composing") as status:
+            comp = _compose(model, out, bars, length, seed, temperature, prime, soundfont=soundfont, progress=lambda m: status.update(m))
+    except CadenzaError as exc:
+        _fail(exc)
+        return
+    t = Table(title=f"A new piece by {comp.model}, seed {comp.seed}")
+    t.add_column("format")
+    t.add_column("file")
+    for fmt, paths in comp.files.items():
+        for p in paths:
+            t.add_row(fmt, str(p))
+    console.print(t)
+    st = comp.stats
+    console.print(f"{st.get('bars', '?')} bars, {st.get('notes', '?')} notes; replay with --seed {comp.seed}")
+    for w in comp.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w}")
+
+
+@app.command()
+def models() -> None:
+    """List the bundled pretrained models: what they learned from, size, quality and licence."""
+    from cadenza.pretrained import DEFAULT, available
+
+    t = Table(title="Bundled models (use --model NAME)")
+    for c in ("name", "codec", "trained on", "params", "size MB", "test bits/token", "licence"):
+        t.add_column(c)
+    for name, info in available().items():
+        bits = info.get("test_bits_per_token")
+        t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), info.get("trained_on", ""), f"{info.get('params', 0):,}",
+                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", info.get("licence", ""))
+    console.print(t)
 
 
 @app.command()

@@ -4,11 +4,13 @@ A :class:`KernChecker` runs beside a character-level sampler: :meth:`KernChecker
 the characters that keep the text a valid *prefix* (one that can still be completed into valid
 bars), :meth:`KernChecker.push` advances by one character. Every state reachable through allowed
 characters has at least one allowed character, so masked sampling never gets stuck.
+:func:`check_text` / :func:`check_report` check whole texts bar by bar with the same machine.
 
 What "valid" means (kern rhythm semantics)
 ------------------------------------------
 * Lines are ``@`` (barline), interpretation lines (``*...`` in every column) or data lines with
-  exactly one token per active column, tab separated.
+  exactly one token per active column, tab separated. Lines of nulls only are not written
+  (cleaning drops them).
 * Each column keeps the time until its current event ends. A data line advances time by the
   smallest remaining time; a column must get a note/rest/chord exactly when its previous event
   has ended, and ``.`` (null) while it still sounds.
@@ -16,26 +18,33 @@ What "valid" means (kern rhythm semantics)
   event has ended and ``.`` elsewhere; grace and timed notes never share a line.
 * A column's events must end exactly at the bar length given by the metre (``*M3/4`` lines change
   it, only at the start of a bar); ``@`` is allowed only when every column has filled the bar.
-  The first bar (pickup) may be shorter, but its columns must still end together.
-  Durations are only offered if the rest of the bar can still be filled (so a bar is never left
-  with, say, 1/48 of a quarter nobody can write).
+  The first bar (pickup) may be shorter, but its columns must still end together. Durations are
+  only offered if the rest of the bar can still be filled (a bar is never left with, say, 1/48
+  of a quarter that no duration can fill). Option ``split_bars`` (off by default; on to check
+  real files) also accepts a short bar (a bar cut by a mid-bar repeat sign, or a
+  section's pickup) when the next bar completes it or is full.
 * Ties: ``[`` opens a tie on a pitch, ``_``/``]`` continue/close it and need an open tie on the
-  same pitch (letters and octave, accidentals ignored) in that column. Ties may cross barlines.
+  same pitch (letters and octave; accidentals ignored) in the same staff (the original spine:
+  voices of a split staff may hand a tie on). Ties may cross barlines; no rests are tied.
 * Beams: ``L`` opens, ``J`` closes (needs an open beam in that column); every beam must be closed
-  by the last note of the bar (beams do not cross barlines).
+  by the last note of the bar (beams do not cross barlines). Slurs are not paired (real files
+  hand them between voices), only spelled.
 * Spine manipulators: ``*^`` splits a column (at most ``max_spines`` columns), ``*v`` merges a run
   of at least two adjacent columns of the same staff whose current events end together, ``*x``
-  exchanges two adjacent columns of the same staff. Manipulators and other interpretations do
-  not share a line; a metre or mensuration (``*met``) is in column 0 and then in every column.
+  exchanges two adjacent columns of the same staff; so every staff keeps at least one column and
+  the layout's order. Manipulators and other interpretations do not share a line; a metre or
+  ``*met`` is in column 1 and then repeated in every column.
 
 Generated token grammar (the subset the checker allows)
 -------------------------------------------------------
-data token   ``.`` | note/rest, or a chord of up to 6 notes separated by single spaces
-note         ``PREFIX* DUR PITCH ACC? SUFFIX*``
-PREFIX       ``(`` (at most 2), ``&(`` (elided slur, once), ``[`` (tie start, once, not on
-             rests or grace notes); ``(`` and ``[`` may be followed by one ``<`` or ``>``
+data token   ``.`` | a note or rest | a chord of up to 6 notes separated by single spaces
+note         ``PREFIX* DUR GRACE* PITCH ACC? SUFFIX*``
+PREFIX       ``(`` (at most 2), ``&(`` (elided slur, once), ``()`` (slur end + start, first),
+             ``[`` (tie start, once; not on rests or grace notes), ``<``/``>`` (at most 2),
+             one stem mark ``/`` or ``\\``
 DUR          a reciprocal 0 (breve), 1, 2, 4, 8, 16, 32, 64, 128 or triplet 3, 6, 12, 24, 48,
              96, then up to two dots. Every note of a chord repeats the first note's DUR.
+GRACE        ``q``/``qq``/``P`` written before the pitch (``16qa``, ``32Pqqbb``), as in real files
 PITCH        a run of one letter: a-g up to 4 times (``cccc``), A-G up to 3 times (``AAA``), or
              ``r`` (rest; may carry a display position run ``4rGG``; rests are never in chords)
 ACC          ``#`` ``##`` ``-`` ``--`` ``n`` (not on rests)
@@ -49,11 +58,13 @@ interpretation tokens
              sharps or flats in standard order), keys ``*C:`` ... ``*a-:``, metres (:data:`METERS`,
              only at the start of a bar), ``*met(c)`` (only in 4/4) / ``*met(c|)`` (only in
              2/2), tempi ``*MM40`` ... ``*MM208``. An interpretation line is never all ``*``.
+Characters missing from the vocabulary shrink the grammar (durations, pitches, interpretations
+that cannot be spelled are never offered); ``\\n \\t @ .`` are required.
 
-Real cleaned corpora (music21's Palestrina, Bach chorales, Mozart sonatas) are accepted bar by
-bar except for a handful of irregular tokens or bars (see ``tests/test_kern_checker.py``):
-mixed-duration chords, stray signifiers (``N``, ``i``, non-ASCII), grace marks before the pitch,
-odd tuplet durations (``23``, ``56``), and bars split by mid-bar repeat signs.
+Not accepted (real-world irregularities, counted in ``tests/test_kern_checker.py``): chords
+whose notes have different durations, user signifiers (``N``, ``i``, ``&)``, non-ASCII), a pitch
+before the duration, odd tuplets (``23``, ``56``), tied rests, merges across staves, and bars
+whose rhythm does not add up (overfull bars, misaligned voices).
 
 Timings: durations are integer ticks (:data:`TPQ` per quarter note; every allowed duration is a
 whole number of ticks, checked with :class:`fractions.Fraction` when the tables are built).
@@ -180,10 +191,10 @@ class _Grammar:
         self.others = frozenset(t for t in CLEFS + KEYSIGS + KEYS + TEMPI if ok(t))
         self.manips = frozenset(t for t in _MANIPS if ok(t))
         self.null_interp = "*"
-        self.sets: dict[tuple, frozenset[str]] = {}
-        self.masks: dict[tuple, np.ndarray] = {}
+        self.cache: dict[tuple, list] = {}  # state key -> [allowed chars, mask or None]
         self._fits: dict[int, frozenset[str]] = {}
         self._interp_opts: dict[tuple, frozenset[str]] = {}
+        self.suffix_parts: dict[tuple, frozenset[str]] = {}
 
     def fillable(self, t: int) -> bool:
         return t >= 0 and (self.fill >> t) & 1 == 1
@@ -198,9 +209,9 @@ class _Grammar:
 
     def mask(self, chars: Iterable[str]) -> np.ndarray:
         m = np.zeros(len(self.vocab), dtype=bool)
-        for c in chars:
-            for i in self.index.get(c, ()):
-                m[i] = True
+        idx = [i for c in chars for i in self.index.get(c, ())]
+        if idx:
+            m[idx] = True
         m.flags.writeable = False
         return m
 
@@ -336,7 +347,7 @@ class KernChecker:
 
     def _enter_line_start(self) -> None:
         self._phase = _LS
-        self._key = None
+        self._entry = None
         n = self.n
         rem = self.rem
         za = [False] * n
@@ -426,8 +437,9 @@ class KernChecker:
         ph = self._phase
         if ph == _POST:
             return (
-                "P", self._rl, self._rc, self._rest, self._acc, self._suf, self._nok, self._gok,
-                self._bend, self._topen, self._bd, self._hasbr, self._chord_ok, self._last,
+                "P", self._rl, self._rc, self._rest, self._acc, self._sk, self._nok, self._gok,
+                self._bend, self._topen, self._bd > 0, self._bd < MAX_BEAM, self._hasbr,
+                self._chord_ok, self._last,
             )
         if ph == _DUR:
             return ("D", self._p, self._nok, self._gok, self._avk, self._forced, self._rest_ok)
@@ -504,7 +516,7 @@ class KernChecker:
             if "P" not in suf:
                 out.add("P")
         elif kind == "P":
-            _, rl, rc, rest, acc, suf, nok, gok, bend, topen, bd, hasbr, chord_ok, is_last = key
+            _, rl, rc, rest, acc, sk, nok, gok, bend, topen, bd_open, bd_room, hasbr, chord_ok, is_last = key
             if rest:
                 if acc == "":
                     if rl is None:
@@ -518,31 +530,16 @@ class KernChecker:
                     out |= g.acc_chars
                 elif acc in ("#", "-"):
                     out.add(acc)
-            q = suf.count("q")
-            tie_marks = "]" in suf or "_" in suf
-            for c, cap in g.suffix:
-                if suf.count(c) >= cap:
-                    continue
-                if c == "L":
-                    ok = bd < MAX_BEAM and "J" not in suf and not (q == 0 and nok and bend)
-                elif c == "J":
-                    ok = bd > 0 and "L" not in suf
-                elif c == "]" or c == "_":
-                    ok = q == 0 and not rest and nok and topen and not hasbr and not tie_marks
-                elif c == "q":
-                    ok = gok and not hasbr and not tie_marks and not rest
-                elif c == "/":
-                    ok = "\\" not in suf
-                elif c == "\\":
-                    ok = "/" not in suf
-                else:
-                    ok = True
-                if ok:
-                    out.add(c)
-            if q > 0 or nok:
+            skey = (sk, rest, nok, gok, bend, topen, bd_open, bd_room, hasbr)
+            sp = g.suffix_parts.get(skey)
+            if sp is None:
+                sp = g.suffix_parts[skey] = self._suffix_part(*skey)
+            out |= sp
+            q = "q" in sk
+            if q or nok:
                 if chord_ok:
                     out.add(" ")
-                if not (q == 0 and bend and bd != 0):
+                if not (not q and bend and bd_open):
                     out.add("\n" if is_last else "\t")
         elif kind == "I":
             _, ctx, p = key
@@ -555,28 +552,55 @@ class KernChecker:
                 out.add("\n" if ctx[-1] else "\t")
         return frozenset(c for c in out if c in g.V)
 
+    def _cur(self) -> list:
+        e = self._entry
+        if e is None:
+            k = self._cur_key()
+            e = self.g.cache.get(k)
+            if e is None:
+                e = self.g.cache[k] = [self._chars_for(k), None]
+            self._entry = e
+        return e
+
+    def _suffix_part(self, sk: str, rest: bool, nok: bool, gok: bool, bend: bool, topen: bool,
+                     bd_open: bool, bd_room: bool, hasbr: bool) -> frozenset[str]:
+        # sk: the signifiers used up (count at cap), "|", then which of q, L, J are present
+        exh, flags = sk.split("|")
+        out = []
+        q = "q" in flags
+        tie_marks = "]" in exh or "_" in exh
+        for c, cap in self.g.suffix:
+            if c in exh:
+                continue
+            if c == "L":
+                ok = bd_room and "J" not in flags and not (not q and nok and bend)
+            elif c == "J":
+                ok = bd_open and "L" not in flags
+            elif c == "]" or c == "_":
+                ok = not q and not rest and nok and topen and not hasbr and not tie_marks
+            elif c == "q":
+                ok = gok and not hasbr and not tie_marks and not rest
+            elif c == "/":
+                ok = "\\" not in exh
+            elif c == "\\":
+                ok = "/" not in exh
+            else:
+                ok = True
+            if ok:
+                out.append(c)
+        return frozenset(out)
+
     def _allowed_set(self) -> frozenset[str]:
-        k = self._key
-        if k is None:
-            k = self._key = self._cur_key()
-        s = self.g.sets.get(k)
-        if s is None:
-            s = self.g.sets[k] = self._chars_for(k)
-        return s
+        return (self._entry or self._cur())[0]
 
     # ---------------------------------------------------------------- public API
     def allowed(self) -> np.ndarray:
         """Boolean mask over the vocabulary: characters that keep the text a valid prefix
         (read-only, shared between calls; copy it before changing it)."""
-        k = self._key
-        if k is None:
-            k = self._key = self._cur_key()
-        m = self.g.masks.get(k)
+        e = self._entry or self._cur()
+        m = e[1]
         if m is None:
-            s = self.g.sets.get(k)
-            if s is None:
-                s = self.g.sets[k] = self._chars_for(k)
-            m = self.g.masks[k] = self.g.mask(s)
+            m = e[1] = self.g.mask(e[0])
         return m
 
     def allowed_chars(self) -> frozenset[str]:
@@ -612,9 +636,9 @@ class KernChecker:
 
     def push(self, ch: str) -> None:
         """Advance by one character; ValueError (with the reason) if it is not allowed."""
-        if ch not in self._allowed_set():
+        if ch not in (self._entry or self._cur())[0]:
             raise ValueError(self.explain(ch))
-        self._key = None
+        self._entry = None
         self._line += ch
         ph = self._phase
         if ph == _POST:
@@ -722,6 +746,8 @@ class KernChecker:
             self._bend = self._cbend and self._nok
         self._hasbr = "[" in self._pre
         self._suf = ""
+        self._exh = ""
+        self._sk = "|"
         if ch == "q" or ch == "P":
             self._phase = _MID
             self._push_mid(ch)
@@ -733,7 +759,7 @@ class KernChecker:
             self._nok = False
             self._bend = False
         if ch == "q" or ch == "P":
-            self._suf = "".join(sorted(self._suf + ch))
+            self._add_suf(ch)
         else:
             self._start_pitch(ch)
 
@@ -784,7 +810,7 @@ class KernChecker:
         # a suffix signifier
         self._rl = None
         self._acc = None
-        self._suf = "".join(sorted(self._suf + ch))
+        self._add_suf(ch)
         if ch == "L":
             self._bd += 1
         elif ch == "J":
@@ -794,6 +820,13 @@ class KernChecker:
             self._bend = False
         elif ch == "]" or ch == "_":
             self._gok = False
+
+    def _add_suf(self, ch: str) -> None:
+        suf = self._suf = self._suf + ch
+        if suf.count(ch) >= SUFFIX_CAPS[ch]:
+            self._exh = "".join(sorted(self._exh + ch))
+        self._sk = self._exh + "|" + ("q" if "q" in suf else "") + ("L" if "L" in suf else "") + (
+            "J" if "J" in suf else "")
 
     def _end_sub(self) -> None:
         grace = "q" in self._suf
@@ -895,7 +928,7 @@ class KernChecker:
                     k += 1
                 staff.append(self.staff[j])
                 rem.append(self.rem[j])
-                beam.append(sum(self.beam[j:k]))
+                beam.append(max(self.beam[j:k]))
                 j = k
             elif t == "*x":
                 for i in (j + 1, j):
@@ -942,27 +975,30 @@ class KernChecker:
                     return f"interpretation line has {j + 1} tokens but {n} spines are active"
                 if ch == "\t" and j == n - 1:
                     return f"interpretation line has more than {n} tokens ({n} spines are active)"
-                return f"invalid interpretation {tok!r} in column {j + 1} here ({self._interp_hint()})"
-            return f"invalid interpretation {tok + ch!r}... in column {j + 1} ({self._interp_hint()})"
+                return f"invalid interpretation {tok!r} in column {j + 1} here ({self._interp_hint(tok)})"
+            return f"invalid interpretation {tok + ch!r}... in column {j + 1} ({self._interp_hint(tok + ch)})"
         return self._explain_token(ch, line_start=False)
 
-    def _interp_hint(self) -> str:
+    def _interp_hint(self, tok: str) -> str:
         ctx = self._ictx
         if ctx[0] is not None:
             return f"{ctx[0]} is required here"
-        parts = []
         _, null_ok, other_ok, split_ok, v_ok, x_ok, glob, _ = ctx
-        if not null_ok:
-            parts.append("an interpretation line cannot be all '*'")
-        if not other_ok:
-            parts.append("manipulators and other interpretations cannot share a line")
-        if not v_ok:
-            parts.append("*v must join adjacent columns of one staff whose notes end together")
-        if glob is None:
-            parts.append("a metre or *met goes in column 1 at the start of a bar")
-        if not split_ok:
-            parts.append(f"at most {self.max_spines} columns")
-        return "; ".join(parts) or "not a supported interpretation"
+        if tok == "*" and not null_ok:
+            return "an interpretation line cannot be all '*'"
+        if tok in ("*v", "*x", "*^") and self._ihas_other or tok not in ("*", "*v", "*x", "*^") and not other_ok:
+            return "manipulators and other interpretations cannot share a line"
+        if tok == "*v":
+            return "*v must join adjacent columns of one staff whose notes end together"
+        if tok == "*x":
+            return "*x must exchange two adjacent columns of one staff"
+        if tok == "*^":
+            return f"at most {self.max_spines} columns"
+        if tok.startswith("*M") and tok[2:3].isdigit() or tok.startswith("*met"):
+            if glob is None:
+                return "a metre or *met goes in column 1 at the start of a bar"
+            return "unsupported metre, or *met that does not match the metre"
+        return "not a supported interpretation here"
 
     def _explain_barline(self) -> str:
         if self.elapsed == 0:
@@ -1004,6 +1040,8 @@ class KernChecker:
                 return f"duration starting {ch!r} does not fit the {_fmt_ticks(self.avail)} left in the bar"
             return f"bad token start {ch!r} in {col}"
         if ph == _PRE:
+            if ch in _DIGITS and self._forced is not None:
+                return f"chord notes must repeat the first note's duration {self._forced!r} ({col})"
             if ch in _DIGITS:
                 return f"no duration starting {ch!r} fits in {col} ({_fmt_ticks(self.avail)} left in the bar)"
             return f"bad token {tok + ch!r} in {col}"
@@ -1019,7 +1057,16 @@ class KernChecker:
             if self._p not in self.g.all_durs:
                 return f"unsupported duration {self._p!r} in {col}"
             if ch == "r":
-                return f"rest not allowed here (in a chord, tied, or in a grace line): {tok + ch!r}"
+                if self._forced is not None:
+                    return f"rests cannot be part of a chord ({col})"
+                if "[" in self._pre:
+                    return f"rests cannot be tied ({tok + ch!r}, {col})"
+                if not self._nok or self._p not in self.g.fits(self._avk):
+                    if self._committed or self.avail <= 0:
+                        return f"rest {tok + ch!r} in a grace-note line or a full bar ({col})"
+                    return (f"duration {self._p!r} in {col} overflows the bar "
+                            f"({_fmt_ticks(self.avail)} left in {self.meter_str})")
+                return f"rest not allowed here: {tok + ch!r} ({col})"
             if ch in _LETTERS:
                 return (f"duration {self._p!r} in {col} overflows the bar "
                         f"({_fmt_ticks(self.avail)} left in {self.meter_str})")
@@ -1032,7 +1079,13 @@ class KernChecker:
             if ch == "J":
                 return f"beam end 'J' in {col} without an open beam"
             if ch in "\t\n " and "q" not in self._suf and not self._nok:
-                return f"{tok!r} in {col} must be a grace note (q) here"
+                if self._committed:
+                    why = "a grace-note line"
+                elif self.avail <= 0:
+                    why = f"the bar is already full ({self.meter_str})"
+                else:
+                    why = f"its duration overflows the bar ({_fmt_ticks(self.avail)} left in {self.meter_str})"
+                return f"{tok!r} in {col} must be a grace note (q) here: {why}"
             if ch in "\t\n" and self._bend and self._bd:
                 return f"beam still open in {col} at the end of the bar"
             if ch == " " and self._rest:
@@ -1124,14 +1177,16 @@ def _lenient_ties(fields: list[str], staff: tuple[int, ...],
 def check_report(text: str, spines: int, meter: tuple[int, int] | None = (4, 4), *,
                  strict_durations: bool = True, allow_partial_final: bool = True,
                  complete: bool = False, max_spines: int | None = None,
-                 split_bars: bool = True) -> tuple[int, list[tuple[int, int, str]]]:
+                 split_bars: bool = False) -> tuple[int, list[tuple[int, int, str]]]:
     """Check a whole cleaned text bar by bar: (number of bars, [(bar, line number, problem)]).
 
     Bars are numbered from 1 (the music before the second ``@``, or before the first if the text
     does not open with one). After a problem the rest of the bar is skipped and checking goes on
     at the next ``@`` with the column layout, metre and ties followed leniently, so each bad bar is
     reported once. ``allow_partial_final``: the last bar may be short (it completes the pickup).
-    ``complete``: the text must end right after a barline.
+    ``complete``: the text must end right after a barline. ``split_bars``: accept short bars
+    that the next bar completes or that are followed by a full bar (real files: mid-bar repeat
+    signs, pickups of a new section); off by default, as for sampling.
     """
     vocab = tuple(sorted(set(DEFAULT_VOCAB) | set(text)))
     ck = KernChecker(list(vocab), spines, meter, strict_durations, max_spines=max_spines,

@@ -43,3 +43,44 @@ def resolve(run_or_model: str | Path) -> Path:
         return Path(models[str(run_or_model)]["path"])
     names = ", ".join(models) or "none bundled"
     raise CadenzaError(f"{run_or_model}: neither a run folder nor a bundled model ({names})")
+
+
+def package(run: Path, name: str, trained_on: str, licence: str, command: str = "", dest: Path = ROOT) -> dict[str, Any]:
+    """Copy a run's best weights and config into ``dest/name`` with a MODEL.json that records what
+    it learned from, its held-out loss (measured here, on the dataset's test split) and licence."""
+    import json as _json
+    import shutil
+
+    from cadenza.codecs import get_codec
+    from cadenza.corpus import load_split
+    from cadenza.models import count_parameters
+    from cadenza.train import LN2, Stream, evaluate_loss, load_run
+
+    model, config = load_run(Path(run))
+    codec = get_codec(config["codec"], config["codec_options"])
+    stoi = {t: i for i, t in enumerate(config["vocab"])}
+    test = Stream(load_split(Path(config["dataset"]), "test"), codec.unit, stoi)
+    seq = config["train"]["seq_length"]
+    nats = evaluate_loss(model, test, seq, batches=10_000)
+    target = Path(dest) / name
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(run) / "best.safetensors", target / "best.safetensors")
+    cfg = dict(config)
+    cfg["dataset"] = Path(config["dataset"]).name  # no machine-specific paths in a shipped model
+    (target / "config.json").write_text(_json.dumps(cfg, indent=1, ensure_ascii=False), encoding="utf-8")
+    state = _json.loads((Path(run) / "last.state.json").read_text())
+    info = {
+        "name": name,
+        "codec": config["codec"],
+        "arch": config["model"]["arch"],
+        "trained_on": trained_on,
+        "licence": licence,
+        "params": count_parameters(model),
+        "steps": state["step"],
+        "test_nats_per_token": round(nats, 4),
+        "test_bits_per_token": round(nats / LN2, 4),
+        "test_tokens": len(test),
+        "command": command,
+    }
+    (target / "MODEL.json").write_text(_json.dumps(info, indent=1), encoding="utf-8")
+    return info

@@ -4,7 +4,10 @@ Routes, and why each was chosen:
 
 * **Engraving** goes through verovio, which reads **kern and MusicXML natively (no music21
   round trip, ~2 s for a 100-bar sonata movement) and engraves as well as a notation program.
-  MIDI carries no notation, so a MIDI file goes MIDI -> music21 (quantised) -> MusicXML first.
+  MIDI carries no notation, so a MIDI file goes MIDI -> music21 (quantised) -> MusicXML first;
+  that step is music21's pace (~0.5 s for a short generated piece, ~25 s for a 2,700-note
+  movement). Kern from MusicXML is verovio's musicxml2hum, in a child process because it can
+  crash (it does on music21's MusicXML of piano-midi.de files: then a CadenzaError).
 * **PDF**: verovio writes only SVG. Its pages go to one PDF through cairosvg, on the cairo library
   that Debian's python images already carry (libcairo2); nothing else is needed from the system.
   svglib + reportlab (pure Python) were tried and rejected: 2x slower and they drop
@@ -86,7 +89,8 @@ def render(
     """Write ``path`` (.krn, .mid/.midi, .musicxml/.xml/.mxl) in each of ``formats`` to ``out_dir``
     (default: beside the input) as ``<stem>.<ext>``; SVG gives one file a page, ``<stem>-1.svg``.
 
-    ``title`` (and ``composer``) replace the score's own in the engraved header; ``prompt_end``
+    ``title`` (and ``composer``) replace the score's own in the engraved header and in the kern
+    and MusicXML written; ``prompt_end``
     (quarters) shades the prompt in the piano roll. Returns ``{format: [paths]}``; "flac"/"mp3"
     are skipped with a warning when ffmpeg is absent. Conversions are done once and shared
     (a MIDI file's MusicXML serves SVG, PDF and kern alike).
@@ -121,12 +125,12 @@ def render(
             elif fmt == "musicxml":
                 dest = _named(stem, ".musicxml")
                 if dest.resolve() != path.resolve():
-                    dest.write_text(job.notation("musicxml"), encoding="utf-8")
+                    dest.write_text(_musicxml_with_header(job.notation("musicxml"), title, composer), encoding="utf-8")
                 out[fmt] = [dest]
             elif fmt == "krn":
                 dest = _named(stem, ".krn")
                 if dest.resolve() != path.resolve():
-                    dest.write_text(job.notation("krn"), encoding="utf-8")
+                    dest.write_text(_kern_with_header(job.notation("krn"), title, composer), encoding="utf-8")
                 out[fmt] = [dest]
             elif fmt == "png":
                 out[fmt] = [pianoroll_png(job.piece(), _named(stem, ".png"), prompt_end, title or None)]
@@ -274,6 +278,7 @@ def _music21_musicxml(path: Path, source: Any, fmt: str, title: str | None = Non
             warnings.simplefilter("ignore")
             if fmt == "midi":
                 score = converter.parse(str(source), format="midi", quantizePost=True)
+                _tidy_midi_score(score)
             else:
                 score = converter.parse(source, format=fmt)
             if title:
@@ -285,15 +290,43 @@ def _music21_musicxml(path: Path, source: Any, fmt: str, title: str | None = Non
     return data.decode("utf-8")
 
 
+def _tidy_midi_score(score: Any) -> None:
+    """Notation from a performance: drop the tempo marks (a MIDI file may change tempo every
+    beat, and each would be printed) and brace a keyboard's two hands into one grand staff."""
+    from music21 import layout, tempo
+
+    for mark in list(score.recurse().getElementsByClass(tempo.MetronomeMark)):
+        mark.activeSite.remove(mark)
+    parts = list(score.parts)
+    names = [(p.partName or "").lower() for p in parts]
+    if len(parts) == 2 and all(("piano" in n or "keyboard" in n) for n in names):
+        score.insert(0, layout.StaffGroup(parts, symbol="brace", barTogether=True))
+
+
 def _humdrum_from_musicxml(text: str, path: Path) -> str:
+    """Kern via verovio's musicxml2hum, run in a child process: verovio 6.4 crashes (SIGSEGV)
+    on some music21-written MusicXML, and a crash must not take the caller (a server) down."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    import multiprocessing
+
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            kern = pool.submit(_humdrum_worker, text).result()
+    except BrokenProcessPool:
+        kern = None
+    if not kern:
+        raise CadenzaError(f"{path}: verovio cannot convert it to kern")
+    return kern
+
+
+def _humdrum_worker(text: str) -> str | None:
     import verovio
 
     verovio.enableLog(verovio.LOG_OFF)
     tk = verovio.toolkit()
     tk.setInputFrom("musicxml-hum")
-    if not tk.loadData(text):
-        raise CadenzaError(f"{path}: verovio cannot convert it to kern")
-    return tk.getHumdrumBuffer()
+    return tk.getHumdrumBuffer() if tk.loadData(text) else None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -316,10 +349,15 @@ def _loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None
     import verovio
 
     fmt = {"kern": "krn", "humdrum": "krn", "xml": "musicxml", "mxl": "musicxml"}.get(fmt, fmt)
+    # verovio "loads" anything (even "hello") as an empty page, so check the kind first.
     if fmt == "krn":
+        if "**kern" not in text:
+            raise CadenzaError("not kern (no **kern spine)")
         text = _kern_with_header(text, title, composer)
         input_from = "humdrum"
     elif fmt == "musicxml":
+        if not title and not composer:  # else _musicxml_with_header parses it anyway
+            _musicxml_root(text)
         text = _musicxml_with_header(text, title, composer)
         input_from = "musicxml"
     else:
@@ -328,9 +366,22 @@ def _loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None
     tk = verovio.toolkit()  # a fresh one per score (6 ms): no state shared between threads
     tk.setOptions(VEROVIO_OPTIONS)
     tk.setInputFrom(input_from)
-    if not text.strip() or not tk.loadData(text) or tk.getPageCount() < 1:
+    if not tk.loadData(text) or tk.getPageCount() < 1:
         raise CadenzaError(f"verovio cannot read it as {'kern' if fmt == 'krn' else 'MusicXML'}")
+    first = tk.renderToSVG(1)
+    if not any(f'class="{c}' in first for c in ("note", "rest", "mRest", "chord")):
+        raise CadenzaError("verovio found no notes or rests in it")
     return tk
+
+
+def _musicxml_root(text: str) -> ET.Element:
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise CadenzaError(f"not well-formed MusicXML ({_one_line(exc)})") from None
+    if root.tag not in ("score-partwise", "score-timewise"):
+        raise CadenzaError(f"not MusicXML (root element <{root.tag}>)")
+    return root
 
 
 def _kern_with_header(text: str, title: str | None, composer: str | None) -> str:
@@ -359,10 +410,7 @@ def _musicxml_with_header(text: str, title: str | None, composer: str | None) ->
     texts (which verovio prefers, and which would repeat the old title) are dropped."""
     if not title and not composer:
         return text
-    try:
-        root = ET.fromstring(text.encode("utf-8"))
-    except ET.ParseError as exc:
-        raise CadenzaError(f"not well-formed MusicXML ({_one_line(exc)})") from None
+    root = _musicxml_root(text)
     if title:
         for el in root.findall("credit") + root.findall("movement-title"):
             root.remove(el)
@@ -397,6 +445,12 @@ _XLINK = "{http://www.w3.org/1999/xlink}href"
 _SHAPES = {_SVG + t for t in ("path", "polygon", "polyline", "ellipse", "rect", "line")}
 _BOLD = {"ending", "fing", "reh", "tempo"}  # verovio's own stylesheet, applied as attributes
 _ITALIC = {"dir", "dynam", "mNum"}
+_SMUFL_FONTS = {"Leipzig", "Bravura", "Gootville", "Leland", "Petaluma"}
+# SMuFL note glyphs -> Unicode: whole, half, quarter, 8th, 16th note; augmentation dot
+_SMUFL_TEXT = {
+    **dict(zip("\ueca2\ueca3\ueca5\ueca7\ueca9\uecb7", "\U0001d15d\U0001d15e\u2669\u266a\U0001d161.")),  # metNote*
+    **dict(zip("\ue1d2\ue1d3\ue1d5\ue1d7\ue1d9\ue1e7", "\U0001d15d\U0001d15e\u2669\u266a\U0001d161.")),  # note*
+}
 
 
 def pdf_from_svgs(pages: list[str], pdf_path: Path) -> Path:
@@ -471,6 +525,11 @@ def _flatten_svg(svg: str) -> tuple[bytes, float]:
             ch.attrib.pop("id", None)
             if tag in _SHAPES and "stroke" not in ch.attrib:
                 ch.set("stroke", "currentColor")  # verovio's CSS: shapes stroke in the text colour
+            if tag == _SVG + "tspan" and ch.get("font-family") in _SMUFL_FONTS and ch.text:
+                # music-font text (a metronome mark's note): cairo has no SMuFL font, so use
+                # DejaVu's Unicode notes where they exist rather than print empty boxes
+                ch.text = "".join(_SMUFL_TEXT.get(c, c) for c in ch.text)
+                ch.set("font-family", "DejaVu Sans, sans-serif")
             children = walk(ch)
             if tag == _SVG + "g" and not ch.attrib:  # a bare group only costs cairosvg time
                 kept.extend(children)
@@ -509,13 +568,13 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     Events are fed to TinySoundFont by our own loop rather than its Sequencer (whose queue is
     rescanned on every step), which also lets us play the sustain pedal (CC64): TinySoundFont
     ignores it, so note-offs under a held pedal are delayed to the pedal's release here.
-    The file lasts until the last MIDI event plus the release, at most 1 s more.
+    SMPTE-timed files are not supported (mido raises).
+    The file lasts as long as the MIDI file (mido's length) plus the release, at most 1 s more.
     Raises :class:`CadenzaError` for an unreadable file or one with no notes.
     """
     midi_path, wav_path = Path(midi_path), Path(wav_path)
     try:
         import tinysoundfont
-        from tinysoundfont.midi import load_memory
     except ImportError:
         raise CadenzaError(f"{wav_path}: audio needs TinySoundFont: pip install --no-deps tinysoundfont") from None
     try:
@@ -525,10 +584,13 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     if not data.startswith(b"MThd"):
         raise CadenzaError(f"{midi_path}: not a MIDI file (no MThd header)")
     try:
-        events = load_memory(data, persistent=False)
-    except Exception as exc:
+        import mido
+
+        midi = mido.MidiFile(file=io.BytesIO(data))
+        timeline = _timeline(midi)
+        length_s = float(midi.length)  # to the last event of any kind: a final rest counts
+    except Exception as exc:  # mido raises OSError, EOFError, ValueError, KeyError...
         raise CadenzaError(f"{midi_path}: corrupt MIDI ({_one_line(exc)})") from None
-    timeline = _pedalled(events)
     if not any(kind == "on" for _, kind, *_ in timeline):
         raise CadenzaError(f"{midi_path}: no notes to play")
 
@@ -541,7 +603,7 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     for ch in range(16):  # piano everywhere, drum kit on channel 10, until a program change
         _program(synth, ch, 0, sfid)
 
-    end_s = timeline[-1][0]
+    end_s = max(timeline[-1][0], length_s)
     total = int(np.ceil((end_s + RELEASE_TAIL_S) * SAMPLE_RATE)) + 1
     audio = np.zeros((total, 2), dtype=np.float32)
     raw = memoryview(audio).cast("B")
@@ -596,37 +658,39 @@ def _program(synth: Any, ch: int, program: int, sfid: int) -> None:
             pass
 
 
-def _pedalled(events: list) -> list[tuple[float, str, int, int, int]]:
-    """TinySoundFont events as (seconds, kind, channel, a, b), in time order, with the sustain
+def _timeline(midi: Any) -> list[tuple[float, str, int, int, int]]:
+    """A ``mido.MidiFile``'s channel events as (seconds, kind, channel, a, b), with the sustain
     pedal applied: a key released while CC64 is down sounds on until the pedal lifts.
 
+    mido, not TinySoundFont's loader, does the timing: the latter rounds each tempo change to a
+    millisecond and drifts (0.8 s over a piano-midi.de movement that changes tempo 1,680 times).
     Every note-on keeps exactly one note-off: TinySoundFont releases one instance of a key per
     note-off (the oldest), so a re-struck key under the pedal needs both of its offs."""
-    from tinysoundfont.midi import ControlChange, NoteOff, NoteOn, PitchBend, ProgramChange
-
     out: list[tuple[float, str, int, int, int]] = []
     pedal: dict[int, bool] = {}
     pending: dict[int, list[int]] = {}
-    for ev in sorted(events, key=lambda e: e.t):  # stable: same-time events keep file order
-        t, ch, act = float(ev.t), int(ev.channel), ev.action
-        if isinstance(act, NoteOn) and act.velocity > 0:
-            out.append((t, "on", ch, act.key, act.velocity))
-        elif isinstance(act, (NoteOn, NoteOff)):
-            if pedal.get(ch):
-                pending.setdefault(ch, []).append(act.key)
+    t = 0.0
+    for msg in midi:  # merged tracks, delta times in seconds through the tempo map
+        t += msg.time
+        kind = msg.type
+        if kind == "note_on" and msg.velocity > 0:
+            out.append((t, "on", msg.channel, msg.note, msg.velocity))
+        elif kind in ("note_on", "note_off"):
+            if pedal.get(msg.channel):
+                pending.setdefault(msg.channel, []).append(msg.note)
             else:
-                out.append((t, "off", ch, act.key, 0))
-        elif isinstance(act, ControlChange) and act.control == 64:
-            down = act.control_value >= 64
-            if pedal.get(ch) and not down:
-                out.extend((t, "off", ch, key, 0) for key in pending.pop(ch, []))
-            pedal[ch] = down
-        elif isinstance(act, ControlChange):
-            out.append((t, "cc", ch, act.control, act.control_value))
-        elif isinstance(act, ProgramChange):
-            out.append((t, "program", ch, act.program, 0))
-        elif isinstance(act, PitchBend):
-            out.append((t, "bend", ch, act.pitch_bend, 0))
+                out.append((t, "off", msg.channel, msg.note, 0))
+        elif kind == "control_change" and msg.control == 64:
+            down = msg.value >= 64
+            if pedal.get(msg.channel) and not down:
+                out.extend((t, "off", msg.channel, key, 0) for key in pending.pop(msg.channel, []))
+            pedal[msg.channel] = down
+        elif kind == "control_change":
+            out.append((t, "cc", msg.channel, msg.control, msg.value))
+        elif kind == "program_change":
+            out.append((t, "program", msg.channel, msg.program, 0))
+        elif kind == "pitchwheel":
+            out.append((t, "bend", msg.channel, msg.pitch + 8192, 0))
     t_end = out[-1][0] if out else 0.0
     for ch, keys in pending.items():  # pedal never lifted: let the notes go at the end
         out.extend((t_end, "off", ch, key, 0) for key in keys)
@@ -673,6 +737,7 @@ def pianoroll_png(
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import to_rgb
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     path = Path(path)
     fig = Figure(figsize=size, dpi=dpi)
@@ -690,6 +755,7 @@ def pianoroll_png(
         ax.text(0.5, 0.5, "no notes", transform=ax.transAxes, ha="center", va="center", color="0.5")
 
     palette = [to_rgb(f"C{i}") for i in range(10)]
+    handles: list[Patch] = []
     for i, track in enumerate(piece.tracks):
         if not track.notes:
             continue
@@ -704,23 +770,24 @@ def pianoroll_png(
         in_prompt = starts < prompt_end if prompt_end is not None else np.zeros(len(starts), bool)
         rgba[:, :3] = np.where(in_prompt[:, None], 0.45 * base + 0.55, base)  # prompt notes paled
         rgba[:, 3] = 0.45 + 0.55 * vel
-        ax.add_collection(PolyCollection(verts, facecolors=rgba, edgecolors="none", label=track.name or f"track {i + 1}"))
+        ax.add_collection(PolyCollection(verts, facecolors=rgba, edgecolors="none"))
+        handles.append(Patch(color=base, label=track.name or f"track {i + 1}"))
 
     if prompt_end is not None and prompt_end > 0:
         ax.axvspan(0, prompt_end, color="0.9", zorder=0, lw=0)
         ax.axvline(prompt_end, color="0.25", ls="--", lw=1)
-        ax.text(prompt_end / 2, 1.0, "prompt", transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=8, color="0.35")
+        label = {"transform": ax.get_xaxis_transform(), "va": "top", "fontsize": 8, "color": "0.3"}
+        ax.text(prompt_end * 0.01, 0.985, " prompt", ha="left", **label)
         if prompt_end < end:
-            ax.text((prompt_end + end) / 2, 1.0, "continuation", transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=8, color="0.2")
+            ax.text(prompt_end, 0.985, " continuation", ha="left", **label)
 
     ax.set_xlim(0, end)
     ax.set_ylim(lo - 0.5, hi + 0.5)
     bars = _bar_starts(piece, end)
     step = next(s for s in (1, 2, 4, 5, 8, 10, 16, 20, 25, 50, 100, 200, 500, 1000) if len(bars) / s <= 16)
     ax.set_xticks([q for i, q in enumerate(bars) if i % step == 0], [str(i + 1) for i in range(0, len(bars), step)])
-    if len(bars) <= 400:
-        ax.set_xticks(bars, minor=True)
-        ax.grid(True, axis="x", which="minor", color="0.82", lw=0.5)
+    if len(bars) <= 400:  # one LineCollection: per-bar minor ticks cost matplotlib ~1 s
+        ax.vlines(bars[1:], 0, 1, transform=ax.get_xaxis_transform(), colors="0.82", lw=0.5, zorder=0.5)
     ax.set_xlabel("bar")
     cs = [p for p in range(lo, hi + 1) if p % 12 == 0]
     labelled = cs if len(cs) >= 2 else [p for p in range(lo, hi + 1) if p % 12 in (0, 4, 7)]
@@ -733,8 +800,8 @@ def pianoroll_png(
     top = ax.secondary_xaxis("top", functions=(lambda q: np.interp(q, q_knots, s_knots), lambda s: np.interp(s, s_knots, q_knots)))
     top.set_xlabel("seconds", fontsize=8)
     top.tick_params(labelsize=8)
-    if any(t.notes for t in piece.tracks):
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.85, ncol=min(4, len(piece.tracks)))
+    if handles:
+        ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.85, ncol=min(4, len(handles)))
     heading = title if title is not None else piece.name
     if heading:
         fig.suptitle(heading, fontsize=11, y=0.985)

@@ -165,6 +165,105 @@ def beam_search_ids(
     return seqs.view(N, B, -1)[torch.arange(N), best].tolist()
 
 
+def parse_form(form: str) -> list[str]:
+    """``"AAB"`` -> ``["A", "A", "B"]``; letters only, the first must start a new phrase."""
+    form = form.strip().upper()
+    if not form or not form.isalpha():
+        raise CadenzaError(f"--form {form!r}: use letters such as AAB, ABA or AABA")
+    return list(form)
+
+
+def form_plan(form: list[str]) -> list[tuple[str, str]]:
+    """What to do for each section: ``("new", L)`` sample fresh material, ``("repeat", L)`` copy
+    phrase L exactly, ``("vary", L)`` start like L's opening half then continue into new material.
+
+    The varied start is the "sentence" seed 2 wished for: a phrase, its exact repetition, then a
+    third statement that begins the same way and goes somewhere new. A new letter right after an
+    exact repetition gets it (AAB: A, A, then B opening like A); otherwise a new letter is free.
+    """
+    plan: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i, letter in enumerate(form):
+        if letter in seen:
+            plan.append(("repeat", letter))
+        elif i >= 2 and form[i - 1] == form[i - 2] and plan[i - 1][0] == "repeat":
+            plan.append(("vary", form[i - 1]))
+        else:
+            plan.append(("new", letter))
+        seen.add(letter)
+    return plan
+
+
+def _bars_of(seq: list[int], bar_id: int, nl_id: int) -> list[list[int]]:
+    """Split ids into bars, each ending with its barline and newline."""
+    bars, cur = [], []
+    for i, t in enumerate(seq):
+        cur.append(t)
+        if t == nl_id and len(cur) >= 2 and cur[-2] == bar_id:
+            bars.append(cur)
+            cur = []
+    if cur:
+        bars.append(cur)
+    return bars
+
+
+def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bars: int, opt: SamplingOptions, seed: int, n: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> tuple[list[list[int]], list[list[dict[str, Any]]]]:
+    """Sample ``n`` pieces in a form such as AAB: returns the ids and, per sample, the phrases
+    (letter, how made, first and last bar)."""
+    if phrase_bars < 1:
+        raise CadenzaError("--phrase-bars must be at least 1")
+    if "@" not in vocab:
+        raise CadenzaError("--form needs a kern model (bars are marked by '@')")
+    bar_id, nl_id = vocab.index("@"), vocab.index("\n")
+    plan = form_plan(parse_form(form))
+    out_ids, out_marks = [], []
+    for i in range(n):
+        text = list(prime)
+        phrases: dict[str, list[int]] = {}
+        marks = []
+        bar = 1
+        for j, (how, letter) in enumerate(plan):
+            if how == "repeat":
+                section = list(phrases[letter])
+            else:
+                start: list[int] = []
+                if how == "vary":
+                    src = _bars_of(phrases[letter], bar_id, nl_id)
+                    start = [t for b in src[: max(1, (phrase_bars + 1) // 2)] for t in b]
+                need = phrase_bars - sum(1 for _ in _bars_of(start, bar_id, nl_id))
+                cont: list[int] = []
+                if need > 0:
+                    done = lambda rows: rows[0].count(bar_id) >= need  # noqa: E731
+                    got = sample_ids(model, text + start, 1, need * 400, opt, seed * 1000 + i * 31 + j, None, done)[0]
+                    cont = _cut_after_bars(got, bar_id, need)
+                section = start + cont
+                letter = plan[j][1] if how == "new" else form.strip().upper()[j]
+                phrases.setdefault(letter, section)
+            nbars = len(_bars_of(section, bar_id, nl_id))
+            marks.append({"phrase": form.strip().upper()[j], "made": how, "first_bar": bar, "last_bar": bar + nbars - 1})
+            bar += nbars
+            text += section
+            if progress:
+                progress(i * len(plan) + j + 1, n * len(plan))
+        out_ids.append(text[len(prime):])
+        out_marks.append(marks)
+    return out_ids, out_marks
+
+
+def mark_phrases(kern: str, marks: list[dict[str, Any]]) -> str:
+    """Insert a ``!!phrase`` comment line before the barline that opens each phrase."""
+    starts = {m["first_bar"]: m for m in marks}
+    out = []
+    for line in kern.split("\n"):
+        head = line.split("\t")[0]
+        if head.startswith("=") and head[1:].rstrip("-").isdigit() and int(head[1:].rstrip("-")) in starts:
+            m = starts[int(head[1:].rstrip("-"))]
+            out.append(f"!!phrase {m['phrase']} ({m['made']}) bars {m['first_bar']}-{m['last_bar']}")
+        out.append(line)
+    return "\n".join(out)
+
+
 def encode_prime(text: str, vocab: list[str], unit: str, map_unknown: bool = False, where: str = "--prime") -> list[int]:
     """Prime text -> ids. Characters (or words) the model never saw are an error naming them,
     unless ``map_unknown``, which drops them (and says how many)."""
@@ -203,6 +302,8 @@ def generate(
     bars: int = 0,
     beam: int = 0,
     beam_sample: bool = False,
+    form: str | None = None,
+    phrase_bars: int = 4,
     progress: Callable[[int, int], None] | None = None,
     on_sample: Callable[[Sample], None] | None = None,
 ) -> list[Sample]:
@@ -226,7 +327,12 @@ def generate(
         need = bars + 1  # the closing barline of the last bar
         done = lambda rows: all(r.count(bar_id) >= need for r in rows)  # noqa: E731
         length = max(length, bars * int(config.get("context", {}).get("chars_per_bar", 120) * 4))
-    if beam > 1 or beam_sample:
+    marks: list[list[dict[str, Any]]] | None = None
+    if form:
+        if codec.name != "kern":
+            raise CadenzaError("--form needs a kern model for now (phrases are counted in bars)")
+        seqs, marks = sample_form(model, ids, vocab, form, phrase_bars, options, seed, n, progress)
+    elif beam > 1 or beam_sample:
         seqs = beam_search_ids(model, ids, n, length, max(beam, 1), options, seed, beam_sample, progress=progress, done=done)
     else:
         seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
@@ -238,6 +344,9 @@ def generate(
     for i, seq in enumerate(seqs):
         text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
         decoded = codec.decode(text, config.get("context", {}))
+        if marks is not None:
+            decoded.payload = mark_phrases(decoded.payload, marks[i])
+            decoded.stats["phrases"] = marks[i]
         stem = out / f"sample-{i + 1:02d}"
         files = codec.export(decoded, stem, formats)
         (stem.with_suffix(".txt")).write_text(text, encoding="utf-8")

@@ -82,3 +82,81 @@ def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str
         write_musicxml(score, p)
         out["musicxml"] = p
     return out
+
+
+def score_to_piece(score, name: str = ""):
+    """A music21 Score (or Part) as a :class:`cadenza.music.Piece`: one track per part, times in
+    quarters from the first note, tied notes merged into one, grace notes dropped, chords split
+    into their notes. Tempo marks, time and key signatures come from the first part; a pickup bar
+    becomes a short opening time signature (a 1/4 pickup in 3/4: ``(0, 1, 4), (1, 3, 4)``), as
+    MIDI files write an anacrusis, so bars computed from the time signatures line up with the
+    score's barlines. No tempo mark: the Piece's default (120 quarters a minute)."""
+    from music21 import chord, key, meter, note, stream, tempo
+
+    from cadenza.music import Note, Piece, Track
+
+    parts = list(score.parts) if hasattr(score, "parts") and len(score.parts) else [score]
+    tracks = []
+    for i, part in enumerate(parts):
+        notes: list[Note] = []
+        open_ties: dict[int, int] = {}  # midi -> index in notes
+        for el in part.flatten().notes:
+            ql = float(el.duration.quarterLength)
+            if el.duration.isGrace or ql <= 0:
+                continue
+            start = float(el.offset)
+            members = el.notes if isinstance(el, chord.Chord) else [el]
+            for n in members:
+                if not isinstance(n, note.Note):
+                    continue
+                midi = int(round(n.pitch.ps))
+                tie = n.tie.type if n.tie is not None else None  # per note: a chord's members tie separately
+                if tie in ("continue", "stop") and midi in open_ties:
+                    j = open_ties[midi]
+                    notes[j] = Note(notes[j].start, midi, start + ql - notes[j].start, notes[j].velocity)
+                    if tie == "stop":
+                        del open_ties[midi]
+                    continue
+                open_ties.pop(midi, None)
+                notes.append(Note(start, midi, ql, 80))
+                if tie == "start":
+                    open_ties[midi] = len(notes) - 1
+        inst = part.getInstrument(returnDefault=False) if hasattr(part, "getInstrument") else None
+        program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
+        pname = getattr(part, "partName", None) or f"Part {i + 1}"
+        tracks.append(Track(str(pname), int(program), sorted(notes)))
+
+    first = parts[0]
+    flat = first.flatten()
+    tempos = _dedupe_events([(float(m.offset), float(m.getQuarterBPM())) for m in flat.getElementsByClass(tempo.MetronomeMark) if m.number])
+    sigs = _dedupe_events([(float(t.offset), int(t.numerator), int(t.denominator)) for t in flat.getElementsByClass(meter.TimeSignature)])
+    keys = _dedupe_events(
+        [(float(k.offset), int(k.sharps), int(isinstance(k, key.Key) and k.mode == "minor")) for k in flat.getElementsByClass(key.KeySignature)]
+    )
+    measures = list(first.getElementsByClass(stream.Measure))
+    if sigs and len(measures) > 1:
+        m0 = measures[0]
+        bar = sigs[0][1] * 4.0 / sigs[0][2]
+        pickup = float(measures[1].offset) - float(m0.offset)
+        units = pickup * sigs[0][2] / 4.0
+        if 0 < pickup < bar - 1e-9 and abs(units - round(units)) < 1e-9 and not any(0 < q < pickup + 1e-9 for q, _, _ in sigs[1:]):
+            sigs = [(0.0, int(round(units)), sigs[0][2]), (pickup, sigs[0][1], sigs[0][2])] + sigs[1:]
+    title = name or (score.metadata.title if getattr(score, "metadata", None) is not None and score.metadata.title else "")
+    piece = Piece(tracks, name=str(title or ""))
+    if tempos:
+        piece.tempos = tempos if tempos[0][0] == 0 else [(0.0, tempos[0][1])] + tempos
+    if sigs:
+        piece.time_signatures = sigs if sigs[0][0] == 0 else [(0.0, sigs[0][1], sigs[0][2])] + sigs
+    piece.key_signatures = keys
+    return piece
+
+
+def _dedupe_events(events: list[tuple]) -> list[tuple]:
+    """Sorted by time; of several at one moment the last wins; repeats of the same value go."""
+    out: list[tuple] = []
+    for e in sorted(events, key=lambda e: e[0]):
+        if out and abs(out[-1][0] - e[0]) < 1e-9:
+            out[-1] = e
+        elif not out or out[-1][1:] != e[1:]:
+            out.append(e)
+    return out

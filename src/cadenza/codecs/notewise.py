@@ -15,6 +15,8 @@ pass, key 20 is released and key 25 struck, key 32 released, twelve steps pass.
   (``wait48 wait48 wait6``), so the vocabulary stays small.
 * Within a step: releases before strikes (so a repeated note reads ``endp20 p20``), each in
   score order of the instruments (:data:`INSTRUMENTS`), then from low to high.
+* Loudness is not encoded (nor was it in Clara): decoded notes play at velocity 80. Tempo,
+  metre, key and instrument names travel in ``Encoded.info`` and come back on decoding.
 
 Instrument prefixes are those of :data:`INSTRUMENTS`: Clara's ``p`` (piano) and ``v`` (violin),
 and the usual score abbreviations for the rest of General MIDI (``va`` viola, ``vc`` cello,
