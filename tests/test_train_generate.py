@@ -152,7 +152,9 @@ def test_form_aab_repeats_then_varies(tmp_path, tiny_run):
     assert form_plan(list("AABA")) == [("new", "A"), ("repeat", "A"), ("vary", "A"), ("repeat", "A")]
     s = generate(tiny_run, tmp_path / "form", n=2, seed=3, form="AAB", phrase_bars=2)
     for sample in s:
-        bars = [b for b in sample.text.split("@\n")[1:]]
+        import re
+
+        bars = re.split(r"(?<=\n)@\n", sample.text[2:])
         assert bars[0:2] == bars[2:4], "the second statement repeats the first exactly"
         assert bars[4] == bars[0], "the third statement starts like the first"
         assert [m["made"] for m in sample.stats["phrases"]] == ["new", "repeat", "vary"]

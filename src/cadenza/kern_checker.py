@@ -38,33 +38,36 @@ What "valid" means (kern rhythm semantics)
 Generated token grammar (the subset the checker allows)
 -------------------------------------------------------
 data token   ``.`` | a note or rest | a chord of up to 6 notes separated by single spaces
-note         ``PREFIX* DUR GRACE* PITCH ACC? SUFFIX*``
+note         ``PREFIX* DUR? GRACE* PITCH ACC? SUFFIX*``
 PREFIX       ``(`` (at most 2), ``&(`` (elided slur, once), ``()`` (slur end + start, first),
-             ``[`` (tie start, once; not on rests or grace notes), ``<``/``>`` (at most 2),
-             one stem mark ``/`` or ``\\``
-DUR          a reciprocal 0 (breve), 1, 2, 4, 8, 16, 32, 64, 128 or triplet 3, 6, 12, 24, 48,
-             96, then up to two dots. Every note of a chord repeats the first note's DUR.
+             ``[`` (tie start, once; not on rests or grace notes), ``{`` (phrase), ``<``/``>``
+             (at most 2), one stem mark ``/`` or ``\\``
+DUR          a reciprocal 0 (breve), 1, 2, 4, 8, 16, 32, 64, 128, triplet 3, 6, 12, 24, 48, 96,
+             quintuplet 5, 10, 20, 40, 80 or septuplet 7, 14, 28, 56, 112, then up to two dots
+             (:data:`RECIPS`). Chord notes after the first repeat its DUR or leave it out; only
+             grace notes (``ccq``) may have no DUR at all.
 GRACE        ``q``/``qq``/``P`` written before the pitch (``16qa``, ``32Pqqbb``), as in real files
 PITCH        a run of one letter: a-g up to 4 times (``cccc``), A-G up to 3 times (``AAA``), or
              ``r`` (rest; may carry a display position run ``4rGG``; rests are never in chords)
 ACC          ``#`` ``##`` ``-`` ``--`` ``n`` (not on rests)
 SUFFIX       signifiers in any order, each at most as often as in :data:`SUFFIX_CAPS`:
-             beams ``L J K k``, slur end ``)``, ties ``] _``, articulations ``' ; ~ ^ z``,
-             ornaments ``T t S s M m``, grace ``q``/``qq``, ``P p`` (appoggiatura), ``y``
-             (hidden), ``X`` (editorial accidental), ``:`` (arpeggio), stems ``/ \\``,
-             placement ``< >``. ``L`` and ``J`` are not mixed within one note.
+             beams ``L J K k``, slur end ``)``, ties ``] _``, articulations ``' ` ; ~ ^ z``,
+             ornaments ``T t S s M m W w O``, grace ``q``/``qq``, ``P p`` (appoggiatura), ``y``
+             (hidden), ``X x`` (editorial), ``:`` (arpeggio), stems ``/ \\``, placement
+             ``< >``, elision ``&``, phrase end ``}``. ``L`` and ``J`` never share a note.
 interpretation tokens
              ``*`` ``*^`` ``*v`` ``*x``, clefs (:data:`CLEFS`), key signatures ``*k[...]`` (0-7
              sharps or flats in standard order), keys ``*C:`` ... ``*a-:``, metres (:data:`METERS`,
              only at the start of a bar), ``*met(c)`` (only in 4/4) / ``*met(c|)`` (only in
-             2/2), tempi ``*MM40`` ... ``*MM208``. An interpretation line is never all ``*``.
+             2/2), tempi ``*MM20`` ... ``*MM320``. An interpretation line is never all ``*``.
 Characters missing from the vocabulary shrink the grammar (durations, pitches, interpretations
 that cannot be spelled are never offered); ``\\n \\t @ .`` are required.
 
 Not accepted (real-world irregularities, counted in ``tests/test_kern_checker.py``): chords
-whose notes have different durations, user signifiers (``N``, ``i``, ``&)``, non-ASCII), a pitch
-before the duration, odd tuplets (``23``, ``56``), tied rests, merges across staves, and bars
-whose rhythm does not add up (overfull bars, misaligned voices).
+whose notes have different durations, user signifiers (``N``, ``i``, non-ASCII), signifiers
+between pitch and duration or a pitch before the duration (``4>cc``, ``dd8``), odd tuplets
+(``23``, ``22``, ``88``), tied rests, ties closed without an opening, merges across staves, and
+bars whose rhythm does not add up (overfull bars, misaligned voices).
 
 Timings: durations are integer ticks (:data:`TPQ` per quarter note; every allowed duration is a
 whole number of ticks, checked with :class:`fractions.Fraction` when the tables are built).
@@ -78,21 +81,41 @@ from typing import Iterable
 import numpy as np
 
 BAR = "@"
-TPQ = 384  # ticks per quarter note: 128th-note double dots (7/128) and 96th triplets are integral
-RECIPS = ("0", "1", "2", "4", "8", "16", "32", "64", "128", "3", "6", "12", "24", "48", "96")
+RECIPS = (
+    "0", "1", "2", "4", "8", "16", "32", "64", "128",  # breve .. 128th
+    "3", "6", "12", "24", "48", "96",  # triplets
+    "5", "10", "20", "40", "80",  # quintuplets
+    "7", "14", "28", "56", "112",  # septuplets
+)
 MAX_DOTS = 2
+
+
+def _lcm_ticks() -> int:
+    from math import lcm
+
+    t = 1
+    for r in RECIPS:
+        n = int(r)
+        for dots in range(MAX_DOTS + 1):
+            q = (Fraction(8) if n == 0 else Fraction(4, n)) * (2 - Fraction(1, 2**dots))
+            t = lcm(t, q.denominator)
+    return t
+
+
+TPQ = _lcm_ticks()  # ticks per quarter note: every allowed duration is a whole number of ticks
 MAX_CHORD = 6
 MAX_BEAM = 6
 _RUN_CAP = {**{c: 4 for c in "abcdefg"}, **{c: 3 for c in "ABCDEFG"}}
 SUFFIX_CAPS = {
-    "L": 6, "J": 6, "K": 2, "k": 2, ")": 2, "]": 1, "_": 1, "'": 1, ";": 1, "~": 1, "^": 1,
-    "z": 1, "T": 3, "t": 2, "S": 3, "s": 2, "M": 1, "m": 1, "q": 2, "P": 1, "p": 1, "y": 3,
-    "X": 1, ":": 1, "/": 1, "\\": 1, "<": 2, ">": 2,
+    "L": 6, "J": 6, "K": 2, "k": 2, ")": 2, "]": 1, "_": 1, "'": 2, "`": 1, ";": 1, "~": 2,
+    "^": 2, "z": 1, "T": 3, "t": 2, "S": 3, "s": 2, "M": 1, "m": 1, "W": 1, "w": 1, "O": 1,
+    "q": 2, "P": 1, "p": 1, "y": 3, "X": 1, "x": 2, ":": 1, "/": 1, "\\": 1, "<": 2, ">": 2,
+    "&": 1, "}": 1,
 }
 CLEFS = ("*clefG2", "*clefF4", "*clefC1", "*clefC2", "*clefC3", "*clefC4", "*clefGv2", "*clefF3")
-METERS = (
-    (2, 2), (3, 2), (4, 2), (2, 4), (3, 4), (4, 4), (5, 4), (6, 4), (3, 8), (6, 8), (9, 8),
-    (12, 8), (2, 1), (3, 1),
+METERS = tuple(
+    [(n, 1) for n in (1, 2, 3, 4)] + [(n, 2) for n in range(1, 9)] + [(n, 4) for n in range(1, 13)]
+    + [(n, 8) for n in range(1, 19)] + [(n, 16) for n in range(1, 25)]
 )
 _SHARPS = "fcgdaeb"
 _FLATS = "beadgcf"
@@ -109,7 +132,7 @@ KEYS = tuple(
     )
 )
 MET = {"*met(c)": (4, 4), "*met(c|)": (2, 2)}
-TEMPI = tuple(f"*MM{v}" for v in range(40, 209))
+TEMPI = tuple(f"*MM{v}" for v in range(20, 321))
 UNMETRED_CAP = 16 * TPQ  # bar length cap when no metre is enforced (4 whole notes)
 
 _LETTERS = "abcdefgABCDEFG"
@@ -250,7 +273,9 @@ def _prefix_next(pre: str, nok: bool) -> set[str]:
         if "&" not in pre:
             out.add("&")
     if pre == "(":
-        out.add(")")  # "()": a slur ends and the next starts on this note
+        out.add(")")
+    if "{" not in pre:
+        out.add("{")  # "()": a slur ends and the next starts on this note
     if "[" not in pre and nok:
         out.add("[")
     if pre.count("<") + pre.count(">") < 2:
@@ -269,6 +294,20 @@ class KernChecker:
     notes end wherever all columns end together). ``strict_durations=False`` keeps the rhythm
     bookkeeping (nulls, chords, spine counts) but does not enforce bar lengths (as if unmetred).
     ``max_spines``: most columns spine splits may create (default ``spines + 4``).
+    ``split_bars``: also accept short bars completed by the next bar (real files; see module).
+
+    Sampling loop::
+
+        ck = KernChecker(vocab, spines=2, meter=(3, 4))
+        mask = ck.allowed()             # numpy bool, len(vocab), read-only
+        ch = pick(logits, mask) if mask.any() else ck.forced_fallback()
+        ck.push(ch)                     # ValueError (with the reason) if ch is not allowed
+        beam = ck.copy()                # cheap clone for beam search
+        ck.at_bar_boundary, ck.bars_completed
+
+    Per character, allowed()+push() costs a dictionary look-up of the state key (allowed sets
+    and masks are cached per vocabulary and shared by all checkers) plus a few attribute
+    updates; see ``tests/test_kern_checker.py::test_speed_per_character``.
     """
 
     def __init__(
@@ -307,7 +346,7 @@ class KernChecker:
         self.seen_bar = False
         self.bar_has_data = False
         self.bars_completed = 0
-        self.at_bar_boundary = False
+        self._at_bar = False
         self._line = ""
         self._enter_line_start()
 
@@ -330,6 +369,11 @@ class KernChecker:
         else:
             self.metred = False
             self.barlen = UNMETRED_CAP
+
+    @property
+    def at_bar_boundary(self) -> bool:
+        """True right after a complete ``@\\n`` (not at the very start)."""
+        return self._at_bar
 
     @property
     def avail(self) -> int:
@@ -368,8 +412,24 @@ class KernChecker:
         self._ltoks: list[str] = []
         self._ctx0 = self._col_ctx(0)
         self._bar_ok = self._barline_ok()
-        self._star_ok = bool(self.g.others)
+        self._star_ok = self._later_nonnull(-1)
         self._line = ""
+
+    def _later_nonnull(self, j: int) -> bool:
+        """Whether an interpretation line whose columns up to ``j`` are all ``*`` can still get
+        a non-null token in a later column (else column ``j`` must not be ``*``)."""
+        n = self.n
+        if j >= n - 1:
+            return False
+        g = self.g
+        if g.others or ("*^" in g.manips and n < self.max_spines):
+            return True
+        v, x = "*v" in g.manips, "*x" in g.manips
+        staff, rem = self.staff, self.rem
+        for k in range(j + 1, n - 1):
+            if staff[k] == staff[k + 1] and (x or v and rem[k] == rem[k + 1]):
+                return True
+        return False
 
     def _col_ctx(self, j: int) -> tuple:
         is_last = j == self.n - 1
@@ -392,7 +452,7 @@ class KernChecker:
         if self._vrun == 1:
             return ("*v", is_last)
         staff, rem = self.staff, self.rem
-        null_ok = not (is_last and self._iall_null)
+        null_ok = not self._iall_null or self._later_nonnull(j)
         other_ok = not self._ihas_manip
         manip_ok = not self._ihas_other
         split_ok = manip_ok and self._icount + 2 + (n - j - 1) <= self.max_spines
@@ -493,7 +553,11 @@ class KernChecker:
             out |= _prefix_next(pre, nok)
             if not pre.endswith("&"):
                 for s in self._dur_set(nok, gok, avail, forced):
-                    out.add(s[0])
+                    if s:
+                        out.add(s[0])
+                if forced is not None or gok and "[" not in pre:
+                    # chord notes may leave out the duration; grace notes may have none
+                    out |= g.letters
         elif kind == "D":
             _, p, nok, gok, avail, forced, rest_ok = key
             S = self._dur_set(nok, gok, avail, forced)
@@ -662,7 +726,7 @@ class KernChecker:
 
     # ---------------------------------------------------------------- transitions
     def _push_ls(self, ch: str) -> None:
-        self.at_bar_boundary = False
+        self._at_bar = False
         if ch == BAR:
             self._phase = _BARNL
         elif ch == "*":
@@ -693,7 +757,7 @@ class KernChecker:
         self.elapsed = 0
         self.bar_has_data = False
         self._enter_line_start()
-        self.at_bar_boundary = True
+        self._at_bar = True
 
     def _push_tstart(self, ch: str) -> None:
         null, nok, gok, avail, is_last = self._ctx
@@ -720,6 +784,10 @@ class KernChecker:
         self._forced = forced
 
     def _push_pre(self, ch: str) -> None:
+        if ch in _LETTERS:  # no duration: a chord note sharing the first's, or a grace note
+            self._p = self._forced if self._forced is not None else ""
+            self._push_dur(ch)
+            return
         if ch in _DIGITS:
             self._phase = _DUR
             self._p = ch
@@ -737,8 +805,8 @@ class KernChecker:
         p = self._p
         if self._forced is None:
             nok = self._nok and p in g.fits(self._avk)
-            gok = self._gok and p in g.all_durs
-            d = g.ticks[p]
+            gok = self._gok and (p == "" or p in g.all_durs)
+            d = g.ticks.get(p, 0)
             self._bend = nok and d == self._avk
             self._nok = nok
             self._gok = gok
@@ -834,7 +902,7 @@ class KernChecker:
             self._cdur = self._p
             self._cgrace = grace
             self._cbend = self._bend
-            self._cticks = self.g.ticks[self._p]
+            self._cticks = self.g.ticks.get(self._p, 0)
         if not self._rest:
             if self._hasbr:
                 self._rties = _tie_open(self._rties, self._run)
@@ -1113,7 +1181,7 @@ class KernChecker:
         self.bar_has_data = False
         self.bars_completed = bars_completed
         self._enter_line_start()
-        self.at_bar_boundary = True
+        self._at_bar = True
 
 
 # -------------------------------------------------------------------------------------------

@@ -194,16 +194,19 @@ def form_plan(form: list[str]) -> list[tuple[str, str]]:
     return plan
 
 
+def bar_ends(seq: list[int], bar_id: int, nl_id: int) -> list[int]:
+    """Indices of the newline closing each barline line (``@`` alone on its line)."""
+    return [i for i in range(1, len(seq)) if seq[i] == nl_id and seq[i - 1] == bar_id and (i < 2 or seq[i - 2] == nl_id)]
+
+
 def _bars_of(seq: list[int], bar_id: int, nl_id: int) -> list[list[int]]:
-    """Split ids into bars, each ending with its barline and newline."""
-    bars, cur = [], []
-    for i, t in enumerate(seq):
-        cur.append(t)
-        if t == nl_id and len(cur) >= 2 and cur[-2] == bar_id:
-            bars.append(cur)
-            cur = []
-    if cur:
-        bars.append(cur)
+    """Split ids into bars, each ending with its barline line."""
+    bars, start = [], 0
+    for end in bar_ends(seq, bar_id, nl_id):
+        bars.append(seq[start : end + 1])
+        start = end + 1
+    if start < len(seq):
+        bars.append(seq[start:])
     return bars
 
 
@@ -234,9 +237,9 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
                 need = phrase_bars - sum(1 for _ in _bars_of(start, bar_id, nl_id))
                 cont: list[int] = []
                 if need > 0:
-                    done = lambda rows: rows[0].count(bar_id) >= need  # noqa: E731
+                    done = lambda rows: len(bar_ends(rows[0], bar_id, nl_id)) >= need  # noqa: E731
                     got = sample_ids(model, text + start, 1, need * 400, opt, seed * 1000 + i * 31 + j, None, done)[0]
-                    cont = _cut_after_bars(got, bar_id, need)
+                    cont = _cut_after_bars(got, bar_id, nl_id, need)
                 section = start + cont
                 letter = plan[j][1] if how == "new" else form.strip().upper()[j]
                 phrases.setdefault(letter, section)
@@ -323,9 +326,9 @@ def generate(
     if bars:
         if codec.name != "kern":
             raise CadenzaError("--bars needs a kern model (use --length for notewise/chordwise)")
-        bar_id = vocab.index("@")
-        need = bars + 1  # the closing barline of the last bar
-        done = lambda rows: all(r.count(bar_id) >= need for r in rows)  # noqa: E731
+        bar_id, nl_id = vocab.index("@"), vocab.index("\n")
+        need = bars + 1 if ids[-2:] != [bar_id, nl_id] else bars  # the closing barline of the last bar
+        done = lambda rows: all(len(bar_ends(r, bar_id, nl_id)) >= need for r in rows)  # noqa: E731
         length = max(length, bars * int(config.get("context", {}).get("chars_per_bar", 120) * 4))
     marks: list[list[dict[str, Any]]] | None = None
     if form:
@@ -337,7 +340,7 @@ def generate(
     else:
         seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
     if bars:
-        seqs = [_cut_after_bars(seq, vocab.index("@"), bars + 1) for seq in seqs]
+        seqs = [_cut_after_bars(seq, bar_id, nl_id, need) for seq in seqs]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
@@ -359,12 +362,7 @@ def generate(
     return samples
 
 
-def _cut_after_bars(seq: list[int], bar_id: int, count: int) -> list[int]:
-    """Keep ``seq`` up to and including its ``count``-th barline (and the newline after it)."""
-    seen = 0
-    for i, t in enumerate(seq):
-        if t == bar_id:
-            seen += 1
-            if seen == count:
-                return seq[: i + 2]
-    return seq
+def _cut_after_bars(seq: list[int], bar_id: int, nl_id: int, count: int) -> list[int]:
+    """Keep ``seq`` up to and including its ``count``-th barline line."""
+    ends = bar_ends(seq, bar_id, nl_id)
+    return seq[: ends[count - 1] + 1] if len(ends) >= count else seq
