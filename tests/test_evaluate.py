@@ -129,6 +129,8 @@ def random_piece(seed: int, onsets: int = 120, chords: bool = True) -> Piece:
 @pytest.fixture(scope="module")
 def training() -> tuple[list[Piece], TrainingIndex]:
     pieces = [random_piece(s) for s in range(6)]
+    for i, p in enumerate(pieces):
+        p.name = f"piece{i}"
     return pieces, TrainingIndex(pieces)
 
 
@@ -143,6 +145,7 @@ def test_copied_and_transposed_pieces_are_memorised_in_full(training) -> None:
         assert m["window_share"] == 1.0 and m["windows"] > 10
         times = onset_tokens(copy)[1]
         assert m["longest_bars"] == pytest.approx((times[-1] - times[0]) / 4, abs=0.01)
+        assert (m["source"], m["source_at"]) == ("piece3", 0.0)
 
 
 def test_a_new_random_piece_has_only_short_matches(training) -> None:
@@ -163,6 +166,7 @@ def test_a_quoted_passage_is_found_at_its_length(training) -> None:
     m = memorisation(piece(*notes), index)
     assert onsets <= m["longest_onsets"] <= onsets + 2
     assert m["longest_notes"] >= len(quote)
+    assert (m["source"], m["longest_at"]) == ("piece1", 100.0) and 20.0 <= m["source_at"] < 21.0
 
 
 def test_match_lengths_equal_brute_force() -> None:

@@ -135,6 +135,18 @@ def shift_right(y: torch.Tensor) -> torch.Tensor:
     return F.pad(y[:, :-1], (0, 0, 1, 0))
 
 
+def _windows(rolls: list[np.ndarray], window: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cut every roll into (inputs, targets) windows of ``window`` frames at a random phase; the
+    inputs of a window are the frames one step earlier (a zero frame before the first)."""
+    out = []
+    for r in rolls:
+        x = np.concatenate([np.zeros((1, N_NOTES), np.uint8), r[:-1]])
+        cuts = list(range(int(rng.integers(window)) if len(r) > window else 0, len(r), window))
+        bounds = ([0] if cuts[0] else []) + cuts + [len(r)]
+        out += [(x[a:b], r[a:b]) for a, b in zip(bounds, bounds[1:]) if b > a]
+    return out
+
+
 def _batches(lengths: list[int], batch_size: int, rng: np.random.Generator | None) -> list[list[int]]:
     """Batches of sequences of similar length (little padding); shuffled when ``rng`` is given."""
     order = np.argsort(lengths, kind="stable")
@@ -204,11 +216,12 @@ def build_frame_model(arch: str = "lstm", hidden: int = 256, layers: int = 1, dr
 # NLL
 
 
-def frame_nll(model: nn.Module, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def frame_nll(model: nn.Module, y: torch.Tensor, mask: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
     """NLL (nats) of each frame, ``(B, T)``, 0 on padding: the model sees ``shift_right(y)`` (frame
     t is predicted from frames < t, frame 0 from a zero frame) and outputs 88 logits per frame;
-    the NLL of a frame is the binary cross-entropy summed over the 88 notes."""
-    logits = model(shift_right(y))
+    the NLL of a frame is the binary cross-entropy summed over the 88 notes. (``x``: explicit
+    inputs instead, for training windows cut from the middle of a sequence.)"""
+    logits = model(shift_right(y) if x is None else x)
     nll = F.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(-1)
     return nll * mask
 
@@ -274,6 +287,7 @@ def run_benchmark(
     progress: Callable[[dict[str, Any]], None] | None = None,
     *,
     batch_size: int = 8,
+    window: int = 0,
     grad_clip: float = 1.0,
     patience: int = 10,
     kernel_size: int = 5,
@@ -304,11 +318,10 @@ def run_benchmark(
     model = build_frame_model(arch, hidden, layers, dropout, kernel_size)
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    config = dict(arch=arch, hidden=hidden, layers=layers, dropout=dropout, kernel_size=kernel_size, lr=lr, batch_size=batch_size,
+    config = dict(arch=arch, hidden=hidden, layers=layers, dropout=dropout, kernel_size=kernel_size, lr=lr, batch_size=batch_size, window=window,
                   grad_clip=grad_clip, patience=patience, epochs=epochs, seed=seed, max_minutes=max_minutes)
 
     train = data["train"]
-    lengths = [len(r) for r in train]
     best_valid, best_state, best_epoch, since_best = math.inf, copy.deepcopy(model.state_dict()), 0, 0
     history: list[dict[str, Any]] = []
     deadline = t0 + 60 * max_minutes if max_minutes else math.inf
@@ -316,12 +329,14 @@ def run_benchmark(
     while epoch < epochs:
         model.train()
         tot, cnt, complete = 0.0, 0, True
-        for b in _batches(lengths, batch_size, rng):
+        pieces = _windows(train, window, rng) if window else [(None, r) for r in train]
+        for b in _batches([len(p[1]) for p in pieces], batch_size, rng):
             if time.monotonic() > deadline:
                 complete = False
                 break
-            y, mask = _pad([train[i] for i in b])
-            nll = frame_nll(model, y, mask)
+            y, mask = _pad([pieces[i][1] for i in b])
+            x = _pad([pieces[i][0] for i in b])[0] if window else None
+            nll = frame_nll(model, y, mask, x)
             n = int(mask.sum())
             loss = nll.sum() / n
             opt.zero_grad(set_to_none=True)

@@ -131,7 +131,11 @@ def generate(
     run: Optional[str] = typer.Argument(None, help="A run folder made by `cadenza train` (or use --model)."),
     out: Path = typer.Option(..., "-o", "--out", help="Folder for the samples."),
     model: Optional[str] = typer.Option(None, "--model", help="A bundled model (see `cadenza models`) instead of a run folder."),
-    bars: int = typer.Option(0, help="kern: stop each sample after this many bars (0: use --length)."),
+    bars: int = typer.Option(0, help="Stop each sample after this many bars (0: use --length)."),
+    seconds: float = typer.Option(0.0, help="notewise/chordwise: stop after this many seconds of music."),
+    prompt: Optional[Path] = typer.Option(None, "--prompt", help="Continue this file (.mid, or .krn/.musicxml): its last --prompt-bars are the start."),
+    prompt_bars: int = typer.Option(4, help="With --prompt: how many of its last bars to continue from."),
+    prompt_seconds: float = typer.Option(0.0, help="With --prompt: continue from its last this-many seconds instead of bars."),
     n: int = typer.Option(1, "-n", help="Number of samples (drawn together as one batch)."),
     length: int = typer.Option(2000, help="Tokens to generate per sample (characters for kern)."),
     temperature: float = typer.Option(1.0, help="Below 1: safer; above 1: wilder."),
@@ -164,10 +168,27 @@ def generate(
     run = run or model
     if run is None:
         _fail(CadenzaError("give a run folder or --model NAME (see `cadenza models`)"))
+    if prompt is not None:
+        from cadenza.sample import continue_piece
+
+        try:
+            with _progress() as prog:
+                task = prog.add_task(f"continuing {prompt.name}", total=length, info="")
+                samples = continue_piece(run, prompt, out, n, length, seed, prompt_bars, prompt_seconds, bars, seconds, opts, progress=lambda d, t: prog.update(task, completed=d, total=t))
+        except CadenzaError as exc:
+            _fail(exc)
+            return
+        t = Table(title=f"{len(samples)} continuations of {prompt.name} in {out}")
+        for c in ("sample", "prompt (quarters)", "continuation (quarters)", "notes", "dropped tokens", "files"):
+            t.add_column(c)
+        for s in samples:
+            t.add_row(str(s.index), f"{s.stats['prompt_quarters']:.1f}", f"{s.stats['continuation_quarters']:.1f}", str(s.stats["notes"]), str(s.stats.get("dropped", 0)), " ".join(str(p) for p in s.files.values()))
+        console.print(t)
+        return
     try:
         with _progress() as prog:
             task = prog.add_task(f"sampling {n}", total=length, info="")
-            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form, phrase_bars=phrase_bars, progress=lambda d, t: prog.update(task, completed=d, total=t))
+            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form, phrase_bars=phrase_bars, seconds=seconds, progress=lambda d, t: prog.update(task, completed=d, total=t))
     except CadenzaError as exc:
         _fail(exc)
         return

@@ -29,11 +29,12 @@ What "valid" means (kern rhythm semantics)
 * Beams: ``L`` opens, ``J`` closes (needs an open beam in that column); every beam must be closed
   by the last note of the bar (beams do not cross barlines). Slurs are not paired (real files
   hand them between voices), only spelled.
-* Spine manipulators: ``*^`` splits a column (at most ``max_spines`` columns), ``*v`` merges a run
-  of at least two adjacent columns of the same staff whose current events end together, ``*x``
-  exchanges two adjacent columns of the same staff; so every staff keeps at least one column and
-  the layout's order. Manipulators and other interpretations do not share a line; a metre or
-  ``*met`` is in column 1 and then repeated in every column.
+* Spine manipulators: ``*^`` splits a column (at most ``max_spines`` columns), ``*v *v`` merges
+  two adjacent columns of the same staff whose current events end together, so every staff
+  keeps at least one column and the layout's order. Longer ``*v`` runs (18 lines in all the
+  shared corpora) and ``*x`` exchanges (none) are not offered: music21 misreads both.
+  Manipulators and other interpretations do not share a line; a metre or ``*met`` is in
+  column 1 and then repeated in every column.
 
 Generated token grammar (the subset the checker allows)
 -------------------------------------------------------
@@ -56,7 +57,7 @@ SUFFIX       signifiers in any order, each at most as often as in :data:`SUFFIX_
              (hidden), ``X x`` (editorial), ``:`` (arpeggio), stems ``/ \\``, placement
              ``< >``, elision ``&``, phrase end ``}``. ``L`` and ``J`` never share a note.
 interpretation tokens
-             ``*`` ``*^`` ``*v`` ``*x``, clefs (:data:`CLEFS`), key signatures ``*k[...]`` (0-7
+             ``*`` ``*^`` ``*v``, clefs (:data:`CLEFS`), key signatures ``*k[...]`` (0-7
              sharps or flats in standard order), keys ``*C:`` ... ``*a-:``, metres (:data:`METERS`,
              only at the start of a bar), ``*met(c)`` (only in 4/4) / ``*met(c|)`` (only in
              2/2), tempi ``*MM20`` ... ``*MM320``. An interpretation line is never all ``*``.
@@ -137,7 +138,7 @@ UNMETRED_CAP = 16 * TPQ  # bar length cap when no metre is enforced (4 whole not
 
 _LETTERS = "abcdefgABCDEFG"
 _DIGITS = "0123456789"
-_MANIPS = ("*^", "*v", "*x")
+_MANIPS = ("*^", "*v")  # no *x: no corpus uses it and music21 misreads it
 _NULL, _NORMAL, _GRACE = 0, 1, 2
 # phases
 _LS, _BARNL, _INTERP, _TSTART, _NULLTOK, _PRE, _DUR, _POST, _MID = range(9)
@@ -319,6 +320,7 @@ class KernChecker:
         *,
         max_spines: int | None = None,
         split_bars: bool = False,
+        music21_safe: bool = True,
     ):
         vocab_t = tuple(vocab)
         missing = [c for c in "\n\t@." if c not in vocab_t]
@@ -333,6 +335,8 @@ class KernChecker:
         self.max_spines = max(spines, max_spines if max_spines is not None else spines + 4)
         self.strict = strict_durations
         self.split_bars = split_bars
+        self.music21_safe = music21_safe
+        self.max_voices = 2 if music21_safe else None
         self.n = spines
         self.staff: tuple[int, ...] = tuple(range(spines))
         self.rem: tuple[int, ...] = (0,) * spines
@@ -415,6 +419,14 @@ class KernChecker:
         self._star_ok = self._later_nonnull(-1)
         self._line = ""
 
+    def _split_time_ok(self) -> bool:
+        """``music21_safe``: spines split only at the start of a bar."""
+        return not self.music21_safe or self.elapsed == 0
+
+    def _merge_time_ok(self) -> bool:
+        """``music21_safe``: spines merge only when the bar is full (before its barline)."""
+        return not self.music21_safe or (self.metred and self.elapsed == self.barlen)
+
     def _later_nonnull(self, j: int) -> bool:
         """Whether an interpretation line whose columns up to ``j`` are all ``*`` can still get
         a non-null token in a later column (else column ``j`` must not be ``*``)."""
@@ -422,9 +434,12 @@ class KernChecker:
         if j >= n - 1:
             return False
         g = self.g
-        if g.others or ("*^" in g.manips and n < self.max_spines):
+        if g.others:
             return True
-        v, x = "*v" in g.manips, "*x" in g.manips
+        if "*^" in g.manips and n < self.max_spines and self._split_time_ok():
+            if self.max_voices is None or any(self.staff.count(s) < self.max_voices for s in set(self.staff[j + 1:])):
+                return True
+        v, x = "*v" in g.manips and self._merge_time_ok(), "*x" in g.manips and self._merge_time_ok()
         staff, rem = self.staff, self.rem
         for k in range(j + 1, n - 1):
             if staff[k] == staff[k + 1] and (x or v and rem[k] == rem[k + 1]):
@@ -455,12 +470,15 @@ class KernChecker:
         null_ok = not self._iall_null or self._later_nonnull(j)
         other_ok = not self._ihas_manip
         manip_ok = not self._ihas_other
-        split_ok = manip_ok and self._icount + 2 + (n - j - 1) <= self.max_spines
-        if self._vrun >= 2:
-            v_ok = staff[j - 1] == staff[j] and rem[j - 1] == rem[j]
+        split_ok = (manip_ok and self._split_time_ok() and self._icount + 2 + (n - j - 1) <= self.max_spines
+                    and (self.max_voices is None
+                         or staff.count(staff[j]) + self._isplits.count(staff[j]) < self.max_voices))
+        if self._vrun >= 2:  # music21 misreads merges of more than two columns
+            v_ok = not self.music21_safe and staff[j - 1] == staff[j] and rem[j - 1] == rem[j]
         else:
-            v_ok = manip_ok and j + 1 < n and staff[j] == staff[j + 1] and rem[j] == rem[j + 1]
-        x_ok = manip_ok and j + 1 < n and staff[j] == staff[j + 1]
+            v_ok = (manip_ok and self._merge_time_ok() and j + 1 < n and staff[j] == staff[j + 1]
+                    and rem[j] == rem[j + 1])
+        x_ok = manip_ok and self._merge_time_ok() and j + 1 < n and staff[j] == staff[j + 1]
         glob = None
         if j == 0 and self.elapsed == 0:
             glob = self.meter_str or ""  # metres allowed; *met only if it agrees with this
@@ -739,6 +757,7 @@ class KernChecker:
             self._ihas_manip = False
             self._ihas_other = False
             self._icount = 0
+            self._isplits: list[int] = []
             self._ltoks = []
             self._ictx = self._interp_ctx()
             self._ip = "*"
@@ -961,6 +980,8 @@ class KernChecker:
         else:
             self._vrun = 0
             self._icount += 2 if tok == "*^" else 1
+            if tok == "*^":
+                self._isplits.append(self.staff[j])
         if tok == "*x":
             self._xpend = not self._xpend
         if tok != "*":
@@ -1245,7 +1266,7 @@ def _lenient_ties(fields: list[str], staff: tuple[int, ...],
 def check_report(text: str, spines: int, meter: tuple[int, int] | None = (4, 4), *,
                  strict_durations: bool = True, allow_partial_final: bool = True,
                  complete: bool = False, max_spines: int | None = None,
-                 split_bars: bool = False) -> tuple[int, list[tuple[int, int, str]]]:
+                 split_bars: bool = False, music21_safe: bool = True) -> tuple[int, list[tuple[int, int, str]]]:
     """Check a whole cleaned text bar by bar: (number of bars, [(bar, line number, problem)]).
 
     Bars are numbered from 1 (the music before the second ``@``, or before the first if the text
@@ -1258,7 +1279,7 @@ def check_report(text: str, spines: int, meter: tuple[int, int] | None = (4, 4),
     """
     vocab = tuple(sorted(set(DEFAULT_VOCAB) | set(text)))
     ck = KernChecker(list(vocab), spines, meter, strict_durations, max_spines=max_spines,
-                     split_bars=split_bars)
+                     split_bars=split_bars, music21_safe=music21_safe)
     problems: list[tuple[int, int, str]] = []
     ends_with_nl = text.endswith("\n")
     lines = text.split("\n")

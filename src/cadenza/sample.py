@@ -7,6 +7,7 @@ one seeded generator, so the same seed and options give byte-identical files.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -307,6 +308,7 @@ def generate(
     beam_sample: bool = False,
     form: str | None = None,
     phrase_bars: int = 4,
+    seconds: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
     on_sample: Callable[[Sample], None] | None = None,
 ) -> list[Sample]:
@@ -323,9 +325,22 @@ def generate(
         # an empty prime: start from the most neutral token the model knows
         ids = [vocab.index("\n")] if "\n" in vocab else [0]
     done = None
+    target = 0.0
+    if codec.unit == "word" and (bars or seconds):
+        ctx = config.get("context", {})
+        ts = ctx.get("time_signature") or [4, 4]
+        qpm = ctx.get("tempo") or 120.0
+        target = seconds * qpm / 60.0 if seconds else bars * ts[0] * 4.0 / ts[1]
+        length = max(length, int(target * codec.options.steps_per_quarter * 8))
+        start = codec.decode(join_tokens([vocab[j] for j in ids], "word"), ctx).payload.end
+
+        def done(rows: list[list[int]]) -> bool:
+            return all(codec.decode(join_tokens([vocab[j] for j in ids + r], "word"), ctx).payload.end >= start + target for r in rows)
+
+        bars = 0
+    elif seconds:
+        raise CadenzaError("--seconds needs a notewise/chordwise model (use --bars for kern)")
     if bars:
-        if codec.name != "kern":
-            raise CadenzaError("--bars needs a kern model (use --length for notewise/chordwise)")
         bar_id, nl_id = vocab.index("@"), vocab.index("\n")
         need = bars + 1 if ids[-2:] != [bar_id, nl_id] else bars  # the closing barline of the last bar
         done = lambda rows: all(len(bar_ends(r, bar_id, nl_id)) >= need for r in rows)  # noqa: E731
@@ -366,3 +381,197 @@ def _cut_after_bars(seq: list[int], bar_id: int, nl_id: int, count: int) -> list
     """Keep ``seq`` up to and including its ``count``-th barline line."""
     ends = bar_ends(seq, bar_id, nl_id)
     return seq[: ends[count - 1] + 1] if len(ends) >= count else seq
+
+
+# --------------------------------------------------------------------------------------------
+# Continuing the user's own music (MIDI codecs)
+
+PROMPT_SUFFIXES = (".mid", ".midi", ".krn", ".musicxml", ".xml", ".mxl")
+
+
+def read_prompt(path: Path):
+    """A user's file as a :class:`~cadenza.music.Piece`: MIDI through symusic, notation (kern,
+    MusicXML) through music21."""
+    from cadenza.music import read_midi
+
+    path = Path(path)
+    if not path.exists():
+        raise CadenzaError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".mid", ".midi"):
+        piece = read_midi(path)
+    elif suffix in PROMPT_SUFFIXES:
+        from music21 import converter
+
+        from cadenza.scores import score_to_piece
+
+        try:
+            piece = score_to_piece(converter.parse(str(path)), path.stem)
+        except Exception as exc:  # music21 raises many kinds
+            raise CadenzaError(f"{path}: music21 could not read it ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})") from None
+    else:
+        raise CadenzaError(f"{path}: a prompt must be one of {', '.join(PROMPT_SUFFIXES)}")
+    if not any(t.notes for t in piece.tracks):
+        raise CadenzaError(f"{path}: no notes to continue")
+    return piece
+
+
+def prompt_excerpt(piece, bars: int = 0, seconds: float = 0.0):
+    """The last ``bars`` bars (by the final time signature) or ``seconds`` of ``piece``, moved to
+    start at 0. Returns (excerpt, start in quarters of the original)."""
+    end = piece.end
+    if seconds > 0:
+        qpm = piece.tempos[-1][1] if piece.tempos else 120.0
+        start = max(0.0, end - seconds * qpm / 60.0)
+    elif bars > 0:
+        q0, num, den = piece.time_signatures[-1] if piece.time_signatures else (0.0, 4, 4)
+        bar = num * 4.0 / den
+        n_bars = math.ceil((end - q0) / bar - 1e-9)
+        start = max(0.0, q0 + (n_bars - bars) * bar) if n_bars > bars else 0.0
+    else:
+        start = 0.0
+    return piece.slice(start, end + 1e-6), start
+
+
+def fit_prompt_words(words: list[str], vocab: list[str]) -> tuple[list[str], int]:
+    """Rewrite prompt words the model never saw into ones it knows, where that keeps the music:
+    a ``wait9`` becomes ``wait8 wait1`` (waits add up), an unseen chordwise step becomes the
+    nearest known step of the same instrument (fewest keys changed). Returns the words and how
+    many were approximated (the output still holds the prompt's own notes, exactly)."""
+    import re as _re
+
+    known = set(vocab)
+    waits = sorted((int(w[4:]) for w in known if _re.fullmatch(r"wait\d+", w)), reverse=True)
+    steps: dict[tuple[str, int], list[str]] = {}
+    for w in known:
+        m = _re.fullmatch(r"([a-z]+)([012]+)", w)
+        if m:
+            steps.setdefault((m.group(1), len(m.group(2))), []).append(w)
+    out, approx = [], 0
+    for w in words:
+        if w in known:
+            out.append(w)
+            continue
+        m = _re.fullmatch(r"wait(\d+)", w)
+        if m and waits:
+            left, parts = int(m.group(1)), []
+            for v in waits:
+                while left >= v:
+                    parts.append(f"wait{v}")
+                    left -= v
+            if left == 0:
+                out += parts
+                continue
+        m = _re.fullmatch(r"([a-z]+)([012]+)", w)
+        if m and (m.group(1), len(m.group(2))) in steps:
+            cands = steps[(m.group(1), len(m.group(2)))]
+            best = min(cands, key=lambda c: (sum(a != b for a, b in zip(c[len(m.group(1)):], m.group(2))), c))
+            out.append(best)
+            approx += 1
+            continue
+        out.append(w)  # left for check_prompt to explain
+    return out, approx
+
+
+def check_prompt(codec, encoded, vocab: list[str], where: str) -> None:
+    """Refuse, with a clear message, a prompt the model cannot express (unknown instruments,
+    pitches outside its range) rather than continue garbage."""
+    known = set(vocab)
+    words = encoded.text.split()
+    unknown = sorted({w for w in words if w not in known})
+    folded = encoded.info.get("folded", 0)
+    if folded:
+        low = getattr(codec, "lowest", None)
+        rng = getattr(codec.options, "note_range", "?")
+        raise CadenzaError(f"{where}: {folded} note(s) lie outside the model's {rng}-key range{f' (from MIDI {low})' if low else ''}; transpose the prompt or use a model with a wider --note-range")
+    if unknown:
+        import re as _re
+
+        def prefixes(words: list[str]) -> set[str]:
+            return {m.group(1) for w in words if (m := _re.match(r"(?:end)?([a-z]+?)[012]*\d+$", w)) and m.group(1) != "wait"}
+
+        pre = sorted(prefixes(unknown))
+        trained = sorted(prefixes(vocab))
+        if pre and not set(pre) <= set(trained):
+            raise CadenzaError(f"{where}: the model knows the instruments {', '.join(trained)} but the prompt has {', '.join(sorted(set(pre) - set(trained)))}")
+        raise CadenzaError(f"{where}: {len(unknown)} token(s) the model never saw, e.g. {', '.join(unknown[:4])}")
+
+
+def continue_piece(
+    run: Path,
+    prompt: Path,
+    out: Path,
+    n: int = 1,
+    length: int = 1000,
+    seed: int = 0,
+    prompt_bars: int = 4,
+    prompt_seconds: float = 0.0,
+    bars: int = 0,
+    seconds: float = 0.0,
+    options: SamplingOptions = SamplingOptions(),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Sample]:
+    """Continue the last bars of the user's ``prompt`` file. Writes per sample ``NAME-01.mid``
+    (the prompt excerpt, note for note, then the continuation) and ``NAME-01-continuation.mid``,
+    with the prompt's tempo, metre and instruments."""
+    from cadenza.music import Piece, Track, write_midi
+    from cadenza.pretrained import resolve
+    from cadenza.train import load_run
+
+    model, config = load_run(resolve(run))
+    codec = get_codec(config["codec"], config["codec_options"])
+    if codec.unit != "word":
+        raise CadenzaError(f"--prompt continues MIDI-codec models (notewise/chordwise); {run} is a {codec.name} model (use --prime-file with cleaned kern text)")
+    piece = read_prompt(prompt)
+    excerpt, _ = prompt_excerpt(piece, prompt_bars, prompt_seconds)
+    enc = codec.encode_piece(excerpt)
+    words, approximated = fit_prompt_words(enc.text.split(), config["vocab"])
+    check_prompt(codec, type(enc)(enc.name, " ".join(words), enc.info), config["vocab"], str(prompt))
+    ids = encode_prime(" ".join(words), config["vocab"], "word", where=str(prompt))
+    if not ids:
+        raise CadenzaError(f"{prompt}: the prompt excerpt has no notes")
+    boundary = codec.decode(enc.text, enc.info).payload.end
+    qpm = excerpt.tempos[-1][1] if excerpt.tempos else 120.0
+    bar = excerpt.time_signatures[-1][1] * 4.0 / excerpt.time_signatures[-1][2] if excerpt.time_signatures else 4.0
+    target = seconds * qpm / 60.0 if seconds > 0 else bars * bar
+    done = None
+    if target > 0:
+        length = max(length, int(target * codec.options.steps_per_quarter * 8))
+
+        def done(rows: list[list[int]]) -> bool:
+            return all(codec.decode(" ".join(config["vocab"][j] for j in ids + r), enc.info).payload.end >= boundary + target for r in rows)
+
+    seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for i, seq in enumerate(seqs):
+        text = " ".join(config["vocab"][j] for j in ids + seq)
+        decoded = codec.decode(text, enc.info)
+        cont_notes = {}
+        for t in decoded.payload.tracks:
+            kept = [nt for nt in t.notes if nt.start >= boundary - 1e-9 and (target <= 0 or nt.start < boundary + target)]
+            if target > 0:
+                from dataclasses import replace
+
+                kept = [replace(nt, duration=min(nt.duration, boundary + target - nt.start)) for nt in kept]
+            cont_notes[(t.program, t.name)] = (t, kept)
+        # prompt + continuation: the user's notes exactly, then the model's, on matching tracks
+        tracks = [Track(t.name, t.program, list(t.notes), t.is_drum) for t in excerpt.tracks]
+        for (program, name), (t, kept) in cont_notes.items():
+            home = next((x for x in tracks if x.program == program), None)
+            if home is None:
+                home = Track(name, program, [])
+                tracks.append(home)
+            home.notes = sorted(home.notes + kept)
+        full = Piece(tracks, list(excerpt.tempos), list(excerpt.time_signatures), name=f"{Path(prompt).stem} continued")
+        if hasattr(excerpt, "key_signatures"):
+            full.key_signatures = list(excerpt.key_signatures)
+        cont = full.slice(boundary, max(full.end, boundary) + 1e-6)
+        stem = out / f"{Path(prompt).stem}-{i + 1:02d}"
+        files = {"mid": write_midi(full, stem.with_suffix(".mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
+        stem.with_suffix(".txt").write_text(text, encoding="utf-8")
+        stats = dict(decoded.stats)
+        stats.update({"prompt_tokens_approximated": approximated, "prompt_quarters": round(boundary, 3), "continuation_quarters": round(cont.end, 3), "notes": sum(len(t.notes) for t in full.tracks), "parsed": True})
+        samples.append(Sample(i + 1, text, files, stats))
+    return samples

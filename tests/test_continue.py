@@ -1,0 +1,86 @@
+"""Continuing the user's own MIDI file, and piano + violin duets, on real files."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from cadenza import CadenzaError
+from cadenza.corpus import load_split, prepare
+from cadenza.music import Note, Piece, Track, read_midi, write_midi
+from cadenza.sample import continue_piece, generate, prompt_excerpt, read_prompt
+from cadenza.train import TrainConfig, train
+from conftest import shared
+
+TINY = TrainConfig(rnn_size=48, num_layers=1, seq_length=64, batch_size=8, max_steps=40, eval_every=20, eval_batches=2, seed=2, threads=1)
+
+
+@pytest.fixture(scope="module")
+def piano_run(tmp_path_factory):
+    src = shared("midi", "piano-midi", "Mozart")
+    files = sorted(src.glob("mz_3*.mid"))[:4]
+    root = tmp_path_factory.mktemp("nw")
+    prepare([str(f) for f in files], root / "ds", "notewise", {"steps_per_quarter": 4}, workers=1)
+    train(root / "ds", root / "run", TINY)
+    return root / "run"
+
+
+def _notes(piece: Piece) -> list[tuple]:
+    return sorted((round(n.start, 3), n.pitch, round(n.duration, 3)) for t in piece.tracks for n in t.notes)
+
+
+def test_continuation_keeps_the_prompt_notes_exactly(tmp_path, piano_run):
+    prompt = shared("midi", "piano-midi", "Mozart", "mz_545_1.mid")  # not in the training files
+    excerpt, start = prompt_excerpt(read_prompt(prompt), bars=4)
+    assert start > 0 and excerpt.end <= 16 + 1e-6
+    samples = continue_piece(piano_run, prompt, tmp_path, n=2, seed=1, prompt_bars=4, bars=2)
+    for s in samples:
+        full = read_midi(s.files["mid"])
+        boundary = s.stats["prompt_quarters"]
+        head = Piece([Track(t.name, t.program, [n for n in t.notes if n.start < boundary - 1e-6]) for t in full.tracks])
+        assert _notes(head) == _notes(excerpt)
+        cont = read_midi(s.files["continuation"])
+        assert 0 < cont.end <= 8 + 1e-6  # two 4/4 bars asked
+        assert full.tempos[0][1] == pytest.approx(excerpt.tempos[0][1])
+        assert [t.program for t in full.tracks] == [0]
+
+
+def test_prompt_the_model_cannot_express_is_refused(tmp_path, piano_run):
+    flute = Piece([Track("Flute", 73, [Note(0, 72, 1), Note(1, 74, 1)])])
+    path = write_midi(flute, tmp_path / "flute.mid")
+    with pytest.raises(CadenzaError, match="instruments p but the prompt has fl"):
+        continue_piece(piano_run, path, tmp_path / "o")
+    low = Piece([Track("Piano", 0, [Note(0, 22, 1)])])  # below the 62-key range
+    path = write_midi(low, tmp_path / "low.mid")
+    with pytest.raises(CadenzaError, match="outside the model's 62-key range"):
+        continue_piece(piano_run, path, tmp_path / "o")
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not midi at all")
+    with pytest.raises(CadenzaError, match="bad.mid"):
+        continue_piece(piano_run, bad, tmp_path / "o")
+
+
+def test_generate_for_seconds(tmp_path, piano_run):
+    s = generate(piano_run, tmp_path, n=2, seed=0, seconds=4.0)
+    for x in s:
+        assert x.files["mid"].exists()
+        assert read_midi(x.files["mid"]).end > 0
+
+
+@pytest.mark.parametrize("codec", ["notewise", "chordwise"])
+def test_violin_piano_duet_keeps_both_parts(tmp_path, codec):
+    duets = [shared("midi", "chamber", "score", name) for name in ("2342_vns08_3.mid", "2420_lvb12n2c.mid")]
+    src = tmp_path / "duets"
+    src.mkdir()
+    for d in duets:
+        shutil.copy(d, src / d.name)
+    prepare([str(src)], tmp_path / "ds", codec, {"steps_per_quarter": 4}, workers=1, val_fraction=0.0, test_fraction=0.0)
+    words = load_split(tmp_path / "ds", "train").split()
+    assert any(w.startswith("v") for w in words) and any(w.startswith("p") for w in words)
+    train(tmp_path / "ds", tmp_path / "run", TrainConfig(rnn_size=32, num_layers=1, seq_length=64, batch_size=8, max_steps=30, eval_every=30, eval_batches=1, threads=1))
+    # continue the duet from its own last bars: the output holds a named violin and piano track
+    samples = continue_piece(tmp_path / "run", duets[0], tmp_path / "out", prompt_bars=2, bars=2, seed=4)
+    full = read_midi(samples[0].files["mid"])
+    names = {t.program: t.name for t in full.tracks}
+    assert set(names) == {0, 40} and "Violin" in names[40] and "Piano" in names[0]
