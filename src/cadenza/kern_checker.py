@@ -31,10 +31,14 @@ What "valid" means (kern rhythm semantics)
   hand them between voices), only spelled.
 * Spine manipulators: ``*^`` splits a column (at most ``max_spines`` columns), ``*v *v`` merges
   two adjacent columns of the same staff whose current events end together, so every staff
-  keeps at least one column and the layout's order. Longer ``*v`` runs (18 lines in all the
-  shared corpora) and ``*x`` exchanges (none) are not offered: music21 misreads both.
-  Manipulators and other interpretations do not share a line; a metre or ``*met`` is in
-  column 1 and then repeated in every column.
+  keeps at least one column and the layout's order. ``*x`` exchanges are never offered (no
+  corpus uses them and music21 misreads them). Manipulators and other interpretations do not
+  share a line; a metre or ``*met`` is in column 1 and then repeated in every column.
+* ``music21_safe`` (default on): music21's humdrum reader mis-times voices beyond simple cases,
+  so the checker also keeps at most two columns per staff, merges exactly two columns, never
+  merges before a bar's first event, and never splits once the bar is full or after a merge in
+  the same bar. With it, every bar of a restored sample reads in music21 with the metre's
+  length. Off, runs of ``*v`` and more voices are accepted (as real files have them).
 
 Generated token grammar (the subset the checker allows)
 -------------------------------------------------------
@@ -296,6 +300,8 @@ class KernChecker:
     bookkeeping (nulls, chords, spine counts) but does not enforce bar lengths (as if unmetred).
     ``max_spines``: most columns spine splits may create (default ``spines + 4``).
     ``split_bars``: also accept short bars completed by the next bar (real files; see module).
+    ``music21_safe``: restrict spine splits/merges to what music21 reads right (see module);
+    turn it off to check real files.
 
     Sampling loop::
 
@@ -349,6 +355,7 @@ class KernChecker:
         self._set_meter(meter, init=True)
         self.seen_bar = False
         self.bar_has_data = False
+        self._merged_in_bar = False
         self.bars_completed = 0
         self._at_bar = False
         self._line = ""
@@ -420,12 +427,12 @@ class KernChecker:
         self._line = ""
 
     def _split_time_ok(self) -> bool:
-        """``music21_safe``: spines split only at the start of a bar."""
-        return not self.music21_safe or self.elapsed == 0
+        """``music21_safe``: no split once the bar is full or after a merge in the same bar."""
+        return not self.music21_safe or (self.elapsed < self.barlen and not self._merged_in_bar)
 
     def _merge_time_ok(self) -> bool:
-        """``music21_safe``: spines merge only when the bar is full (before its barline)."""
-        return not self.music21_safe or (self.metred and self.elapsed == self.barlen)
+        """``music21_safe``: no merge before the bar's first event."""
+        return not self.music21_safe or self.elapsed > 0
 
     def _later_nonnull(self, j: int) -> bool:
         """Whether an interpretation line whose columns up to ``j`` are all ``*`` can still get
@@ -705,8 +712,9 @@ class KernChecker:
     def copy(self) -> "KernChecker":
         new = object.__new__(KernChecker)
         d = self.__dict__.copy()
-        for name in ("_lkind", "_ldur", "_sties", "_lbeam", "_ltoks", "_zafter"):
-            d[name] = list(d[name])
+        for name in ("_lkind", "_ldur", "_sties", "_lbeam", "_ltoks", "_zafter", "_isplits"):
+            if name in d:
+                d[name] = list(d[name])
         new.__dict__ = d
         return new
 
@@ -775,6 +783,7 @@ class KernChecker:
         self.seen_bar = True
         self.elapsed = 0
         self.bar_has_data = False
+        self._merged_in_bar = False
         self._enter_line_start()
         self._at_bar = True
 
@@ -1015,6 +1024,7 @@ class KernChecker:
                 k = j
                 while k < n and toks[k] == "*v":
                     k += 1
+                self._merged_in_bar = True
                 staff.append(self.staff[j])
                 rem.append(self.rem[j])
                 beam.append(max(self.beam[j:k]))
@@ -1077,11 +1087,20 @@ class KernChecker:
             return "an interpretation line cannot be all '*'"
         if tok in ("*v", "*x", "*^") and self._ihas_other or tok not in ("*", "*v", "*x", "*^") and not other_ok:
             return "manipulators and other interpretations cannot share a line"
+        j = self._col
         if tok == "*v":
-            return "*v must join adjacent columns of one staff whose notes end together"
+            if not self._merge_time_ok():
+                return "no merge before the bar's first note (music21_safe)"
+            if self._vrun >= 2:
+                return "*v merges exactly two columns (music21_safe)"
+            return "*v must join two adjacent columns of one staff whose notes end together"
         if tok == "*x":
-            return "*x must exchange two adjacent columns of one staff"
+            return "*x exchanges are not supported"
         if tok == "*^":
+            if not self._split_time_ok():
+                return "no split in a full bar or after a merge in the same bar (music21_safe)"
+            if self.max_voices is not None and self.staff.count(self.staff[j]) + self._isplits.count(self.staff[j]) >= self.max_voices:
+                return f"at most {self.max_voices} columns per staff (music21_safe)"
             return f"at most {self.max_spines} columns"
         if tok.startswith("*M") and tok[2:3].isdigit() or tok.startswith("*met"):
             if glob is None:
@@ -1200,6 +1219,7 @@ class KernChecker:
         self._debt = 0
         self.seen_bar = True
         self.bar_has_data = False
+        self._merged_in_bar = False
         self.bars_completed = bars_completed
         self._enter_line_start()
         self._at_bar = True
@@ -1275,7 +1295,8 @@ def check_report(text: str, spines: int, meter: tuple[int, int] | None = (4, 4),
     reported once. ``allow_partial_final``: the last bar may be short (it completes the pickup).
     ``complete``: the text must end right after a barline. ``split_bars``: accept short bars
     that the next bar completes or that are followed by a full bar (real files: mid-bar repeat
-    signs, pickups of a new section); off by default, as for sampling.
+    signs, pickups of a new section); off by default, as for sampling. ``music21_safe``: as for
+    :class:`KernChecker` (on by default; off to check real files).
     """
     vocab = tuple(sorted(set(DEFAULT_VOCAB) | set(text)))
     ck = KernChecker(list(vocab), spines, meter, strict_durations, max_spines=max_spines,

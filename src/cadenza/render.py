@@ -348,6 +348,9 @@ def svg_pages(text: str, fmt: str, title: str | None = None, composer: str | Non
 def _loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None):
     import verovio
 
+    # verovio prints rhythm warnings about model output to stderr; the score still engraves
+    verovio.enableLog(verovio.LOG_OFF)
+
     fmt = {"kern": "krn", "humdrum": "krn", "xml": "musicxml", "mxl": "musicxml"}.get(fmt, fmt)
     # verovio "loads" anything (even "hello") as an empty page, so check the kind first.
     if fmt == "krn":
