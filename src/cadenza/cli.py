@@ -309,13 +309,47 @@ def compose(
 
 
 @app.command()
+def evaluate(
+    run: str = typer.Argument(..., help="A run folder or bundled model name."),
+    out: Path = typer.Option(..., "-o", "--out", help="Report folder: report.json, report.md, report.html and plots."),
+    n: int = typer.Option(20, "-n", help="Samples to generate and judge (fixed seeds)."),
+    bars: int = typer.Option(16, help="kern: bars per sample."),
+    length: int = typer.Option(1000, help="notewise/chordwise: tokens per sample."),
+    seed: int = typer.Option(0, help="Seed of the first sample."),
+    temperature: float = typer.Option(1.0, help="Sampling temperature for the judged samples."),
+    beam: int = typer.Option(0, help="Judge beam-search output instead (conservative: compare the numbers)."),
+    max_test_pieces: int = typer.Option(0, help="Score at most this many held-out pieces (0: all)."),
+) -> None:
+    """Measure how good, how valid and how original a model's music is; writes a report."""
+    from cadenza.evaluate import evaluate as _evaluate
+    from cadenza.sample import SamplingOptions
+
+    try:
+        with err.status("evaluating") as status:
+            rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=SamplingOptions(temperature=temperature),
+                            max_test_pieces=max_test_pieces, beam=beam, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
+    except CadenzaError as exc:
+        _fail(exc)
+        return
+    t = Table(title=f"Evaluation of {run}")
+    t.add_column("measure")
+    t.add_column("value")
+    for k, v in rep.get("headline", {}).items():
+        t.add_row(k.replace("_", " "), f"{v:.4g}" if isinstance(v, float) else str(v))
+    console.print(t)
+    for w in rep.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] {w}")
+    console.print(f"report: {out / 'report.html'} (also report.md, report.json)")
+
+
+@app.command()
 def models() -> None:
     """List the bundled pretrained models: what they learned from, size, quality and licence."""
     from cadenza.pretrained import DEFAULT, available
 
     t = Table(title="Bundled models (use --model NAME)")
     for c in ("name", "codec", "trained on", "params", "size MB", "test bits/token", "licence"):
-        t.add_column(c)
+        t.add_column(c, no_wrap=c in ("name", "codec"), overflow="fold")
     for name, info in available().items():
         bits = info.get("test_bits_per_token")
         t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), info.get("trained_on", ""), f"{info.get('params', 0):,}",

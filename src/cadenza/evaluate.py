@@ -1036,6 +1036,7 @@ def evaluate(
     window_bars: int = 4,
     max_test_pieces: int = 0,
     progress: Progress | None = None,
+    beam: int = 0,
 ) -> dict[str, Any]:
     """Evaluate the run folder (or bundled model name) ``run``; write the report into ``out``.
 
@@ -1068,12 +1069,12 @@ def evaluate(
     if not torch.cuda.is_available() and sum(p.numel() for p in model.parameters()) < SMALL_MODEL:
         torch.set_num_threads(1)  # a small model's steps are too short to share: threads only wait
     try:
-        return _evaluate(run, out, model, config, n_samples, bars, length, seed, options, prime, window_bars, max_test_pieces, say, t_start)
+        return _evaluate(run, out, model, config, n_samples, bars, length, seed, options, prime, window_bars, max_test_pieces, say, t_start, beam)
     finally:
         torch.set_num_threads(threads)
 
 
-def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, prime, window_bars, max_test_pieces, say, t_start) -> dict[str, Any]:
+def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, prime, window_bars, max_test_pieces, say, t_start, beam=0) -> dict[str, Any]:
     from cadenza.codecs import get_codec, split_tokens
     from cadenza.sample import generate
 
@@ -1093,7 +1094,7 @@ def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, p
         "codec": codec.name,
         "config": {k: v for k, v in config.items() if k != "vocab"},
         "vocab_size": len(vocab),
-        "settings": {"n_samples": n_samples, "bars": bars, "length": length, "seed": seed, "options": dict(options.__dict__), "prime": prime, "window_bars": window_bars},
+        "settings": {"n_samples": n_samples, "bars": bars, "length": length, "seed": seed, "options": dict(options.__dict__), "prime": prime, "window_bars": window_bars, "beam": beam},
     }
 
     # ---- held-out pieces
@@ -1186,6 +1187,8 @@ def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, p
     kw: dict[str, Any] = dict(n=n_samples, length=length, seed=seed, prime=prime, options=options, formats=formats, progress=lambda d, n: say("sampling", d, n))
     if codec.name == "kern" and bars:
         kw["bars"] = bars
+    if beam > 1:
+        kw["beam"] = beam  # beam search: expect conservative, repetitive output in the numbers below
     samples = generate(run, sample_dir, **kw) if n_samples > 0 else []
     timings["sampling"] = time.time() - t0
     t0 = time.time()

@@ -76,6 +76,22 @@ def choose(logits: torch.Tensor, opt: SamplingOptions, gen: torch.Generator) -> 
     return torch.multinomial(probs, 1, generator=gen).squeeze(-1)
 
 
+class few_threads:
+    """Sampling a small model is a chain of tiny steps: extra threads only wait on each other
+    (42 s vs 6 s for 20 samples seen on 2 busy cores), so use one while sampling."""
+
+    def __init__(self, model: torch.nn.Module, limit: int = 2_000_000):
+        self.small = sum(p.numel() for p in model.parameters()) < limit
+
+    def __enter__(self) -> None:
+        self.before = torch.get_num_threads()
+        if self.small:
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        torch.set_num_threads(self.before)
+
+
 @torch.no_grad()
 def sample_ids(
     model: torch.nn.Module,
@@ -345,6 +361,14 @@ def generate(
         need = bars + 1 if ids[-2:] != [bar_id, nl_id] else bars  # the closing barline of the last bar
         done = lambda rows: all(len(bar_ends(r, bar_id, nl_id)) >= need for r in rows)  # noqa: E731
         length = max(length, bars * int(config.get("context", {}).get("chars_per_bar", 120) * 4))
+    with few_threads(model):
+        seqs, marks = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done)
+    if bars:
+        seqs = [_cut_after_bars(seq, bar_id, nl_id, need) for seq in seqs]
+    return _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample)
+
+
+def _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done):
     marks: list[list[dict[str, Any]]] | None = None
     if form:
         if codec.name != "kern":
@@ -354,8 +378,10 @@ def generate(
         seqs = beam_search_ids(model, ids, n, length, max(beam, 1), options, seed, beam_sample, progress=progress, done=done)
     else:
         seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
-    if bars:
-        seqs = [_cut_after_bars(seq, bar_id, nl_id, need) for seq in seqs]
+    return seqs, marks
+
+
+def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample) -> list[Sample]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
@@ -541,7 +567,8 @@ def continue_piece(
         def done(rows: list[list[int]]) -> bool:
             return all(codec.decode(" ".join(config["vocab"][j] for j in ids + r), enc.info).payload.end >= boundary + target for r in rows)
 
-    seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
+    with few_threads(model):
+        seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = []

@@ -1,0 +1,76 @@
+"""Bundled models load and compose; `cadenza compose` and `cadenza render` work end to end."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from cadenza.cli import app
+from cadenza.models import ModelConfig, build_model
+from cadenza.pretrained import available, resolve
+from cadenza.sample import generate
+
+runner = CliRunner()
+MODELS = available()
+
+
+def test_at_least_one_model_is_bundled_with_its_facts():
+    assert MODELS, "no bundled models"
+    for name, info in MODELS.items():
+        for key in ("trained_on", "licence", "params", "test_bits_per_token", "codec", "command"):
+            assert info.get(key) not in (None, ""), (name, key)
+        assert info["size_mb"] < 20
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_bundled_model_config_matches_weights_and_generates(tmp_path, name):
+    folder = resolve(name)
+    config = json.loads((folder / "config.json").read_text())
+    model = build_model(ModelConfig.from_dict(config["model"]))
+    weights = load_file(str(folder / "best.safetensors"))
+    assert set(weights) == set(model.state_dict())
+    for k, v in model.state_dict().items():
+        assert tuple(weights[k].shape) == tuple(v.shape), k
+    assert config["model"]["vocab_size"] == len(config["vocab"])
+    s = generate(name, tmp_path, n=2, length=400, seed=1)
+    for x in s:
+        assert x.stats.get("parsed", True), x.stats
+        assert x.files.get("krn", x.files.get("mid")).exists()
+
+
+def test_compose_end_to_end(tmp_path):
+    out = tmp_path / "piece"
+    res = runner.invoke(app, ["compose", "--seed", "3", "--bars", "4", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    files = {p.suffix for p in out.iterdir()}
+    assert {".krn", ".mid", ".musicxml", ".svg", ".pdf", ".wav", ".png"} <= files
+    with wave.open(str(next(out.glob("*.wav")))) as w:
+        assert w.getnframes() > w.getframerate()  # at least a second of music
+    assert "replay with --seed 3" in res.output
+
+
+def test_models_command_lists_bundled_models():
+    res = runner.invoke(app, ["models"])
+    assert res.exit_code == 0
+    for name in MODELS:
+        assert name in res.output
+
+
+def test_render_command_on_a_real_file(tmp_path, palestrina_paths):
+    res = runner.invoke(app, ["render", str(palestrina_paths[0]), "--to", "svg,png,midi", "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert list(tmp_path.glob("*.svg")) and list(tmp_path.glob("*.png")) and list(tmp_path.glob("*.mid"))
+    bad = tmp_path / "broken.krn"
+    bad.write_text("**kern\n4c\t4d\n")
+    res = runner.invoke(app, ["render", str(bad), "--to", "svg"])
+    assert res.exit_code == 1 and "broken.krn" in res.output
+
+
+def test_unknown_model_is_a_clear_error(tmp_path):
+    res = runner.invoke(app, ["generate", "--model", "no-such-model", "-o", str(tmp_path)])
+    assert res.exit_code == 2 and "no-such-model" in res.output
