@@ -1099,7 +1099,8 @@ class KernChecker:
         if tok == "*^":
             if not self._split_time_ok():
                 return "no split in a full bar or after a merge in the same bar (music21_safe)"
-            if self.max_voices is not None and self.staff.count(self.staff[j]) + self._isplits.count(self.staff[j]) >= self.max_voices:
+            st = self.staff[j]
+            if self.max_voices is not None and self.staff.count(st) + self._isplits.count(st) >= self.max_voices:
                 return f"at most {self.max_voices} columns per staff (music21_safe)"
             return f"at most {self.max_spines} columns"
         if tok.startswith("*M") and tok[2:3].isdigit() or tok.startswith("*met"):

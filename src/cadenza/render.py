@@ -356,6 +356,11 @@ def _loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None
     if fmt == "krn":
         if "**kern" not in text:
             raise CadenzaError("not kern (no **kern spine)")
+        # verovio aborts the whole process on some malformed kern (a column count that does not
+        # match the spines): check the spine structure first, which raises a CadenzaError
+        from cadenza.codecs.kern import clean
+
+        clean(text, "kern")
         text = _kern_with_header(text, title, composer)
         input_from = "humdrum"
     elif fmt == "musicxml":
