@@ -91,7 +91,7 @@ def test_short_training_beats_the_all_half_baseline(tmp_path):
     torch.set_num_threads(1)
     root = shared("midi", "benchmarks")
     seen = []
-    r = run_benchmark("jsb", root, tmp_path / "run", hidden=32, epochs=2, lr=1e-2, dropout=0.0, seed=1, progress=seen.append)
+    r = run_benchmark("jsb", root, tmp_path / "run", hidden=32, epochs=2, lr=1e-2, dropout=0.0, seed=1, batch_size=16, progress=seen.append)
     assert r["dataset"] == "jsb" and r["arch"] == "lstm" and r["epochs"] == 2 and len(seen) == 2
     assert r["test_nll"] < 0.5 * 88 * math.log(2)  # 61 nats is the p=0.5 baseline; a few steps learn sparsity
     assert r["published"]["lstm_bai2018"] == 8.45 and r["params"] > 0
@@ -103,5 +103,5 @@ def test_short_training_beats_the_all_half_baseline(tmp_path):
 
 def test_tcn_trains_too(tmp_path):
     torch.set_num_threads(1)
-    r = run_benchmark("jsb", shared("midi", "benchmarks"), tmp_path, arch="tcn", hidden=32, layers=2, epochs=1, lr=1e-2, dropout=0.1)
+    r = run_benchmark("jsb", shared("midi", "benchmarks"), tmp_path, arch="tcn", hidden=32, layers=2, epochs=1, lr=1e-2, dropout=0.1, batch_size=16)
     assert r["arch"] == "tcn" and r["test_nll"] < 0.5 * 88 * math.log(2)

@@ -146,6 +146,7 @@ def generate(
     trunc: int = typer.Option(0, help="With --random-freq: how many top guesses to sample among."),
     form: Optional[str] = typer.Option(None, help="Kern: a form such as AAB, ABA, AABA: phrases repeated exactly; a new phrase after a repetition starts like it, then goes on."),
     phrase_bars: int = typer.Option(4, help="With --form: bars per phrase."),
+    constrained: Optional[bool] = typer.Option(None, "--constrained/--no-constrained", help="kern: mask every character that would make the file invalid (default on for kern)."),
     beam: int = typer.Option(0, help="Beam search with this many beams (conservative output; 0: sample)."),
     beam_sample: bool = typer.Option(False, help="Stochastic beam search: sample the beams (Gumbel-top-k) for variety."),
     seed: int = typer.Option(0, help="Random seed: the same seed and options give the same files."),
@@ -189,19 +190,19 @@ def generate(
     try:
         with _progress() as prog:
             task = prog.add_task(f"sampling {n}", total=length, info="")
-            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form, phrase_bars=phrase_bars, seconds=seconds, progress=lambda d, t: prog.update(task, completed=d, total=t))
+            samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form, phrase_bars=phrase_bars, seconds=seconds, constrained=constrained, progress=lambda d, t: prog.update(task, completed=d, total=t))
     except CadenzaError as exc:
         _fail(exc)
         return
     t = Table(title=f"{len(samples)} samples in {out}")
-    for c in ("sample", "parses", "bars", "notes", "quarters", "repaired", "dropped", "files"):
+    for c in ("sample", "parses", "bars", "notes", "quarters", "repaired", "dropped", "forced", "files"):
         t.add_column(c)
     ok = 0
     for s in samples:
         st = s.stats
         ok += bool(st.get("parsed", True))
         t.add_row(str(s.index), "yes" if st.get("parsed", True) else f"[red]no[/red] {st.get('error', '')[:40]}", str(st.get("bars", "")), str(st.get("notes", "")),
-                  f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), " ".join(sorted(s.files)))
+                  f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), str(st.get("forced_steps", "-")), " ".join(sorted(s.files)))
     console.print(t)
     console.print(f"{ok}/{len(samples)} parse in music21")
     if render_to:

@@ -76,6 +76,79 @@ def choose(logits: torch.Tensor, opt: SamplingOptions, gen: torch.Generator) -> 
     return torch.multinomial(probs, 1, generator=gen).squeeze(-1)
 
 
+class KernConstraint:
+    """Runs a :class:`~cadenza.kern_checker.KernChecker` beside each sample so the sampler can only
+    pick characters that keep the kern valid: one token per spine, durations that fill each bar of
+    the metre, balanced ties and beams, barlines only when every spine is full. When the model
+    puts (almost) no probability on any valid character, the checker's cheapest valid one is
+    forced and counted."""
+
+    FORCE_BELOW = 1e-4  # probability left on valid characters under which a step is "forced"
+    # Signifiers the checker accepts in real files but generation does not offer: ornaments,
+    # editorial and placement marks, hidden tokens. They never change the notes, and a weak
+    # model that starts stacking them (``4cc'yy<>TtX``) never gets back to music.
+    NOT_OFFERED = frozenset("`~^zTtSsMmWwOPpyXx:<>&}{")
+
+    def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
+        from cadenza.kern_checker import KernChecker
+
+        header = context.get("header") or {}
+        spines = int(header.get("spines") or 2)
+        meter = None
+        m = (header.get("meter") or "").lstrip("*M")
+        if "/" in m:
+            num, den = m.split("/", 1)
+            if num.isdigit() and den.split("%")[0].isdigit():
+                meter = (int(num), int(den.split("%")[0]))
+        self.vocab = vocab
+        self.offered = ["\x00" + t if t in self.NOT_OFFERED else t for t in vocab]
+        self.stoi = {t: i for i, t in enumerate(self.offered)}
+        offered = ["\x00" + t if t in self.NOT_OFFERED else t for t in vocab]
+        first = KernChecker(offered, spines, meter)
+        for i, ch in enumerate(prime):
+            try:
+                first.push(ch)
+            except ValueError as exc:
+                raise CadenzaError(f"--prime is not valid kern for this model at character {i} ({ch!r}): {exc} (use --no-constrained to sample without the checker)") from None
+        self.checkers = [first] + [first.copy() for _ in range(n - 1)]
+        self.forced = [0] * n
+
+    def mask(self) -> torch.Tensor:
+        import numpy as np
+
+        return torch.from_numpy(np.stack([c.allowed() for c in self.checkers]).copy())
+
+    def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(masked logits, rows where the model left no real probability on valid characters)."""
+        m = self.mask()
+        mass = (logits.softmax(-1) * m).sum(-1)
+        return logits.masked_fill(~m, float("-inf")), mass < self.FORCE_BELOW
+
+    def push(self, tokens: torch.Tensor, forced: torch.Tensor) -> torch.Tensor:
+        out = tokens.clone()
+        for r, c in enumerate(self.checkers):
+            if bool(forced[r]):
+                out[r] = self.stoi[self.fallback(c)]
+                self.forced[r] += 1
+            c.push(self.offered[int(out[r])])
+        return out
+
+    def fallback(self, checker) -> str:
+        """The cheapest valid character: end the token or line if allowed (a model that has left
+        the music gets back to it soonest), else whatever the checker says completes it."""
+        allowed = checker.allowed_chars()
+        for ch in ("\t", "\n", "@", "."):
+            if ch in allowed:
+                return ch
+        return checker.forced_fallback()
+
+    def select(self, index: torch.Tensor) -> None:
+        src = [self.checkers[i] for i in index.tolist()]
+        forced = [self.forced[i] for i in index.tolist()]
+        self.checkers = [c.copy() for c in src]
+        self.forced = forced
+
+
 class few_threads:
     """Sampling a small model is a chain of tiny steps: extra threads only wait on each other
     (42 s vs 6 s for 20 samples seen on 2 busy cores), so use one while sampling."""
@@ -102,9 +175,11 @@ def sample_ids(
     seed: int,
     progress: Callable[[int, int], None] | None = None,
     done: Callable[[list[list[int]]], bool] | None = None,
+    constraint: KernConstraint | None = None,
 ) -> list[list[int]]:
     """``n`` continuations of ``prime`` of ``length`` new tokens each, as one batch. ``done``
-    (checked every 64 steps) may end sampling early, e.g. once every sample has enough bars."""
+    (checked every 64 steps) may end sampling early, e.g. once every sample has enough bars;
+    ``constraint`` masks tokens that would make the output invalid."""
     opt.validate()
     gen = torch.Generator().manual_seed(seed)
     state = model.init_state(n)
@@ -113,7 +188,11 @@ def sample_ids(
     last = logits[:, -1]
     out = torch.empty(n, length, dtype=torch.long)
     for t in range(length):
-        nxt = choose(last, opt, gen)
+        if constraint is not None:
+            masked, forced = constraint.apply(last)
+            nxt = constraint.push(choose(masked, opt, gen), forced)
+        else:
+            nxt = choose(last, opt, gen)
         out[:, t] = nxt
         logits, state = model(nxt[:, None], state)
         last = logits[:, -1]
@@ -137,6 +216,7 @@ def beam_search_ids(
     length_penalty: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
     done: Callable[[list[list[int]]], bool] | None = None,
+    constraint: KernConstraint | None = None,
 ) -> list[list[int]]:
     """Beam search: keep the ``beam`` likeliest continuations of each of ``n`` samples.
 
@@ -158,6 +238,8 @@ def beam_search_ids(
     scores[:, 0] = 0.0  # all beams start identical: expand only the first
     seqs = torch.empty(N * B, 0, dtype=torch.long)
     for t in range(length):
+        if constraint is not None:
+            last, _ = constraint.apply(last)
         logp = filter_logits(last, opt).log_softmax(-1)
         cand = (scores.view(N * B, 1) + logp).view(N, B * V)
         if stochastic:
@@ -171,6 +253,9 @@ def beam_search_ids(
         tok = (idx % V).view(-1)
         seqs = torch.cat([seqs[src], tok[:, None]], dim=1)
         state = model.select_state(state, src)
+        if constraint is not None:
+            constraint.select(src)
+            tok = constraint.push(tok, torch.zeros_like(tok, dtype=torch.bool))
         logits, state = model(tok[:, None], state)
         last = logits[:, -1]
         if progress and (t % 50 == 0 or t == length - 1):
@@ -228,7 +313,7 @@ def _bars_of(seq: list[int], bar_id: int, nl_id: int) -> list[list[int]]:
 
 
 def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bars: int, opt: SamplingOptions, seed: int, n: int = 1,
-                progress: Callable[[int, int], None] | None = None) -> tuple[list[list[int]], list[list[dict[str, Any]]]]:
+                progress: Callable[[int, int], None] | None = None, make_constraint=None) -> tuple[list[list[int]], list[list[dict[str, Any]]], list[int]]:
     """Sample ``n`` pieces in a form such as AAB: returns the ids and, per sample, the phrases
     (letter, how made, first and last bar)."""
     if phrase_bars < 1:
@@ -237,8 +322,9 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
         raise CadenzaError("--form needs a kern model (bars are marked by '@')")
     bar_id, nl_id = vocab.index("@"), vocab.index("\n")
     plan = form_plan(parse_form(form))
-    out_ids, out_marks = [], []
+    out_ids, out_marks, out_forced = [], [], []
     for i in range(n):
+        forced = 0
         text = list(prime)
         phrases: dict[str, list[int]] = {}
         marks = []
@@ -255,7 +341,9 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
                 cont: list[int] = []
                 if need > 0:
                     done = lambda rows: len(bar_ends(rows[0], bar_id, nl_id)) >= need  # noqa: E731
-                    got = sample_ids(model, text + start, 1, need * 400, opt, seed * 1000 + i * 31 + j, None, done)[0]
+                    con = make_constraint(1, text + start) if make_constraint else None
+                    got = sample_ids(model, text + start, 1, need * 400, opt, seed * 1000 + i * 31 + j, None, done, con)[0]
+                    forced += con.forced[0] if con else 0
                     cont = _cut_after_bars(got, bar_id, nl_id, need)
                 section = start + cont
                 letter = plan[j][1] if how == "new" else form.strip().upper()[j]
@@ -268,7 +356,8 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
                 progress(i * len(plan) + j + 1, n * len(plan))
         out_ids.append(text[len(prime):])
         out_marks.append(marks)
-    return out_ids, out_marks
+        out_forced.append(forced)
+    return out_ids, out_marks, out_forced
 
 
 def mark_phrases(kern: str, marks: list[dict[str, Any]]) -> str:
@@ -325,6 +414,7 @@ def generate(
     form: str | None = None,
     phrase_bars: int = 4,
     seconds: float = 0.0,
+    constrained: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_sample: Callable[[Sample], None] | None = None,
 ) -> list[Sample]:
@@ -361,33 +451,48 @@ def generate(
         need = bars + 1 if ids[-2:] != [bar_id, nl_id] else bars  # the closing barline of the last bar
         done = lambda rows: all(len(bar_ends(r, bar_id, nl_id)) >= need for r in rows)  # noqa: E731
         length = max(length, bars * int(config.get("context", {}).get("chars_per_bar", 120) * 4))
+    if constrained is None:
+        constrained = codec.name == "kern"
+    if constrained and codec.name != "kern":
+        raise CadenzaError("--constrained is for kern models (notewise/chordwise decoding never fails)")
+    make = (lambda rows, prefix: KernConstraint(vocab, config.get("context", {}), rows, "".join(vocab[j] for j in prefix))) if constrained else None
     with few_threads(model):
-        seqs, marks = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done)
+        seqs, marks, forced = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make)
     if bars:
         seqs = [_cut_after_bars(seq, bar_id, nl_id, need) for seq in seqs]
-    return _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample)
+    return _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced, constrained)
 
 
-def _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done):
+def _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make=None):
     marks: list[list[dict[str, Any]]] | None = None
+    forced = [0] * n
     if form:
         if codec.name != "kern":
             raise CadenzaError("--form needs a kern model for now (phrases are counted in bars)")
-        seqs, marks = sample_form(model, ids, vocab, form, phrase_bars, options, seed, n, progress)
+        seqs, marks, forced = sample_form(model, ids, vocab, form, phrase_bars, options, seed, n, progress, make)
     elif beam > 1 or beam_sample:
-        seqs = beam_search_ids(model, ids, n, length, max(beam, 1), options, seed, beam_sample, progress=progress, done=done)
+        con = make(n * max(beam, 1), ids) if make else None
+        seqs = beam_search_ids(model, ids, n, length, max(beam, 1), options, seed, beam_sample, progress=progress, done=done, constraint=con)
+        if con:
+            forced = [con.forced[i * max(beam, 1)] for i in range(n)]
     else:
-        seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
-    return seqs, marks
+        con = make(n, ids) if make else None
+        seqs = sample_ids(model, ids, n, length, options, seed, progress, done, con)
+        if con:
+            forced = list(con.forced)
+    return seqs, marks, forced
 
 
-def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample) -> list[Sample]:
+def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced=None, constrained=False) -> list[Sample]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
     for i, seq in enumerate(seqs):
         text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
         decoded = codec.decode(text, config.get("context", {}))
+        if codec.name == "kern":
+            decoded.stats["constrained"] = bool(constrained)
+            decoded.stats["forced_steps"] = forced[i] if forced else 0
         if marks is not None:
             decoded.payload = mark_phrases(decoded.payload, marks[i])
             decoded.stats["phrases"] = marks[i]

@@ -69,7 +69,7 @@ class ChordwiseCodec:
 
     name: ClassVar[str] = "chordwise"
     unit: ClassVar[str] = "word"
-    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi")
+    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")
     Options = ChordwiseOptions
 
     def __init__(self, options: ChordwiseOptions | None = None):

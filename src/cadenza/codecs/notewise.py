@@ -318,7 +318,12 @@ MAX_QUARTERS = 50_000  # about seven hours at 120 a minute: anything longer is a
 def read_piece(path: Path) -> Piece:
     """A MIDI file worth encoding: with notes, and not so long that a stray event at the end of
     time would make millions of words."""
-    piece = read_midi(path)
+    if Path(path).suffix.lower() in (".mid", ".midi"):
+        piece = read_midi(path)
+    else:  # notation (music21's corpus, MusicXML, kern): music21 reads it, slower but complete
+        from cadenza.sample import read_prompt
+
+        piece = read_prompt(Path(path))
     if not any(t.notes for t in piece.tracks):
         raise CadenzaError(f"{path}: no notes (drum tracks are left out)")
     if piece.end > MAX_QUARTERS:
@@ -352,7 +357,7 @@ class NotewiseCodec:
 
     name: ClassVar[str] = "notewise"
     unit: ClassVar[str] = "word"
-    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi")
+    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")
     Options = NotewiseOptions
 
     def __init__(self, options: NotewiseOptions | None = None):
