@@ -105,3 +105,17 @@ def test_tcn_trains_too(tmp_path):
     torch.set_num_threads(1)
     r = run_benchmark("jsb", shared("midi", "benchmarks"), tmp_path, arch="tcn", hidden=32, layers=2, epochs=1, lr=1e-2, dropout=0.1, batch_size=16)
     assert r["arch"] == "tcn" and r["test_nll"] < 0.5 * 88 * math.log(2)
+
+
+def test_training_windows_cover_each_roll_with_its_true_previous_frames():
+    from cadenza.benchmark import _windows
+
+    rng = np.random.default_rng(0)
+    rolls = [rng.integers(0, 2, (T, 88)).astype(np.uint8) for T in (1, 5, 64, 130)]
+    pieces = _windows(rolls, 16, rng)
+    assert all(1 <= len(y) <= 16 and x.shape == y.shape for x, y in pieces)
+    ys = np.concatenate([y for _, y in pieces])
+    xs = np.concatenate([x for x, _ in pieces])
+    full = np.concatenate(rolls)
+    shifted = np.concatenate([np.concatenate([np.zeros((1, 88), np.uint8), r[:-1]]) for r in rolls])
+    assert np.array_equal(ys, full) and np.array_equal(xs, shifted)
