@@ -355,13 +355,27 @@ def _generation_context(codec: Any, rows: list[dict[str, Any]], layout: Any) -> 
     ctx = Counter()
     for r in rows:
         if r["split"] == "train" and r["transpose"] == 0:
+            info = dict(r["info"])
+            if info.get("time_signatures"):
+                info["time_signature"] = _dominant_meter(info["time_signatures"], info.get("steps", 0) / max(codec.options.steps_per_quarter, 1))
             for k in ("tempo", "time_signature"):
-                if k in r["info"]:
-                    ctx[(k, json.dumps(r["info"][k]))] += 1
+                if k in info:
+                    ctx[(k, json.dumps(info[k]))] += 1
     out: dict[str, Any] = {}
     for (k, v), _ in ctx.most_common():
         out.setdefault(k, json.loads(v))
     return out
+
+
+def _dominant_meter(sigs: list[list[float]], end: float) -> list[int]:
+    """The time signature in force longest (a pickup written as a short opening 1/4 bar must
+    not become the metre of every generated piece)."""
+    spans: Counter[tuple[int, int]] = Counter()
+    for i, (q, num, den) in enumerate(sigs):
+        nxt = sigs[i + 1][0] if i + 1 < len(sigs) else max(end, q)
+        spans[(int(num), int(den))] += max(nxt - q, 0.0)
+    (num, den), _ = max(spans.items(), key=lambda kv: kv[1]) if spans else ((4, 4), 0)
+    return [num, den]
 
 
 def load_manifest(dataset: Path) -> dict[str, Any]:
