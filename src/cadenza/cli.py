@@ -343,6 +343,43 @@ def evaluate(
     console.print(f"report: {out / 'report.html'} (also report.md, report.json)")
 
 
+bench = typer.Typer(no_args_is_help=True, help="Compare Cadenza's models with published numbers.")
+app.add_typer(bench, name="benchmark")
+
+
+@bench.command("poly")
+def benchmark_poly(
+    dataset: str = typer.Option("jsb", help="jsb, nottingham, musedata or pianomidi (Boulanger-Lewandowski 2012 splits)."),
+    data: Path = typer.Option(Path("../shared/midi/benchmarks"), help="Folder with JSB_Chorales.mat, Nottingham.mat, ..."),
+    out: Path = typer.Option(Path("runs/poly"), "-o", "--out", help="Folder for result.json and the weights."),
+    arch: str = typer.Option("lstm", help="Frame model: lstm or tcn."),
+    epochs: int = typer.Option(200, help="At most this many epochs (early stopping on validation)."),
+    max_minutes: Optional[float] = typer.Option(None, help="Stop training after this many minutes."),
+    seed: int = typer.Option(0, help="Random seed."),
+) -> None:
+    """Train and score a frame model on a standard polyphonic benchmark: test NLL per frame (nats)."""
+    from cadenza.benchmark import run_benchmark
+
+    try:
+        with _progress() as prog:
+            task = prog.add_task(f"{dataset} {arch}", total=None, info="")
+
+            def cb(s: dict) -> None:
+                prog.update(task, completed=s.get("epoch", 0), total=epochs, info=f"valid {s.get('valid_nll', float('nan')):.3f} nats/frame")
+
+            res = run_benchmark(dataset, data, out / dataset / arch, arch=arch, epochs=epochs, max_minutes=max_minutes, seed=seed, progress=cb)
+    except CadenzaError as exc:
+        _fail(exc)
+        return
+    t = Table(title=f"{dataset}: test negative log-likelihood per frame (nats, lower is better)")
+    t.add_column("model")
+    t.add_column("test NLL")
+    t.add_row(f"Cadenza {arch} ({res['params']:,} params)", f"{res['test_nll']:.3f}")
+    for name, v in (res.get("published") or {}).items():
+        t.add_row(name, f"{v}")
+    console.print(t)
+
+
 @app.command()
 def models() -> None:
     """List the bundled pretrained models: what they learned from, size, quality and licence."""
