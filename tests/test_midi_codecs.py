@@ -342,7 +342,7 @@ def test_random_text_decodes_to_a_playable_file(codec_cls, tmp_path: Path) -> No
 def test_registered_with_options() -> None:
     codec = get_codec("notewise", {"steps_per_quarter": 4, "note_range": 38})
     assert isinstance(codec, NotewiseCodec) and codec.options.wait_cap == 16
-    assert (codec.name, codec.unit, codec.suffixes) == ("notewise", "word", (".mid", ".midi"))
+    assert (codec.name, codec.unit, codec.suffixes) == ("notewise", "word", (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn"))
     cw = get_codec("chordwise", {})
     assert isinstance(cw, ChordwiseCodec) and cw.options == ChordwiseOptions(12, 62, 10)
     for bad in ({"note_range": 61}, {"steps_per_quarter": 0}, {"max_wait": 0}):

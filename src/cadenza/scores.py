@@ -73,14 +73,18 @@ def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str
         stats["parsed"] = False
         stats["error"] = f"{type(exc).__name__}: {exc}"[:200]
         return out
-    if "mid" in formats:
-        p = stem.with_suffix(".mid")
-        write_midi(score, p)
-        out["mid"] = p
-    if "musicxml" in formats:
-        p = stem.with_suffix(".musicxml")
-        write_musicxml(score, p)
-        out["musicxml"] = p
+    # music21 parses some rhythms it cannot write (a tuplet remainder becomes a "2048th" in
+    # MusicXML): keep the formats that work and say which one failed
+    for fmt, suffix, write in (("mid", ".mid", write_midi), ("musicxml", ".musicxml", write_musicxml)):
+        if fmt not in formats:
+            continue
+        p = stem.with_suffix(suffix)
+        try:
+            write(score, p)
+            out[fmt] = p
+        except Exception as exc:  # music21 export errors have many types
+            p.unlink(missing_ok=True)
+            stats[f"{fmt}_error"] = f"{type(exc).__name__}: {exc}"[:200]
     return out
 
 
