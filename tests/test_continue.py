@@ -16,21 +16,32 @@ from conftest import shared
 TINY = TrainConfig(rnn_size=48, num_layers=1, seq_length=64, batch_size=8, max_steps=40, eval_every=20, eval_batches=2, seed=2, threads=1)
 
 
-@pytest.fixture(scope="module")
-def piano_run(tmp_path_factory):
+def _piano_run(tmp_path_factory, codec: str):
     src = shared("midi", "piano-midi", "Mozart")
     files = sorted(src.glob("mz_3*.mid"))[:4]
-    root = tmp_path_factory.mktemp("nw")
-    prepare([str(f) for f in files], root / "ds", "notewise", {"steps_per_quarter": 4}, workers=1)
+    root = tmp_path_factory.mktemp(codec)
+    prepare([str(f) for f in files], root / "ds", codec, {"steps_per_quarter": 4}, workers=1)
     train(root / "ds", root / "run", TINY)
     return root / "run"
+
+
+@pytest.fixture(scope="module")
+def piano_run(tmp_path_factory):
+    return _piano_run(tmp_path_factory, "notewise")
+
+
+@pytest.fixture(scope="module")
+def chordwise_run(tmp_path_factory):
+    return _piano_run(tmp_path_factory, "chordwise")
 
 
 def _notes(piece: Piece) -> list[tuple]:
     return sorted((round(n.start, 3), n.pitch, round(n.duration, 3)) for t in piece.tracks for n in t.notes)
 
 
-def test_continuation_keeps_the_prompt_notes_exactly(tmp_path, piano_run):
+@pytest.mark.parametrize("which", ["piano_run", "chordwise_run"])
+def test_continuation_keeps_the_prompt_notes_exactly(tmp_path, which, request):
+    piano_run = request.getfixturevalue(which)
     prompt = shared("midi", "piano-midi", "Mozart", "mz_545_1.mid")  # not in the training files
     excerpt, start = prompt_excerpt(read_prompt(prompt), bars=4)
     assert start > 0 and excerpt.end <= 16 + 1e-6
