@@ -69,6 +69,9 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
     cfg["dataset"] = Path(config["dataset"]).name  # no machine-specific paths in a shipped model
     (target / "config.json").write_text(_json.dumps(cfg, indent=1, ensure_ascii=False), encoding="utf-8")
     state = _json.loads((Path(run) / "last.state.json").read_text())
+    log = [_json.loads(line) for line in (Path(run) / "log.jsonl").read_text().splitlines() if line]
+    scored = [h for h in log if h.get("val_loss") is not None]
+    best_step = min(scored, key=lambda h: h["val_loss"])["step"] if scored else state["step"]
     info = {
         "name": name,
         "codec": config["codec"],
@@ -77,6 +80,7 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
         "licence": licence,
         "params": count_parameters(model),
         "steps": state["step"],
+        "best_step": best_step,  # the shipped weights: the checkpoint with the lowest validation loss
         "test_nats_per_token": round(nats, 4),
         "test_bits_per_token": round(nats / LN2, 4),
         "test_tokens": len(test),

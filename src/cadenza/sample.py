@@ -76,6 +76,21 @@ def choose(logits: torch.Tensor, opt: SamplingOptions, gen: torch.Generator) -> 
     return torch.multinomial(probs, 1, generator=gen).squeeze(-1)
 
 
+def meter_of_ticks(ticks: int, checker) -> tuple[int, int] | None:
+    """A bar of ``ticks`` as a time signature (3 quarters: 3/4; 1.5: 3/8), or None if no
+    signature the checker knows has that length."""
+    from fractions import Fraction
+
+    from cadenza.kern_checker import TPQ
+
+    q = Fraction(ticks, TPQ)
+    for den, mult in ((4, 1), (8, 2), (16, 4)):
+        num = q * mult
+        if num.denominator == 1 and f"*M{num.numerator}/{den}" in checker.g.meters:
+            return int(num.numerator), den
+    return None
+
+
 class KernConstraint:
     """Runs a :class:`~cadenza.kern_checker.KernChecker` beside each sample so the sampler can only
     pick characters that keep the kern valid: one token per spine, durations that fill each bar of
@@ -83,40 +98,78 @@ class KernConstraint:
     puts (almost) no probability on any valid character, the checker's cheapest valid one is
     forced and counted."""
 
-    FORCE_BELOW = 1e-4  # probability left on valid characters under which a step is "forced"
+    # Probability left on valid characters under which a step is "forced": renormalising a
+    # sliver of probability over whatever is still valid sends a model into junk it never saw.
+    FORCE_BELOW = 0.01
     # Signifiers the checker accepts in real files but generation does not offer: ornaments,
-    # editorial and placement marks, hidden tokens. They never change the notes, and a weak
+    # editorial and placement marks, hidden tokens, fermatas and grace notes. They add no
+    # duration (a trailing q turns a note into a grace note), and a weak
     # model that starts stacking them (``4cc'yy<>TtX``) never gets back to music.
-    NOT_OFFERED = frozenset("`~^zTtSsMmWwOPpyXx:<>&}{")
+    NOT_OFFERED = frozenset("`~^zTtSsMmWwOPpyXx:<>&}{q;")
 
     def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
         from cadenza.kern_checker import KernChecker
 
         header = context.get("header") or {}
         spines = int(header.get("spines") or 2)
+        # The cleaned text carries no metre (as in the 2015 experiment), so the model, not the
+        # dataset's most common header, decides how long its bars are: the checker starts
+        # unmetered (every voice of a bar the same length) and adopts the length of the first
+        # complete bar as the metre from then on; restore() declares that metre.
         meter = None
-        m = (header.get("meter") or "").lstrip("*M")
-        if "/" in m:
-            num, den = m.split("/", 1)
-            if num.isdigit() and den.split("%")[0].isdigit():
-                meter = (int(num), int(den.split("%")[0]))
         self.vocab = vocab
         self.offered = ["\x00" + t if t in self.NOT_OFFERED else t for t in vocab]
         self.stoi = {t: i for i, t in enumerate(self.offered)}
         offered = ["\x00" + t if t in self.NOT_OFFERED else t for t in vocab]
         first = KernChecker(offered, spines, meter)
+        self.meters: list[tuple[int, int] | None] = [None]
         for i, ch in enumerate(prime):
             try:
-                first.push(ch)
+                self._push(first, 0, ch)
             except ValueError as exc:
                 raise CadenzaError(f"--prime is not valid kern for this model at character {i} ({ch!r}): {exc} (use --no-constrained to sample without the checker)") from None
         self.checkers = [first] + [first.copy() for _ in range(n - 1)]
+        self.meters = self.meters * n
         self.forced = [0] * n
+        # at most one interpretation line (clef, split, merge...) per bar: otherwise a model that
+        # does not want to close a bar finds that "*clefF4" lines are always valid and loops
+        state = self._line_state(prime)
+        self.lines = [state] * n
+        self.star = self.stoi.get("*")
+
+    def _push(self, checker, r: int, ch: str) -> None:
+        before = checker.elapsed
+        checker.push(ch)
+        if checker.at_bar_boundary and checker.meter_str is None and before > 0:
+            meter = meter_of_ticks(before, checker)
+            if meter is not None:
+                checker._set_meter(meter)  # the same switch a *M line makes at a bar start
+                self.meters[r] = meter
+
+    @staticmethod
+    def _line_state(text: str) -> tuple[bool, int]:
+        """(at the start of a line, interpretation lines so far in this bar) after ``text``."""
+        at_start, interp = True, 0
+        for line in text.split("\n")[:-1]:
+            interp = 0 if line.startswith("@") else interp + line.startswith("*")
+        at_start = text == "" or text.endswith("\n")
+        return at_start, interp
+
+    def _advance(self, r: int, ch: str) -> None:
+        at_start, interp = self.lines[r]
+        if at_start:
+            interp = 0 if ch == "@" else interp + (ch == "*")
+        self.lines[r] = (ch == "\n", interp)
 
     def mask(self) -> torch.Tensor:
         import numpy as np
 
-        return torch.from_numpy(np.stack([c.allowed() for c in self.checkers]).copy())
+        m = torch.from_numpy(np.stack([c.allowed() for c in self.checkers]).copy())
+        if self.star is not None:
+            for r, (at_start, interp) in enumerate(self.lines):
+                if at_start and interp >= 1 and m[r].sum() > 1:
+                    m[r, self.star] = False
+        return m
 
     def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(masked logits, rows where the model left no real probability on valid characters)."""
@@ -130,8 +183,26 @@ class KernConstraint:
             if bool(forced[r]):
                 out[r] = self.stoi[self.fallback(c)]
                 self.forced[r] += 1
-            c.push(self.offered[int(out[r])])
+            self._push(c, r, self.offered[int(out[r])])
+            self._advance(r, self.vocab[int(out[r])])
         return out
+
+    def meter_of_text(self, ids: list[int]) -> tuple[int, int] | None:
+        """The metre a fresh checker adopts reading ``ids`` (for the beam that won)."""
+        from cadenza.kern_checker import KernChecker
+
+        c = KernChecker(self.offered, self.checkers[0].spines if hasattr(self.checkers[0], "spines") else 2, None)
+        saved = self.meters
+        self.meters = [None]
+        try:
+            for j in ids:
+                self._push(c, 0, self.offered[j])
+                if self.meters[0]:
+                    break
+        except ValueError:
+            pass
+        meter, self.meters = self.meters[0], saved
+        return meter
 
     def fallback(self, checker) -> str:
         """The cheapest valid character: end the token or line if allowed (a model that has left
@@ -143,10 +214,11 @@ class KernConstraint:
         return checker.forced_fallback()
 
     def select(self, index: torch.Tensor) -> None:
-        src = [self.checkers[i] for i in index.tolist()]
-        forced = [self.forced[i] for i in index.tolist()]
-        self.checkers = [c.copy() for c in src]
-        self.forced = forced
+        idx = index.tolist()
+        self.checkers = [self.checkers[i].copy() for i in idx]
+        self.forced = [self.forced[i] for i in idx]
+        self.lines = [self.lines[i] for i in idx]
+        self.meters = [self.meters[i] for i in idx]
 
 
 class few_threads:
@@ -322,9 +394,10 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
         raise CadenzaError("--form needs a kern model (bars are marked by '@')")
     bar_id, nl_id = vocab.index("@"), vocab.index("\n")
     plan = form_plan(parse_form(form))
-    out_ids, out_marks, out_forced = [], [], []
+    out_ids, out_marks, out_forced, out_meters = [], [], [], []
     for i in range(n):
         forced = 0
+        meter = None
         text = list(prime)
         phrases: dict[str, list[int]] = {}
         marks = []
@@ -344,6 +417,7 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
                     con = make_constraint(1, text + start) if make_constraint else None
                     got = sample_ids(model, text + start, 1, need * 400, opt, seed * 1000 + i * 31 + j, None, done, con)[0]
                     forced += con.forced[0] if con else 0
+                    meter = meter or (con.meters[0] if con else None)
                     cont = _cut_after_bars(got, bar_id, nl_id, need)
                 section = start + cont
                 letter = plan[j][1] if how == "new" else form.strip().upper()[j]
@@ -357,7 +431,8 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
         out_ids.append(text[len(prime):])
         out_marks.append(marks)
         out_forced.append(forced)
-    return out_ids, out_marks, out_forced
+        out_meters.append(meter)
+    return out_ids, out_marks, out_forced, out_meters
 
 
 def mark_phrases(kern: str, marks: list[dict[str, Any]]) -> str:
@@ -457,39 +532,51 @@ def generate(
         raise CadenzaError("--constrained is for kern models (notewise/chordwise decoding never fails)")
     make = (lambda rows, prefix: KernConstraint(vocab, config.get("context", {}), rows, "".join(vocab[j] for j in prefix))) if constrained else None
     with few_threads(model):
-        seqs, marks, forced = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make)
+        seqs, marks, forced, meters = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make)
     if bars:
         seqs = [_cut_after_bars(seq, bar_id, nl_id, need) for seq in seqs]
-    return _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced, constrained)
+    return _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced, constrained, meters)
 
 
 def _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make=None):
     marks: list[list[dict[str, Any]]] | None = None
     forced = [0] * n
+    meters: list[Any] = [None] * n
     if form:
         if codec.name != "kern":
             raise CadenzaError("--form needs a kern model for now (phrases are counted in bars)")
-        seqs, marks, forced = sample_form(model, ids, vocab, form, phrase_bars, options, seed, n, progress, make)
+        seqs, marks, forced, meters = sample_form(model, ids, vocab, form, phrase_bars, options, seed, n, progress, make)
     elif beam > 1 or beam_sample:
-        con = make(n * max(beam, 1), ids) if make else None
-        seqs = beam_search_ids(model, ids, n, length, max(beam, 1), options, seed, beam_sample, progress=progress, done=done, constraint=con)
+        B = max(beam, 1)
+        con = make(n * B, ids) if make else None
+        seqs = beam_search_ids(model, ids, n, length, B, options, seed, beam_sample, progress=progress, done=done, constraint=con)
         if con:
-            forced = [con.forced[i * max(beam, 1)] for i in range(n)]
+            # the chosen beam's own checker state is not kept: re-read its text for the metre
+            meters = [KernConstraint.meter_of_text(con, ids + seq) for seq in seqs]
+            forced = [0] * n
     else:
         con = make(n, ids) if make else None
         seqs = sample_ids(model, ids, n, length, options, seed, progress, done, con)
         if con:
-            forced = list(con.forced)
-    return seqs, marks, forced
+            forced, meters = list(con.forced), list(con.meters)
+    return seqs, marks, forced, meters
 
 
-def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced=None, constrained=False) -> list[Sample]:
+def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced=None, constrained=False, meters=None) -> list[Sample]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
     for i, seq in enumerate(seqs):
         text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
-        decoded = codec.decode(text, config.get("context", {}))
+        if codec.unit == "char" and "\n" in text and not text.endswith("\n"):
+            text = text[: text.rindex("\n") + 1]  # --length stopped mid-line: end at the last whole line
+        context = config.get("context", {})
+        if meters and meters[i] and "header" in context:
+            header = dict(context["header"], meter=f"*M{meters[i][0]}/{meters[i][1]}")
+            if header.get("met") and not (meters[i] == (4, 4) and header["met"] == "*met(c)"):
+                header["met"] = None  # a mensuration sign only where it fits the metre
+            context = dict(context, header=header)
+        decoded = codec.decode(text, context)
         if codec.name == "kern":
             decoded.stats["constrained"] = bool(constrained)
             decoded.stats["forced_steps"] = forced[i] if forced else 0
