@@ -29,10 +29,10 @@ pack runs/mozart-lstm mozart-kern "Mozart piano sonatas, kern (KernScores, craig
 
 # 2. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys.
 $BIN/cadenza prepare music21:bach --codec notewise --steps-per-quarter 4 --transpose all -o data/bach-nw --seed 0
-$BIN/cadenza train data/bach-nw -o runs/bach-notewise --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --eval-every 250 --max-steps "$(steps BACH_STEPS)"
+$BIN/cadenza train data/bach-nw -o runs/bach-notewise --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --eval-every 250 --max-steps "$(steps 3384)"
 pack runs/bach-notewise bach-notewise "Bach chorales from music21's bundled corpus (412 files), notewise, 4 steps/quarter, 62 keys, 12 keys transposition" \
   "BSD-3-Clause (music21); the chorale encodings carry no further restriction" \
-  "cadenza train data/bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --max-steps BACH_STEPS"
+  "cadenza train data/bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --max-steps 3384"
 
 # 3. Clara's notewise encoding on classical piano MIDI (piano-midi.de).
 $BIN/cadenza prepare "$SHARED/midi/piano-midi" --codec notewise --transpose all -o data/piano-nw --seed 0

@@ -65,6 +65,7 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
     target = Path(dest) / name
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(run) / "best.safetensors", target / "best.safetensors")
+    (target / "best.safetensors").chmod(0o644)
     cfg = dict(config)
     cfg["dataset"] = Path(config["dataset"]).name  # no machine-specific paths in a shipped model
     (target / "config.json").write_text(_json.dumps(cfg, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -81,12 +81,12 @@ def meter_of_ticks(ticks: int, checker) -> tuple[int, int] | None:
     signature the checker knows has that length."""
     from fractions import Fraction
 
-    from cadenza.kern_checker import TPQ
+    from cadenza.kern_checker import METERS, TPQ
 
     q = Fraction(ticks, TPQ)
     for den, mult in ((4, 1), (8, 2), (16, 4)):
         num = q * mult
-        if num.denominator == 1 and f"*M{num.numerator}/{den}" in checker.g.meters:
+        if num.denominator == 1 and (int(num.numerator), den) in METERS and checker.g.fillable(ticks):
             return int(num.numerator), den
     return None
 
@@ -138,10 +138,11 @@ class KernConstraint:
         self.star = self.stoi.get("*")
 
     def _push(self, checker, r: int, ch: str) -> None:
-        before = checker.elapsed
+        if ch == "@":
+            self._bar_ticks = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
-        if checker.at_bar_boundary and checker.meter_str is None and before > 0:
-            meter = meter_of_ticks(before, checker)
+        if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None and getattr(self, "_bar_ticks", 0) > 0:
+            meter = meter_of_ticks(self._bar_ticks, checker)
             if meter is not None:
                 checker._set_meter(meter)  # the same switch a *M line makes at a bar start
                 self.meters[r] = meter

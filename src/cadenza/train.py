@@ -79,6 +79,7 @@ class TrainResult:
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
+    os.chmod(tmp, 0o644)  # some writers create 0600 files; checkpoints are meant to be shared
     os.replace(tmp, path)
 
 
