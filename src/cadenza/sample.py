@@ -76,6 +76,65 @@ def choose(logits: torch.Tensor, opt: SamplingOptions, gen: torch.Generator) -> 
     return torch.multinomial(probs, 1, generator=gen).squeeze(-1)
 
 
+def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
+    """Any bar length as a time signature (10 quarters: 10/4; 2.5: 5/8), None if it has none."""
+    from fractions import Fraction
+
+    from cadenza.kern_checker import TPQ
+
+    q = Fraction(ticks, TPQ)
+    for den in (4, 8, 16, 32):
+        num = q * den / 4
+        if num.denominator == 1 and num.numerator > 0:
+            return int(num.numerator), den
+    return None
+
+
+def declare_meters(text: str, vocab: list[str], spines: int) -> tuple[tuple[int, int] | None, list[tuple[int, str]]]:
+    """Read kern model text bar by bar (all voices of a bar end together) and return the metre
+    most of its bars have, plus ``*M`` lines to insert before the bars of another length (and back
+    after them), so every bar matches a declared metre. Used where the sampler did not fix the
+    metre itself (form sections, beams)."""
+    from collections import Counter
+
+    from cadenza.kern_checker import KernChecker
+
+    offered = ["\x00" + t if t in KernConstraint.NOT_IN_GRAMMAR else t for t in vocab]
+    c = KernChecker(offered, spines, None)
+    bars: list[tuple[int, int, int]] = []  # (offset of the bar's start, columns there, ticks)
+    start, ticks = (0, spines), 0
+    try:
+        for i, ch in enumerate(text):
+            if ch == "@":
+                ticks = c.elapsed
+            c.push(ch)
+            if ch == "\n" and c.at_bar_boundary:
+                if ticks > 0:
+                    bars.append(start + (ticks,))
+                start = (i + 1, c.n)
+    except ValueError:
+        pass  # text the checker would not have written (unconstrained): declare what was read
+    sigs = [signature_of_ticks(t) for _, _, t in bars]
+    common = Counter(x for x in sigs[1:] or sigs if x).most_common(1)
+    if not common:
+        return None, []
+    meter = common[0][0]
+    out, current = [], meter
+    for k, ((offset, n, t), sig) in enumerate(zip(bars, sigs)):
+        if sig is None:
+            continue
+        if k == 0 and t <= bars[-1][2] and sig != meter:
+            want = meter  # a short first bar is a pickup
+        else:
+            want = sig
+        if want != current:
+            out.append((offset if k else -1, "\t".join([f"*M{want[0]}/{want[1]}"] * n) + "\n"))
+            current = want
+    if out and out[0][0] == -1:
+        meter, out = tuple(int(x) for x in out[0][1].split("\t")[0][2:].split("/")), out[1:]
+    return meter, out
+
+
 def meter_of_ticks(ticks: int, checker) -> tuple[int, int] | None:
     """A bar of ``ticks`` as a time signature (3 quarters: 3/4; 1.5: 3/8), or None if no
     signature the checker knows has that length."""
@@ -101,9 +160,13 @@ class KernConstraint:
     # Probability left on valid characters under which a step is "forced": renormalising a
     # sliver of probability over whatever is still valid sends a model into junk it never saw.
     FORCE_BELOW = 0.01
-    # Signifiers the checker accepts in real files but generation does not offer: ornaments,
-    # editorial and placement marks, hidden tokens, fermatas and grace notes. They add no
-    # duration (a trailing q turns a note into a grace note), and a weak
+    FIRST_BARS_AT_MOST = 4  # quarters
+    # Grace notes and fermatas are left out of the generation grammar altogether: they take no
+    # time, so a model that overruns a bar could otherwise go on writing nothing but them.
+    NOT_IN_GRAMMAR = frozenset("q;")
+    # Signifiers the checker accepts in real files but generation offers only when nothing else
+    # is valid: ornaments, editorial and placement marks, hidden tokens, fermatas and grace
+    # notes. They add no duration (a trailing q turns a note into a grace note), and a weak
     # model that starts stacking them (``4cc'yy<>TtX``) never gets back to music.
     NOT_OFFERED = frozenset("`~^zTtSsMmWwOPpyXx:<>&}{q;")
 
@@ -118,11 +181,17 @@ class KernConstraint:
         # complete bar as the metre from then on; restore() declares that metre.
         meter = None
         self.vocab = vocab
-        self.offered = ["\x00" + t if t in self.NOT_OFFERED else t for t in vocab]
+        self.offered = ["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab]
         self.stoi = {t: i for i, t in enumerate(self.offered)}
-        offered = ["\x00" + t if t in self.NOT_OFFERED else t for t in vocab]
-        first = KernChecker(offered, spines, meter)
+        self.discouraged = torch.tensor([t in self.NOT_OFFERED for t in vocab])
+        from cadenza.kern_checker import TPQ
+
+        first = KernChecker(["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab], spines, meter)
+        # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
+        # make a model that never learnt to count close its first bars
+        first.barlen = self.FIRST_BARS_AT_MOST * TPQ
         self.meters: list[tuple[int, int] | None] = [None]
+        self.count, self.bars_before, self.bar_start = [0], [[]], [(0, spines)]
         for i, ch in enumerate(prime):
             try:
                 self._push(first, 0, ch)
@@ -130,6 +199,9 @@ class KernConstraint:
                 raise CadenzaError(f"--prime is not valid kern for this model at character {i} ({ch!r}): {exc} (use --no-constrained to sample without the checker)") from None
         self.checkers = [first] + [first.copy() for _ in range(n - 1)]
         self.meters = self.meters * n
+        self.count = self.count * n
+        self.bars_before = [list(self.bars_before[0]) for _ in range(n)]
+        self.bar_start = self.bar_start * n
         self.forced = [0] * n
         # at most one interpretation line (clef, split, merge...) per bar: otherwise a model that
         # does not want to close a bar finds that "*clefF4" lines are always valid and loops
@@ -141,11 +213,41 @@ class KernConstraint:
         if ch == "@":
             self._bar_ticks = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
-        if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None and getattr(self, "_bar_ticks", 0) > 0:
-            meter = meter_of_ticks(self._bar_ticks, checker)
-            if meter is not None:
-                checker._set_meter(meter)  # the same switch a *M line makes at a bar start
-                self.meters[r] = meter
+        self.count[r] += 1
+        if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None:
+            ticks = getattr(self, "_bar_ticks", 0)
+            if ticks > 0:
+                # where each bar before the metre was fixed starts, its columns and length, so
+                # that bars of another length can declare their own time signature
+                self.bars_before[r].append(self.bar_start[r] + (ticks,))
+                # the first bar may be a pickup: the metre is the length of a later bar
+                meter = meter_of_ticks(ticks, checker) if len(self.bars_before[r]) >= 2 else None
+                if meter is not None:
+                    checker._set_meter(meter)  # the same switch a *M line makes at a bar start
+                    self.meters[r] = meter
+            self.bar_start[r] = (self.count[r], checker.n)
+
+    def declarations(self, r: int) -> list[tuple[int, str]]:
+        """(offset in the text, interpretation line) so that every bar of sample ``r`` matches
+        a declared metre: the header declares the adopted one; bars written before it was
+        adopted that do not fit it (other than a short first bar, a pickup) get their own."""
+        if self.meters[r] is None:
+            return []
+        bars = self.bars_before[r]
+        metre_ticks = bars[-1][2]
+        out = []
+        for i, (offset, n, ticks) in enumerate(bars[:-1]):
+            if i == 0 and ticks <= metre_ticks:
+                continue
+            sig = signature_of_ticks(ticks)
+            if sig is not None:
+                # offset -1: the first bar's own metre goes in the header (music21 reads a
+                # metre line right after the opening barline as a second, conflicting one)
+                out.append((-1 if i == 0 else offset, "\t".join([f"*M{sig[0]}/{sig[1]}"] * n) + "\n"))
+        if out:
+            offset, n, _ = bars[-1]
+            out.append((offset, "\t".join([f"*M{self.meters[r][0]}/{self.meters[r][1]}"] * n) + "\n"))
+        return out
 
     @staticmethod
     def _line_state(text: str) -> tuple[bool, int]:
@@ -166,6 +268,21 @@ class KernConstraint:
         import numpy as np
 
         m = torch.from_numpy(np.stack([c.allowed() for c in self.checkers]).copy())
+        # not offered unless nothing else is valid (the grammar itself keeps them, so the
+        # checker can never be left without a way on)
+        plain = m & ~self.discouraged
+        m = torch.where(plain.any(-1, keepdim=True), plain, m)
+        stuck = ~m.any(-1)
+        if bool(stuck.any()):  # never seen: say where, rather than sample from nothing
+            rows = stuck.nonzero().flatten().tolist()
+            raise CadenzaError(f"constrained sampling: the kern checker has no valid character for sample(s) {rows}; use --no-constrained")
+        # a full bar may go on only with grace notes; the model means a new bar: close it
+        bar = self.stoi.get("@")
+        if bar is not None:
+            for r, c in enumerate(self.checkers):
+                if self.lines[r][0] and c.elapsed >= c.barlen and bool(m[r, bar]):
+                    m[r] = False
+                    m[r, bar] = True
         if self.star is not None:
             for r, (at_start, interp) in enumerate(self.lines):
                 if at_start and interp >= 1 and m[r].sum() > 1:
@@ -175,6 +292,7 @@ class KernConstraint:
     def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(masked logits, rows where the model left no real probability on valid characters)."""
         m = self.mask()
+
         mass = (logits.softmax(-1) * m).sum(-1)
         return logits.masked_fill(~m, float("-inf")), mass < self.FORCE_BELOW
 
@@ -193,8 +311,8 @@ class KernConstraint:
         from cadenza.kern_checker import KernChecker
 
         c = KernChecker(self.offered, self.checkers[0].spines if hasattr(self.checkers[0], "spines") else 2, None)
-        saved = self.meters
-        self.meters = [None]
+        saved = (self.meters, self.count, self.bars_before, self.bar_start)
+        self.meters, self.count, self.bars_before, self.bar_start = [None], [0], [[]], [(0, c.n)]
         try:
             for j in ids:
                 self._push(c, 0, self.offered[j])
@@ -202,7 +320,8 @@ class KernConstraint:
                     break
         except ValueError:
             pass
-        meter, self.meters = self.meters[0], saved
+        meter = self.meters[0]
+        self.meters, self.count, self.bars_before, self.bar_start = saved
         return meter
 
     def fallback(self, checker) -> str:
@@ -212,7 +331,10 @@ class KernConstraint:
         for ch in ("\t", "\n", "@", "."):
             if ch in allowed:
                 return ch
-        return checker.forced_fallback()
+        fb = checker.forced_fallback()
+        if fb in self.NOT_OFFERED:
+            fb = next((c for c in sorted(allowed) if c not in self.NOT_OFFERED), fb)
+        return fb
 
     def select(self, index: torch.Tensor) -> None:
         idx = index.tolist()
@@ -220,6 +342,9 @@ class KernConstraint:
         self.forced = [self.forced[i] for i in idx]
         self.lines = [self.lines[i] for i in idx]
         self.meters = [self.meters[i] for i in idx]
+        self.count = [self.count[i] for i in idx]
+        self.bars_before = [list(self.bars_before[i]) for i in idx]
+        self.bar_start = [self.bar_start[i] for i in idx]
 
 
 class few_threads:
@@ -547,20 +672,27 @@ def _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars,
         if codec.name != "kern":
             raise CadenzaError("--form needs a kern model for now (phrases are counted in bars)")
         seqs, marks, forced, meters = sample_form(model, ids, vocab, form, phrase_bars, options, seed, n, progress, make)
+        if make:
+            meters = [_declared(vocab, ids + seq, make) for seq in seqs]
     elif beam > 1 or beam_sample:
         B = max(beam, 1)
         con = make(n * B, ids) if make else None
         seqs = beam_search_ids(model, ids, n, length, B, options, seed, beam_sample, progress=progress, done=done, constraint=con)
         if con:
-            # the chosen beam's own checker state is not kept: re-read its text for the metre
-            meters = [KernConstraint.meter_of_text(con, ids + seq) for seq in seqs]
+            meters = [_declared(vocab, ids + seq, make) for seq in seqs]
             forced = [0] * n
     else:
         con = make(n, ids) if make else None
         seqs = sample_ids(model, ids, n, length, options, seed, progress, done, con)
         if con:
-            forced, meters = list(con.forced), list(con.meters)
+            forced, meters = list(con.forced), [(m, con.declarations(r)) if m else None for r, m in enumerate(con.meters)]
     return seqs, marks, forced, meters
+
+
+def _declared(vocab: list[str], seq: list[int], make) -> tuple[tuple[int, int], list[tuple[int, str]]] | None:
+    spines = make(1, []).checkers[0].spines
+    meter, lines = declare_meters("".join(vocab[j] for j in seq), vocab, spines)
+    return (meter, lines) if meter else None
 
 
 def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced=None, constrained=False, meters=None) -> list[Sample]:
@@ -571,10 +703,23 @@ def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n,
         text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
         if codec.unit == "char" and "\n" in text and not text.endswith("\n"):
             text = text[: text.rindex("\n") + 1]  # --length stopped mid-line: end at the last whole line
+        if constrained and codec.unit == "char" and text.count("\n@\n") >= 2 and not text.endswith("\n@\n"):
+            text = text[: text.rindex("\n@\n") + 3]  # ... and, valid by construction, at the last whole bar
         context = config.get("context", {})
-        if meters and meters[i] and "header" in context:
-            header = dict(context["header"], meter=f"*M{meters[i][0]}/{meters[i][1]}")
-            if header.get("met") and not (meters[i] == (4, 4) and header["met"] == "*met(c)"):
+        meter = meters[i] if meters else None
+        if isinstance(meter, tuple) and len(meter) == 2 and isinstance(meter[1], list):
+            meter, declared = meter
+            head = f"*M{meter[0]}/{meter[1]}" if meter else None
+            for offset, line in sorted(declared, reverse=True):
+                if offset < 0:
+                    head = line.split("\t")[0].strip()
+                else:
+                    text = text[:offset] + line + text[offset:]
+        else:
+            head = f"*M{meter[0]}/{meter[1]}" if meter else None
+        if meter and "header" in context:
+            header = dict(context["header"], meter=head)
+            if header.get("met") and not (tuple(meter) == (4, 4) and header["met"] == "*met(c)"):
                 header["met"] = None  # a mensuration sign only where it fits the metre
             context = dict(context, header=header)
         decoded = codec.decode(text, context)
