@@ -701,9 +701,10 @@ def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n,
     samples = []
     for i, seq in enumerate(seqs):
         text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
-        if codec.unit == "char" and "\n" in text and not text.endswith("\n"):
+        keep = len(ids)  # never cut into the prime
+        if codec.unit == "char" and text.rfind("\n") >= keep and not text.endswith("\n"):
             text = text[: text.rindex("\n") + 1]  # --length stopped mid-line: end at the last whole line
-        if constrained and codec.unit == "char" and text.count("\n@\n") >= 2 and not text.endswith("\n@\n"):
+        if constrained and codec.unit == "char" and text.rfind("\n@\n") >= keep and not text.endswith("\n@\n"):
             text = text[: text.rindex("\n@\n") + 3]  # ... and, valid by construction, at the last whole bar
         context = config.get("context", {})
         meter = meters[i] if meters else None
