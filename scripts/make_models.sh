@@ -36,7 +36,7 @@ pack runs/bach-notewise bach-notewise "Bach chorales from music21's bundled corp
 
 # 3. Clara's notewise encoding on classical piano MIDI (piano-midi.de).
 $BIN/cadenza prepare "$SHARED/midi/piano-midi" --codec notewise --transpose all -o data/piano-nw --seed 0
-$BIN/cadenza train data/piano-nw -o runs/piano-notewise --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --eval-every 250 --max-steps "$(steps PIANO_STEPS)"
+$BIN/cadenza train data/piano-nw -o runs/piano-notewise --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --eval-every 250 --max-steps "$(steps 3896)"
 pack runs/piano-notewise piano-notewise "piano-midi.de classical piano (Bernd Krueger): 297 files, notewise, 12 steps/quarter, 62 keys, 12 keys transposition" \
   "CC BY-SA 3.0 DE (the weights follow the data: share-alike, credit Bernd Krueger)" \
-  "cadenza train data/piano-nw --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --max-steps PIANO_STEPS"
+  "cadenza train data/piano-nw --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --max-steps 3896"

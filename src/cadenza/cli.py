@@ -386,13 +386,16 @@ def models() -> None:
     from cadenza.pretrained import DEFAULT, available
 
     t = Table(title="Bundled models (use --model NAME)")
-    for c in ("name", "codec", "trained on", "params", "size MB", "test bits/token", "licence"):
-        t.add_column(c, no_wrap=c in ("name", "codec"), overflow="fold")
-    for name, info in available().items():
+    for c in ("name", "codec", "params", "MB", "test bits/token", "licence"):
+        t.add_column(c, no_wrap=c != "licence")
+    found = available()
+    for name, info in found.items():
         bits = info.get("test_bits_per_token")
-        t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), info.get("trained_on", ""), f"{info.get('params', 0):,}",
-                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", info.get("licence", ""))
+        t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), f"{info.get('params', 0):,}",
+                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", info.get("licence", "").split(" (")[0])
     console.print(t)
+    for name, info in found.items():
+        console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; licence: {info.get('licence', '')}")
 
 
 @app.command()
