@@ -991,7 +991,8 @@ def _find_dataset(config: dict[str, Any], run: Path) -> Path | None:
     ds = config.get("dataset")
     if not ds:
         return None
-    for cand in (Path(ds), run / ds, run.parent / ds):
+    # bundled models record only the dataset's folder name: `make models` writes it to data/
+    for cand in (Path(ds), run / ds, run.parent / ds, Path("data") / Path(ds).name):
         if (cand / "manifest.json").exists():
             return cand
     return None

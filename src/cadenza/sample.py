@@ -191,7 +191,7 @@ class KernConstraint:
         # make a model that never learnt to count close its first bars
         first.barlen = self.FIRST_BARS_AT_MOST * TPQ
         self.meters: list[tuple[int, int] | None] = [None]
-        self.count, self.bars_before, self.bar_start = [0], [[]], [(0, spines)]
+        self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
         for i, ch in enumerate(prime):
             try:
                 self._push(first, 0, ch)
@@ -202,6 +202,7 @@ class KernConstraint:
         self.count = self.count * n
         self.bars_before = [list(self.bars_before[0]) for _ in range(n)]
         self.bar_start = self.bar_start * n
+        self.bar_ticks = self.bar_ticks * n
         self.forced = [0] * n
         # at most one interpretation line (clef, split, merge...) per bar: otherwise a model that
         # does not want to close a bar finds that "*clefF4" lines are always valid and loops
@@ -211,11 +212,11 @@ class KernConstraint:
 
     def _push(self, checker, r: int, ch: str) -> None:
         if ch == "@":
-            self._bar_ticks = checker.elapsed  # the bar is closed (and its clock reset) on "@"
+            self.bar_ticks[r] = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
         self.count[r] += 1
         if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None:
-            ticks = getattr(self, "_bar_ticks", 0)
+            ticks = self.bar_ticks[r]
             if ticks > 0:
                 # where each bar before the metre was fixed starts, its columns and length, so
                 # that bars of another length can declare their own time signature
@@ -311,8 +312,8 @@ class KernConstraint:
         from cadenza.kern_checker import KernChecker
 
         c = KernChecker(self.offered, self.checkers[0].spines if hasattr(self.checkers[0], "spines") else 2, None)
-        saved = (self.meters, self.count, self.bars_before, self.bar_start)
-        self.meters, self.count, self.bars_before, self.bar_start = [None], [0], [[]], [(0, c.n)]
+        saved = (self.meters, self.count, self.bars_before, self.bar_start, self.bar_ticks)
+        self.meters, self.count, self.bars_before, self.bar_start, self.bar_ticks = [None], [0], [[]], [(0, c.n)], [0]
         try:
             for j in ids:
                 self._push(c, 0, self.offered[j])
@@ -321,7 +322,7 @@ class KernConstraint:
         except ValueError:
             pass
         meter = self.meters[0]
-        self.meters, self.count, self.bars_before, self.bar_start = saved
+        self.meters, self.count, self.bars_before, self.bar_start, self.bar_ticks = saved
         return meter
 
     def fallback(self, checker) -> str:
@@ -345,6 +346,7 @@ class KernConstraint:
         self.count = [self.count[i] for i in idx]
         self.bars_before = [list(self.bars_before[i]) for i in idx]
         self.bar_start = [self.bar_start[i] for i in idx]
+        self.bar_ticks = [self.bar_ticks[i] for i in idx]
 
 
 class few_threads:
