@@ -998,10 +998,10 @@ def _find_dataset(config: dict[str, Any], run: Path) -> Path | None:
     return None
 
 
-def _decode_piece(codec, text: str, context: dict[str, Any], name: str) -> tuple[Piece | None, Piece | None, dict[str, Any], str | None]:
-    """(statistics piece, memorisation piece, validity, kern text) of one codec text."""
-    decoded = codec.decode(text, context)
-    payload = decoded.payload
+def _decode_piece(codec, text: str, context: dict[str, Any], name: str, kern: str | None = None) -> tuple[Piece | None, Piece | None, dict[str, Any], str | None]:
+    """(statistics piece, memorisation piece, validity, kern text) of one codec text. ``kern``:
+    the file the sampler wrote (it may declare the metre the sampler adopted), used as is."""
+    payload = kern if kern is not None else codec.decode(text, context).payload
     if isinstance(payload, Piece):
         payload.name = payload.name or name
         ok = any(t.notes for t in payload.tracks)
@@ -1198,7 +1198,9 @@ def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, p
     for i, s in enumerate(samples):
         say("checking samples", i, len(samples))
         try:
-            piece, fast, validity, _ = _decode_piece(codec, s.text, context, f"sample-{s.index:02d}")
+            written = s.files.get("krn")
+            kern = written.read_text(encoding="utf-8") if written is not None and written.exists() else None
+            piece, fast, validity, _ = _decode_piece(codec, s.text, context, f"sample-{s.index:02d}", kern)
         except CadenzaError:
             raise
         except Exception as exc:
