@@ -95,3 +95,23 @@ def test_violin_piano_duet_keeps_both_parts(tmp_path, codec):
     full = read_midi(samples[0].files["mid"])
     names = {t.program: t.name for t in full.tracks}
     assert set(names) == {0, 40} and "Violin" in names[40] and "Piano" in names[0]
+
+
+@pytest.mark.parametrize("which", ["piano_run", "chordwise_run"])
+def test_form_aab_for_midi_codecs(tmp_path, which, request):
+    """Phrase A, its exact repetition, then B opening like A: on the grid, for both MIDI codecs."""
+    run = request.getfixturevalue(which)
+    s = generate(run, tmp_path, n=1, seed=3, form="AAB", phrase_bars=1)[0]
+    assert [m["made"] for m in s.stats["phrases"]] == ["new", "repeat", "vary"]
+    import json
+
+    num, den = json.loads((run / "config.json").read_text())["context"].get("time_signature", [4, 4])
+    bar = num * 4 / den
+    piece = read_midi(s.files["mid"])
+    spq_step = 0.25  # the default prime is one grid step of silence (4 steps per quarter)
+    notes = sorted((round(n.start - spq_step, 3), n.pitch) for t in piece.tracks for n in t.notes)
+    a = [(t, p) for t, p in notes if 0 <= t < bar]
+    a2 = [(round(t - bar, 3), p) for t, p in notes if bar <= t < 2 * bar]
+    b = [(round(t - 2 * bar, 3), p) for t, p in notes if 2 * bar <= t < 2.5 * bar]
+    assert a and a == a2
+    assert b == [(t, p) for t, p in a if t < bar / 2]

@@ -563,6 +563,106 @@ def sample_form(model, prime: list[int], vocab: list[str], form: str, phrase_bar
     return out_ids, out_marks, out_forced, out_meters
 
 
+def word_steps(words: list[str], codec_name: str) -> list[int]:
+    """For notewise/chordwise words: the grid step each word ends at (so phrases can be cut at a
+    bar line of the grid). notewise: waits advance time; chordwise: one step per chord word of
+    the first instrument in a step (or per letter, a step where nothing changes)."""
+    import re as _re
+
+    from cadenza.codecs.notewise import RANK
+
+    out, now, last_rank = [], 0, None
+    for w in words:
+        if codec_name == "notewise":
+            m = _re.fullmatch(r"wait(\d+)", w)
+            if m:
+                now += int(m.group(1))
+        else:
+            if _re.fullmatch(r"[a-z]", w):
+                now += 1
+                last_rank = None
+            else:
+                m = _re.fullmatch(r"([a-z]+)[012]+", w)
+                rank = RANK.get(m.group(1), 0) if m else 0
+                if last_rank is None or rank <= last_rank:
+                    now += 1  # a new step starts with its first instrument
+                last_rank = rank
+        out.append(now)
+    return out
+
+
+def sample_form_words(model, prime: list[int], vocab: list[str], codec, form: str, phrase_bars: int, bar_steps: int, opt: SamplingOptions,
+                      seed: int, n: int = 1, progress: Callable[[int, int], None] | None = None) -> tuple[list[list[int]], list[list[dict[str, Any]]]]:
+    """:func:`sample_form` for notewise/chordwise models: phrases of ``phrase_bars`` bars of
+    ``bar_steps`` grid steps; a phrase is cut where the grid reaches its end."""
+    plan = form_plan(parse_form(form))
+    letters = form.strip().upper()
+    need_steps = phrase_bars * bar_steps
+
+    def steps(ids: list[int]) -> list[int]:
+        return word_steps([vocab[j] for j in ids], codec.name)
+
+    def close(ids: list[int]) -> list[int]:
+        """notewise: release the notes still sounding, so a phrase can be repeated exactly."""
+        if codec.name != "notewise":
+            return ids
+        import re as _re
+
+        on: dict[str, None] = {}
+        for j in ids:
+            w = vocab[j]
+            if _re.fullmatch(r"end[a-z]+\d+", w):
+                on.pop(w[3:], None)
+            elif _re.fullmatch(r"[a-z]+\d+", w) and not w.startswith("wait"):
+                on[w] = None
+        return ids + [vocab.index("end" + w) for w in on if "end" + w in vocab]
+
+    def cut(ids: list[int], limit: int) -> list[int]:
+        return close(_cut(ids, limit))
+
+    def _cut(ids: list[int], limit: int) -> list[int]:
+        st = steps(ids)
+        if codec.name == "chordwise":  # words are whole steps: keep the first ``limit`` of them
+            return next((ids[:k] for k, v in enumerate(st) if v > limit), ids)
+        for k, v in enumerate(st):
+            if v >= limit:
+                if codec.name == "notewise" and v > limit and vocab[ids[k]].startswith("wait"):
+                    over = v - limit
+                    keep = int(vocab[ids[k]][4:]) - over
+                    w = f"wait{keep}"
+                    return ids[:k] + ([vocab.index(w)] if keep > 0 and w in vocab else [])
+                # chordwise: step k starts at limit + 1; keep what came before it
+                return ids[: k + 1] if codec.name == "notewise" else ids[:k]
+        return ids
+
+    out_ids, out_marks = [], []
+    for i in range(n):
+        text = list(prime)
+        phrases: dict[str, list[int]] = {}
+        marks, at = [], 0
+        for j, (how, letter) in enumerate(plan):
+            if how == "repeat":
+                section = list(phrases[letter])
+            else:
+                start = cut(phrases[letter], need_steps // 2) if how == "vary" else []
+                left = need_steps - (steps(start)[-1] if start else 0)
+                cont: list[int] = []
+                if left > 0:
+                    done = lambda rows: (steps(rows[0])[-1] if rows[0] else 0) >= left + (1 if codec.name == "chordwise" else 0)  # noqa: E731
+                    got = sample_ids(model, text + start, 1, max(64, left * 8), opt, seed * 1000 + i * 31 + j, None, done)[0]
+                    cont = cut(got, left)
+                section = start + cont
+                phrases.setdefault(letters[j], section)
+            marks.append({"phrase": letters[j], "made": how, "first_bar": at // bar_steps + 1, "last_bar": (at + need_steps) // bar_steps})
+            at += need_steps
+            text += section
+            if progress:
+                progress(i * len(plan) + j + 1, n * len(plan))
+        out_ids.append(text[len(prime):])
+        out_marks.append(marks)
+    return out_ids, out_marks
+
+
 def mark_phrases(kern: str, marks: list[dict[str, Any]]) -> str:
     """Insert a ``!!phrase`` comment line before the barline that opens each phrase."""
     starts = {m["first_bar"]: m for m in marks}
@@ -597,8 +697,9 @@ class Sample:
 
 
 def default_prime(codec_name: str) -> str:
-    # "@\n" starts a bar, as the 2015 experiment's -primetext "@"
-    return "@\n" if codec_name == "kern" else ""
+    # "@\n" starts a bar, as the 2015 experiment's -primetext "@"; MIDI codecs start from a
+    # moment of silence (one grid step)
+    return {"kern": "@\n", "notewise": "wait1", "chordwise": "a"}.get(codec_name, "")
 
 
 def generate(
@@ -660,19 +761,22 @@ def generate(
         raise CadenzaError("--constrained is for kern models (notewise/chordwise decoding never fails)")
     make = (lambda rows, prefix: KernConstraint(vocab, config.get("context", {}), rows, "".join(vocab[j] for j in prefix))) if constrained else None
     with few_threads(model):
-        seqs, marks, forced, meters = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make)
+        seqs, marks, forced, meters = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make, config.get("context", {}))
     if bars:
         seqs = [_cut_after_bars(seq, bar_id, nl_id, need) for seq in seqs]
     return _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n, length, seed, options, on_sample, forced, constrained, meters)
 
 
-def _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make=None):
+def _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make=None, context=None):
     marks: list[list[dict[str, Any]]] | None = None
     forced = [0] * n
     meters: list[Any] = [None] * n
-    if form:
-        if codec.name != "kern":
-            raise CadenzaError("--form needs a kern model for now (phrases are counted in bars)")
+    if form and codec.unit == "word":
+        ctx = context or {}
+        ts = ctx.get("time_signature") or [4, 4]
+        bar_steps = max(1, int(round(codec.options.steps_per_quarter * 4 * ts[0] / ts[1])))
+        seqs, marks = sample_form_words(model, ids, vocab, codec, form, phrase_bars, bar_steps, options, seed, n, progress)
+    elif form:
         seqs, marks, forced, meters = sample_form(model, ids, vocab, form, phrase_bars, options, seed, n, progress, make)
         if make:
             meters = [_declared(vocab, ids + seq, make) for seq in seqs]
@@ -730,7 +834,8 @@ def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n,
             decoded.stats["constrained"] = bool(constrained)
             decoded.stats["forced_steps"] = forced[i] if forced else 0
         if marks is not None:
-            decoded.payload = mark_phrases(decoded.payload, marks[i])
+            if isinstance(decoded.payload, str):
+                decoded.payload = mark_phrases(decoded.payload, marks[i])
             decoded.stats["phrases"] = marks[i]
         stem = out / f"sample-{i + 1:02d}"
         files = codec.export(decoded, stem, formats)
