@@ -730,6 +730,12 @@ def generate(
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
     prime_text = default_prime(codec.name) if prime is None else prime
+    if prime is None and codec.unit == "word" and prime_text not in vocab:
+        # the shortest silence the model knows (a wait, or a chordwise "nothing changes" letter)
+        import re as _re
+
+        quiet = sorted((w for w in vocab if _re.fullmatch(r"wait\d+|[a-z]", w)), key=lambda w: (len(w), w))
+        prime_text = quiet[0] if quiet else ""
     ids = encode_prime(prime_text, vocab, codec.unit, map_unknown)
     if not ids:
         # an empty prime: start from the most neutral token the model knows
