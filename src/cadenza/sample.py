@@ -87,6 +87,9 @@ def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
         num = q * den / 4
         if num.denominator == 1 and num.numerator > 0:
             return int(num.numerator), den
+    whole = q / 4  # a tuplet-length bar: Humdrum (and music21) take any denominator, e.g. 11/12
+    if q > 0 and whole.denominator <= 192:
+        return int(whole.numerator), int(whole.denominator)
     return None
 
 
@@ -182,7 +185,8 @@ class KernConstraint:
         meter = None
         self.vocab = vocab
         self.offered = ["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab]
-        self.stoi = {t: i for i, t in enumerate(self.offered)}
+        self.stoi = {t: i for i, t in enumerate(vocab)} | {t: i for i, t in enumerate(self.offered)}
+        self.full: set[int] = set()  # samples rescued onto the full grammar
         self.discouraged = torch.tensor([t in self.NOT_OFFERED for t in vocab])
         from cadenza.kern_checker import TPQ
 
@@ -192,6 +196,7 @@ class KernConstraint:
         first.barlen = self.FIRST_BARS_AT_MOST * TPQ
         self.meters: list[tuple[int, int] | None] = [None]
         self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
+        self.texts, self.adopted_at, self.spines = [""], [None], spines
         for i, ch in enumerate(prime):
             try:
                 self._push(first, 0, ch)
@@ -203,6 +208,8 @@ class KernConstraint:
         self.bars_before = [list(self.bars_before[0]) for _ in range(n)]
         self.bar_start = self.bar_start * n
         self.bar_ticks = self.bar_ticks * n
+        self.texts = self.texts * n
+        self.adopted_at = self.adopted_at * n
         self.forced = [0] * n
         # at most one interpretation line (clef, split, merge...) per bar: otherwise a model that
         # does not want to close a bar finds that "*clefF4" lines are always valid and loops
@@ -215,6 +222,8 @@ class KernConstraint:
             self.bar_ticks[r] = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
         self.count[r] += 1
+        if hasattr(self, "texts"):
+            self.texts[r] += ch
         if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None:
             ticks = self.bar_ticks[r]
             if ticks > 0:
@@ -226,7 +235,21 @@ class KernConstraint:
                 if meter is not None:
                     checker._set_meter(meter)  # the same switch a *M line makes at a bar start
                     self.meters[r] = meter
+                    if hasattr(self, "adopted_at"):
+                        self.adopted_at[r] = self.count[r]
             self.bar_start[r] = (self.count[r], checker.n)
+
+    def _rescue(self, r: int) -> None:
+        from cadenza.kern_checker import KernChecker, TPQ
+
+        c = KernChecker(list(self.vocab), self.spines, None)
+        c.barlen = self.FIRST_BARS_AT_MOST * TPQ
+        for i, ch in enumerate(self.texts[r]):
+            c.push(ch)
+            if self.adopted_at[r] is not None and i + 1 == self.adopted_at[r]:
+                c._set_meter(self.meters[r])
+        self.checkers[r] = c
+        self.full.add(r)
 
     def declarations(self, r: int) -> list[tuple[int, str]]:
         """(offset in the text, interpretation line) so that every bar of sample ``r`` matches
@@ -274,9 +297,16 @@ class KernConstraint:
         plain = m & ~self.discouraged
         m = torch.where(plain.any(-1, keepdim=True), plain, m)
         stuck = ~m.any(-1)
-        if bool(stuck.any()):  # never seen: say where, rather than sample from nothing
-            rows = stuck.nonzero().flatten().tolist()
-            raise CadenzaError(f"constrained sampling: the kern checker has no valid character for sample(s) {rows}; use --no-constrained")
+        if bool(stuck.any()):
+            # the generation grammar (no grace notes) has led into a corner only a grace note
+            # gets out of: re-read that sample with the full grammar and go on from there
+            for r in stuck.nonzero().flatten().tolist():
+                self._rescue(r)
+                m[r] = torch.from_numpy(self.checkers[r].allowed().copy())
+            stuck = ~m.any(-1)
+            if bool(stuck.any()):
+                rows = stuck.nonzero().flatten().tolist()
+                raise CadenzaError(f"constrained sampling: the kern checker has no valid character for sample(s) {rows}; use --no-constrained")
         # a full bar may go on only with grace notes; the model means a new bar: close it
         bar = self.stoi.get("@")
         if bar is not None:
@@ -284,6 +314,7 @@ class KernConstraint:
                 if self.lines[r][0] and c.elapsed >= c.barlen and bool(m[r, bar]):
                     m[r] = False
                     m[r, bar] = True
+
         if self.star is not None:
             for r, (at_start, interp) in enumerate(self.lines):
                 if at_start and interp >= 1 and m[r].sum() > 1:
@@ -303,7 +334,7 @@ class KernConstraint:
             if bool(forced[r]):
                 out[r] = self.stoi[self.fallback(c)]
                 self.forced[r] += 1
-            self._push(c, r, self.offered[int(out[r])])
+            self._push(c, r, (self.vocab if r in self.full else self.offered)[int(out[r])])
             self._advance(r, self.vocab[int(out[r])])
         return out
 
@@ -347,6 +378,9 @@ class KernConstraint:
         self.bars_before = [list(self.bars_before[i]) for i in idx]
         self.bar_start = [self.bar_start[i] for i in idx]
         self.bar_ticks = [self.bar_ticks[i] for i in idx]
+        self.texts = [self.texts[i] for i in idx]
+        self.adopted_at = [self.adopted_at[i] for i in idx]
+        self.full = {k for k, i in enumerate(idx) if i in self.full}
 
 
 class few_threads:
