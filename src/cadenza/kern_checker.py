@@ -381,6 +381,15 @@ class KernChecker:
             self.metred = False
             self.barlen = UNMETRED_CAP
 
+    def set_meter(self, meter: tuple[int, int] | None) -> None:
+        """Fix (or clear) the metre from the next bar on, as a ``*M`` line at a bar start would;
+        for samplers that let the model choose its bar length before enforcing it."""
+        self._set_meter(meter)
+
+    def can_fill(self, ticks: int) -> bool:
+        """Whether a bar of ``ticks`` can be filled with the vocabulary's durations."""
+        return self.g.fillable(ticks)
+
     @property
     def at_bar_boundary(self) -> bool:
         """True right after a complete ``@\\n`` (not at the very start)."""

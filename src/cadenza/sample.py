@@ -148,7 +148,7 @@ def meter_of_ticks(ticks: int, checker) -> tuple[int, int] | None:
     q = Fraction(ticks, TPQ)
     for den, mult in ((4, 1), (8, 2), (16, 4)):
         num = q * mult
-        if num.denominator == 1 and (int(num.numerator), den) in METERS and checker.g.fillable(ticks):
+        if num.denominator == 1 and (int(num.numerator), den) in METERS and checker.can_fill(ticks):
             return int(num.numerator), den
     return None
 
@@ -233,7 +233,7 @@ class KernConstraint:
                 # the first bar may be a pickup: the metre is the length of a later bar
                 meter = meter_of_ticks(ticks, checker) if len(self.bars_before[r]) >= 2 else None
                 if meter is not None:
-                    checker._set_meter(meter)  # the same switch a *M line makes at a bar start
+                    checker.set_meter(meter)  # the same switch a *M line makes at a bar start
                     self.meters[r] = meter
                     if hasattr(self, "adopted_at"):
                         self.adopted_at[r] = self.count[r]
@@ -247,7 +247,7 @@ class KernConstraint:
         for i, ch in enumerate(self.texts[r]):
             c.push(ch)
             if self.adopted_at[r] is not None and i + 1 == self.adopted_at[r]:
-                c._set_meter(self.meters[r])
+                c.set_meter(self.meters[r])
         self.checkers[r] = c
         self.full.add(r)
 
