@@ -249,7 +249,8 @@ def render(
         for fmt, paths in got.items():
             for p in paths:
                 t.add_row(f.name, fmt, str(p))
-    console.print(t)
+    if t.row_count:
+        console.print(t)
     if failed:
         raise typer.Exit(1)
 

@@ -106,7 +106,13 @@ def _encode_one(args: tuple[str, dict[str, Any], str]) -> tuple[str, list[Encode
     try:
         return path, codec.encode(p), ""
     except CadenzaError as exc:
-        return path, None, str(exc).replace(str(p) + ": ", "").replace(str(p), "")
+        # the manifest names the file already: keep the problem, and a line number as "line N"
+        msg = str(exc)
+        if msg.startswith(str(p) + ":"):
+            msg = msg[len(str(p)) + 1 :].lstrip()
+            head, _, rest = msg.partition(":")
+            msg = f"line {head}:{rest}" if head.isdigit() else msg
+        return path, None, msg
     except Exception as exc:  # a parser bug must not lose the rest of the batch
         return path, None, f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
 

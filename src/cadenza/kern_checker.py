@@ -1064,7 +1064,6 @@ class KernChecker:
             return ""
         ph = self._phase
         j = getattr(self, "_col", 0)
-        line = self._line
         n = self.n
         if ph == _BARNL:
             return f"a barline line must be exactly {BAR!r}, got {ch!r} after it"

@@ -222,8 +222,7 @@ class KernConstraint:
             self.bar_ticks[r] = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
         self.count[r] += 1
-        if hasattr(self, "texts"):
-            self.texts[r] += ch
+        self.texts[r] += ch
         if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None:
             ticks = self.bar_ticks[r]
             if ticks > 0:
@@ -235,8 +234,7 @@ class KernConstraint:
                 if meter is not None:
                     checker.set_meter(meter)  # the same switch a *M line makes at a bar start
                     self.meters[r] = meter
-                    if hasattr(self, "adopted_at"):
-                        self.adopted_at[r] = self.count[r]
+                    self.adopted_at[r] = self.count[r]
             self.bar_start[r] = (self.count[r], checker.n)
 
     def _rescue(self, r: int) -> None:
@@ -337,24 +335,6 @@ class KernConstraint:
             self._push(c, r, (self.vocab if r in self.full else self.offered)[int(out[r])])
             self._advance(r, self.vocab[int(out[r])])
         return out
-
-    def meter_of_text(self, ids: list[int]) -> tuple[int, int] | None:
-        """The metre a fresh checker adopts reading ``ids`` (for the beam that won)."""
-        from cadenza.kern_checker import KernChecker
-
-        c = KernChecker(self.offered, self.checkers[0].spines if hasattr(self.checkers[0], "spines") else 2, None)
-        saved = (self.meters, self.count, self.bars_before, self.bar_start, self.bar_ticks)
-        self.meters, self.count, self.bars_before, self.bar_start, self.bar_ticks = [None], [0], [[]], [(0, c.n)], [0]
-        try:
-            for j in ids:
-                self._push(c, 0, self.offered[j])
-                if self.meters[0]:
-                    break
-        except ValueError:
-            pass
-        meter = self.meters[0]
-        self.meters, self.count, self.bars_before, self.bar_start, self.bar_ticks = saved
-        return meter
 
     def fallback(self, checker) -> str:
         """The cheapest valid character: end the token or line if allowed (a model that has left
@@ -898,31 +878,13 @@ def _cut_after_bars(seq: list[int], bar_id: int, nl_id: int, count: int) -> list
 # --------------------------------------------------------------------------------------------
 # Continuing the user's own music (MIDI codecs)
 
-PROMPT_SUFFIXES = (".mid", ".midi", ".krn", ".musicxml", ".xml", ".mxl")
 
 
 def read_prompt(path: Path):
-    """A user's file as a :class:`~cadenza.music.Piece`: MIDI through symusic, notation (kern,
-    MusicXML) through music21."""
-    from cadenza.music import read_midi
+    """A user's file to continue, as a :class:`~cadenza.music.Piece` (MIDI, kern or MusicXML)."""
+    from cadenza.scores import read_piece_file
 
-    path = Path(path)
-    if not path.exists():
-        raise CadenzaError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in (".mid", ".midi"):
-        piece = read_midi(path)
-    elif suffix in PROMPT_SUFFIXES:
-        from music21 import converter
-
-        from cadenza.scores import score_to_piece
-
-        try:
-            piece = score_to_piece(converter.parse(str(path)), path.stem)
-        except Exception as exc:  # music21 raises many kinds
-            raise CadenzaError(f"{path}: music21 could not read it ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})") from None
-    else:
-        raise CadenzaError(f"{path}: a prompt must be one of {', '.join(PROMPT_SUFFIXES)}")
+    piece = read_piece_file(Path(path))
     if not any(t.notes for t in piece.tracks):
         raise CadenzaError(f"{path}: no notes to continue")
     return piece

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, register
-from cadenza.codecs.notewise import RANK, Grid, GridNote, check_grid, export_midi, from_grid, piece_info, read_piece, to_grid, transposed
+from cadenza.codecs.notewise import RANK, SUFFIXES, Grid, GridNote, check_grid, export_midi, from_grid, piece_info, read_piece, to_grid, transposed
 from cadenza.music import Piece
 
 _STEP = re.compile(r"([a-z]+)([012]+)")
@@ -69,7 +69,7 @@ class ChordwiseCodec:
 
     name: ClassVar[str] = "chordwise"
     unit: ClassVar[str] = "word"
-    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")
+    suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
     Options = ChordwiseOptions
 
     def __init__(self, options: ChordwiseOptions | None = None):

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, register
-from cadenza.music import Note, Piece, Track, read_midi, write_midi
+from cadenza.music import Note, Piece, Track, write_midi
 
 # Lowest MIDI note of each note range: Clara's 38 (A2-B5) and 62 (A1-A#6), and the piano's 88.
 LOWEST = {38: 45, 62: 33, 88: 21}
@@ -318,12 +318,9 @@ MAX_QUARTERS = 50_000  # about seven hours at 120 a minute: anything longer is a
 def read_piece(path: Path) -> Piece:
     """A MIDI file worth encoding: with notes, and not so long that a stray event at the end of
     time would make millions of words."""
-    if Path(path).suffix.lower() in (".mid", ".midi"):
-        piece = read_midi(path)
-    else:  # notation (music21's corpus, MusicXML, kern): music21 reads it, slower but complete
-        from cadenza.sample import read_prompt
+    from cadenza.scores import read_piece_file  # notation (music21's corpus) goes through music21
 
-        piece = read_prompt(Path(path))
+    piece = read_piece_file(Path(path))
     if not any(t.notes for t in piece.tracks):
         raise CadenzaError(f"{path}: no notes (drum tracks are left out)")
     if piece.end > MAX_QUARTERS:
@@ -334,6 +331,7 @@ def read_piece(path: Path) -> Piece:
 # --------------------------------------------------------------------------------------------
 # The codec
 
+SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")  # MIDI, and notation via music21
 _WAIT = re.compile(r"wait(\d{1,5})")
 _NOTE = re.compile(r"(end)?([a-z]+)(\d{1,3})")
 
@@ -357,7 +355,7 @@ class NotewiseCodec:
 
     name: ClassVar[str] = "notewise"
     unit: ClassVar[str] = "word"
-    suffixes: ClassVar[tuple[str, ...]] = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")
+    suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
     Options = NotewiseOptions
 
     def __init__(self, options: NotewiseOptions | None = None):
