@@ -1,0 +1,297 @@
+"""Constrained kern decoding: a :class:`~cadenza.codecs.kern.checker.KernChecker` beside each
+sample, and the metre declarations of text sampled without one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from cadenza import CadenzaError
+
+
+def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
+    """Any bar length as a time signature (10 quarters: 10/4; 2.5: 5/8), None if it has none."""
+    from fractions import Fraction
+
+    from cadenza.codecs.kern.checker import TPQ
+
+    q = Fraction(ticks, TPQ)
+    for den in (4, 8, 16, 32):
+        num = q * den / 4
+        if num.denominator == 1 and num.numerator > 0:
+            return int(num.numerator), den
+    whole = q / 4  # a tuplet-length bar: Humdrum (and music21) take any denominator, e.g. 11/12
+    if q > 0 and whole.denominator <= 192:
+        return int(whole.numerator), int(whole.denominator)
+    return None
+
+
+def declare_meters(text: str, vocab: list[str], spines: int) -> tuple[tuple[int, int] | None, list[tuple[int, str]]]:
+    """Read kern model text bar by bar (all voices of a bar end together) and return the metre
+    most of its bars have, plus ``*M`` lines to insert before the bars of another length (and back
+    after them), so every bar matches a declared metre. Used where the sampler did not fix the
+    metre itself (form sections, beams)."""
+    from collections import Counter
+
+    from cadenza.codecs.kern.checker import KernChecker
+
+    offered = ["\x00" + t if t in KernConstraint.NOT_IN_GRAMMAR else t for t in vocab]
+    c = KernChecker(offered, spines, None)
+    bars: list[tuple[int, int, int]] = []  # (offset of the bar's start, columns there, ticks)
+    start, ticks = (0, spines), 0
+    try:
+        for i, ch in enumerate(text):
+            if ch == "@":
+                ticks = c.elapsed
+            c.push(ch)
+            if ch == "\n" and c.at_bar_boundary:
+                if ticks > 0:
+                    bars.append(start + (ticks,))
+                start = (i + 1, c.n)
+    except ValueError:
+        pass  # text the checker would not have written (unconstrained): declare what was read
+    sigs = [signature_of_ticks(t) for _, _, t in bars]
+    common = Counter(x for x in sigs[1:] or sigs if x).most_common(1)
+    if not common:
+        return None, []
+    meter = common[0][0]
+    out, current = [], meter
+    for k, ((offset, n, t), sig) in enumerate(zip(bars, sigs)):
+        if sig is None:
+            continue
+        if k == 0 and t <= bars[-1][2] and sig != meter:
+            want = meter  # a short first bar is a pickup
+        else:
+            want = sig
+        if want != current:
+            out.append((offset if k else -1, "\t".join([f"*M{want[0]}/{want[1]}"] * n) + "\n"))
+            current = want
+    if out and out[0][0] == -1:
+        meter, out = tuple(int(x) for x in out[0][1].split("\t")[0][2:].split("/")), out[1:]
+    return meter, out
+
+
+def meter_of_ticks(ticks: int, checker) -> tuple[int, int] | None:
+    """A bar of ``ticks`` as a time signature (3 quarters: 3/4; 1.5: 3/8), or None if no
+    signature the checker knows has that length."""
+    from fractions import Fraction
+
+    from cadenza.codecs.kern.checker import METERS, TPQ
+
+    q = Fraction(ticks, TPQ)
+    for den, mult in ((4, 1), (8, 2), (16, 4)):
+        num = q * mult
+        if num.denominator == 1 and (int(num.numerator), den) in METERS and checker.can_fill(ticks):
+            return int(num.numerator), den
+    return None
+
+
+class KernConstraint:
+    """Runs a :class:`~cadenza.codecs.kern.checker.KernChecker` beside each sample so the sampler can only
+    pick characters that keep the kern valid: one token per spine, durations that fill each bar of
+    the metre, balanced ties and beams, barlines only when every spine is full. When the model
+    puts (almost) no probability on any valid character, the checker's cheapest valid one is
+    forced and counted."""
+
+    # Probability left on valid characters under which a step is "forced": renormalising a
+    # sliver of probability over whatever is still valid sends a model into junk it never saw.
+    FORCE_BELOW = 0.01
+    FIRST_BARS_AT_MOST = 4  # quarters
+    # Grace notes and fermatas are left out of the generation grammar altogether: they take no
+    # time, so a model that overruns a bar could otherwise go on writing nothing but them.
+    NOT_IN_GRAMMAR = frozenset("q;")
+    # Signifiers the checker accepts in real files but generation offers only when nothing else
+    # is valid: ornaments, editorial and placement marks, hidden tokens, fermatas and grace
+    # notes. They add no duration (a trailing q turns a note into a grace note), and a weak
+    # model that starts stacking them (``4cc'yy<>TtX``) never gets back to music.
+    NOT_OFFERED = frozenset("`~^zTtSsMmWwOPpyXx:<>&}{q;")
+
+    def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
+        from cadenza.codecs.kern.checker import KernChecker
+
+        header = context.get("header") or {}
+        spines = int(header.get("spines") or 2)
+        # The cleaned text carries no metre (as in the 2015 experiment), so the model, not the
+        # dataset's most common header, decides how long its bars are: the checker starts
+        # unmetered (every voice of a bar the same length) and adopts the length of the first
+        # complete bar as the metre from then on; restore() declares that metre.
+        meter = None
+        self.vocab = vocab
+        self.offered = ["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab]
+        self.stoi = {t: i for i, t in enumerate(vocab)} | {t: i for i, t in enumerate(self.offered)}
+        self.full: set[int] = set()  # samples rescued onto the full grammar
+        self.discouraged = torch.tensor([t in self.NOT_OFFERED for t in vocab])
+        from cadenza.codecs.kern.checker import TPQ
+
+        first = KernChecker(["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab], spines, meter)
+        # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
+        # make a model that never learnt to count close its first bars
+        first.barlen = self.FIRST_BARS_AT_MOST * TPQ
+        self.meters: list[tuple[int, int] | None] = [None]
+        self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
+        self.texts, self.adopted_at, self.spines = [""], [None], spines
+        for i, ch in enumerate(prime):
+            try:
+                self._push(first, 0, ch)
+            except ValueError as exc:
+                raise CadenzaError(f"--prime is not valid kern for this model at character {i} ({ch!r}): {exc} (use --no-constrained to sample without the checker)") from None
+        self.checkers = [first] + [first.copy() for _ in range(n - 1)]
+        self.meters = self.meters * n
+        self.count = self.count * n
+        self.bars_before = [list(self.bars_before[0]) for _ in range(n)]
+        self.bar_start = self.bar_start * n
+        self.bar_ticks = self.bar_ticks * n
+        self.texts = self.texts * n
+        self.adopted_at = self.adopted_at * n
+        self.forced = [0] * n
+        # at most one interpretation line (clef, split, merge...) per bar: otherwise a model that
+        # does not want to close a bar finds that "*clefF4" lines are always valid and loops
+        state = self._line_state(prime)
+        self.lines = [state] * n
+        self.star = self.stoi.get("*")
+
+    def _push(self, checker, r: int, ch: str) -> None:
+        if ch == "@":
+            self.bar_ticks[r] = checker.elapsed  # the bar is closed (and its clock reset) on "@"
+        checker.push(ch)
+        self.count[r] += 1
+        self.texts[r] += ch
+        if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None:
+            ticks = self.bar_ticks[r]
+            if ticks > 0:
+                # where each bar before the metre was fixed starts, its columns and length, so
+                # that bars of another length can declare their own time signature
+                self.bars_before[r].append(self.bar_start[r] + (ticks,))
+                # the first bar may be a pickup: the metre is the length of a later bar
+                meter = meter_of_ticks(ticks, checker) if len(self.bars_before[r]) >= 2 else None
+                if meter is not None:
+                    checker.set_meter(meter)  # the same switch a *M line makes at a bar start
+                    self.meters[r] = meter
+                    self.adopted_at[r] = self.count[r]
+            self.bar_start[r] = (self.count[r], checker.n)
+
+    def _rescue(self, r: int) -> None:
+        from cadenza.codecs.kern.checker import KernChecker, TPQ
+
+        c = KernChecker(list(self.vocab), self.spines, None)
+        c.barlen = self.FIRST_BARS_AT_MOST * TPQ
+        for i, ch in enumerate(self.texts[r]):
+            c.push(ch)
+            if self.adopted_at[r] is not None and i + 1 == self.adopted_at[r]:
+                c.set_meter(self.meters[r])
+        self.checkers[r] = c
+        self.full.add(r)
+
+    def declarations(self, r: int) -> list[tuple[int, str]]:
+        """(offset in the text, interpretation line) so that every bar of sample ``r`` matches
+        a declared metre: the header declares the adopted one; bars written before it was
+        adopted that do not fit it (other than a short first bar, a pickup) get their own."""
+        if self.meters[r] is None:
+            return []
+        bars = self.bars_before[r]
+        metre_ticks = bars[-1][2]
+        out = []
+        for i, (offset, n, ticks) in enumerate(bars[:-1]):
+            if i == 0 and ticks <= metre_ticks:
+                continue
+            sig = signature_of_ticks(ticks)
+            if sig is not None:
+                # offset -1: the first bar's own metre goes in the header (music21 reads a
+                # metre line right after the opening barline as a second, conflicting one)
+                out.append((-1 if i == 0 else offset, "\t".join([f"*M{sig[0]}/{sig[1]}"] * n) + "\n"))
+        if out:
+            offset, n, _ = bars[-1]
+            out.append((offset, "\t".join([f"*M{self.meters[r][0]}/{self.meters[r][1]}"] * n) + "\n"))
+        return out
+
+    @staticmethod
+    def _line_state(text: str) -> tuple[bool, int]:
+        """(at the start of a line, interpretation lines so far in this bar) after ``text``."""
+        at_start, interp = True, 0
+        for line in text.split("\n")[:-1]:
+            interp = 0 if line.startswith("@") else interp + line.startswith("*")
+        at_start = text == "" or text.endswith("\n")
+        return at_start, interp
+
+    def _advance(self, r: int, ch: str) -> None:
+        at_start, interp = self.lines[r]
+        if at_start:
+            interp = 0 if ch == "@" else interp + (ch == "*")
+        self.lines[r] = (ch == "\n", interp)
+
+    def mask(self) -> torch.Tensor:
+
+        m = torch.from_numpy(np.stack([c.allowed() for c in self.checkers]).copy())
+        # not offered unless nothing else is valid (the grammar itself keeps them, so the
+        # checker can never be left without a way on)
+        plain = m & ~self.discouraged
+        m = torch.where(plain.any(-1, keepdim=True), plain, m)
+        stuck = ~m.any(-1)
+        if bool(stuck.any()):
+            # the generation grammar (no grace notes) has led into a corner only a grace note
+            # gets out of: re-read that sample with the full grammar and go on from there
+            for r in stuck.nonzero().flatten().tolist():
+                self._rescue(r)
+                m[r] = torch.from_numpy(self.checkers[r].allowed().copy())
+            stuck = ~m.any(-1)
+            if bool(stuck.any()):
+                rows = stuck.nonzero().flatten().tolist()
+                raise CadenzaError(f"constrained sampling: the kern checker has no valid character for sample(s) {rows}; use --no-constrained")
+        # a full bar may go on only with grace notes; the model means a new bar: close it
+        bar = self.stoi.get("@")
+        if bar is not None:
+            for r, c in enumerate(self.checkers):
+                if self.lines[r][0] and c.elapsed >= c.barlen and bool(m[r, bar]):
+                    m[r] = False
+                    m[r, bar] = True
+
+        if self.star is not None:
+            for r, (at_start, interp) in enumerate(self.lines):
+                if at_start and interp >= 1 and m[r].sum() > 1:
+                    m[r, self.star] = False
+        return m
+
+    def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(masked logits, rows where the model left no real probability on valid characters)."""
+        m = self.mask()
+
+        mass = (logits.softmax(-1) * m).sum(-1)
+        return logits.masked_fill(~m, float("-inf")), mass < self.FORCE_BELOW
+
+    def push(self, tokens: torch.Tensor, forced: torch.Tensor) -> torch.Tensor:
+        out = tokens.clone()
+        for r, c in enumerate(self.checkers):
+            if bool(forced[r]):
+                out[r] = self.stoi[self.fallback(c)]
+                self.forced[r] += 1
+            self._push(c, r, (self.vocab if r in self.full else self.offered)[int(out[r])])
+            self._advance(r, self.vocab[int(out[r])])
+        return out
+
+    def fallback(self, checker) -> str:
+        """The cheapest valid character: end the token or line if allowed (a model that has left
+        the music gets back to it soonest), else whatever the checker says completes it."""
+        allowed = checker.allowed_chars()
+        for ch in ("\t", "\n", "@", "."):
+            if ch in allowed:
+                return ch
+        fb = checker.forced_fallback()
+        if fb in self.NOT_OFFERED:
+            fb = next((c for c in sorted(allowed) if c not in self.NOT_OFFERED), fb)
+        return fb
+
+    def select(self, index: torch.Tensor) -> None:
+        idx = index.tolist()
+        self.checkers = [self.checkers[i].copy() for i in idx]
+        self.forced = [self.forced[i] for i in idx]
+        self.lines = [self.lines[i] for i in idx]
+        self.meters = [self.meters[i] for i in idx]
+        self.count = [self.count[i] for i in idx]
+        self.bars_before = [list(self.bars_before[i]) for i in idx]
+        self.bar_start = [self.bar_start[i] for i in idx]
+        self.bar_ticks = [self.bar_ticks[i] for i in idx]
+        self.texts = [self.texts[i] for i in idx]
+        self.adopted_at = [self.adopted_at[i] for i in idx]
+        self.full = {k for k, i in enumerate(idx) if i in self.full}
