@@ -21,9 +21,11 @@ demo: $(STAMP)
 	$(BIN)/cadenza compose
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 models: $(STAMP)

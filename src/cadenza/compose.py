@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from cadenza import CadenzaError
+from cadenza.codecs import get_codec
 from cadenza.sample import SamplingOptions, generate
 
 RENDER_FORMATS = ("svg", "pdf", "wav", "png")
@@ -49,10 +50,10 @@ def compose(
     _, config = load_run(run)
     seed = seed if seed is not None else random.SystemRandom().randrange(1_000_000)
     out = Path(out) if out else Path("cadenza-out") / time.strftime("%Y%m%d-%H%M%S")
-    is_kern = config["codec"] == "kern"
+    has_bars = get_codec(config["codec"], config["codec_options"]).bar_token is not None
     if progress:
         progress(f"composing with {model} (seed {seed})")
-    samples = generate(run, out, n=1, length=length, seed=seed, prime=prompt, options=SamplingOptions(temperature=temperature), bars=bars if is_kern else 0)
+    samples = generate(run, out, n=1, length=length, seed=seed, prime=prompt, options=SamplingOptions(temperature=temperature), bars=bars if has_bars else 0)
     s = samples[0]
     comp = Composition(out, str(model), seed, {k: [v] for k, v in s.files.items()}, s.stats)
     source = s.files.get("krn") or s.files.get("musicxml") or s.files.get("mid")

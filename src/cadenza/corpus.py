@@ -350,39 +350,8 @@ def _tokens(text: str, unit: str) -> list[str]:
 
 
 def _generation_context(codec: Any, rows: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
-    """What decoding generated text needs and the text itself lacks (kern: the preamble)."""
-    if codec.name == "kern":
-        from cadenza.codecs.kern import most_common_header
-
-        train = [r for r in rows if r["split"] == "train" and r["transpose"] == 0]
-        bars = sum(r["info"].get("bars", 0) for r in train)
-        chars = sum(r["tokens"] for r in train)
-        return {"header": most_common_header([r["info"]["header"] for r in train], layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1)}
-    ctx = Counter()
-    for r in rows:
-        if r["split"] == "train" and r["transpose"] == 0:
-            info = dict(r["info"])
-            if info.get("time_signatures"):
-                info["time_signature"] = _dominant_meter(info["time_signatures"], info.get("steps", 0) / max(codec.options.steps_per_quarter, 1))
-            for k in ("tempo", "time_signature"):
-                if k in info:
-                    ctx[(k, json.dumps(info[k]))] += 1
-    out: dict[str, Any] = {}
-    for (k, v), _ in ctx.most_common():
-        out.setdefault(k, json.loads(v))
-    return out
-
-
-def _dominant_meter(sigs: list[list[float]], end: float) -> list[int]:
-    """The time signature in force longest (a pickup written as a short opening 1/4 bar must
-    not become the metre of every generated piece)."""
-    spans: Counter[tuple[int, int]] = Counter()
-    for i, (q, num, den) in enumerate(sigs):
-        nxt = sigs[i + 1][0] if i + 1 < len(sigs) else max(end, q)
-        spans[(int(num), int(den))] += max(nxt - q, 0.0)
-    (num, den), _ = max(spans.items(), key=lambda kv: kv[1]) if spans else ((4, 4), 0)
-    return [num, den]
-
+    """What decoding generated text needs and the text itself lacks (the codec decides)."""
+    return codec.generation_context([r for r in rows if r["split"] == "train" and r["transpose"] == 0], layout)
 
 def load_manifest(dataset: Path) -> dict[str, Any]:
     path = Path(dataset) / "manifest.json"

@@ -967,7 +967,7 @@ def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, p
             n_notes = len(_notes(h.piece)) if h.piece is not None else 0
             s = seconds(h.piece) if h.piece is not None else 0.0
             info = h.row.get("info") or {}
-            has_tempo = bool(info.get("header", {}).get("tempo")) if codec.name == "kern" else "tempo" in info
+            has_tempo = codec.piece_tempo(info) is not None
             no_tempo += h.piece is not None and not has_tempo
             notes += n_notes
             secs += s
@@ -1007,9 +1007,9 @@ def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, p
     # ---- samples
     t0 = time.time()
     sample_dir = out / "samples"
-    formats = ("krn", "mid") if codec.name == "kern" else ("mid",)
+    formats = tuple(f for f in codec.sample_formats if f != "musicxml")
     kw: dict[str, Any] = dict(n=n_samples, length=length, seed=seed, prime=prime, options=options, formats=formats, progress=lambda d, n: say("sampling", d, n))
-    if codec.name == "kern" and bars:
+    if codec.bar_token and bars:
         kw["bars"] = bars
     if beam > 1:
         kw["beam"] = beam  # beam search: expect conservative, repetitive output in the numbers below
@@ -1032,7 +1032,7 @@ def _evaluate(run, out, model, config, n_samples, bars, length, seed, options, p
         gen.append({"index": s.index, "piece": piece, "fast": fast, "validity": validity, "repaired": repaired, "files": {k: _relative(v, out) for k, v in s.files.items()}, "tokens": len(split_tokens(s.text, codec.unit))})
     say("checking samples", len(samples), len(samples))
     timings["checking"] = time.time() - t0
-    report["validity"] = _validity_section(gen, test, codec.name)
+    report["validity"] = _validity_section(gen, test, codec.bar_token is not None)
 
     # ---- statistics
     t0 = time.time()
@@ -1197,7 +1197,7 @@ def _mean(values: list[Any]) -> float | None:
     return float(np.mean(v)) if v else None
 
 
-def _validity_section(gen: list[dict[str, Any]], test: list[HeldOut], codec: str) -> dict[str, Any]:
+def _validity_section(gen: list[dict[str, Any]], test: list[HeldOut], has_bars: bool) -> dict[str, Any]:
     n = len(gen)
     parsed = sum(1 for g in gen if g["validity"].get("parsed"))
     bars = sum(g["validity"].get("bars", 0) for g in gen)
@@ -1219,9 +1219,9 @@ def _validity_section(gen: list[dict[str, Any]], test: list[HeldOut], codec: str
         "samples": n,
         "parsed": parsed,
         "parsed_share": parsed / n if n else None,
-        "bars": bars if codec == "kern" else None,
-        "bars_ok": ok if codec == "kern" else None,
-        "bar_share": (ok / bars if bars else None) if codec == "kern" else None,
+        "bars": bars if has_bars else None,
+        "bars_ok": ok if has_bars else None,
+        "bar_share": (ok / bars if bars else None) if has_bars else None,
         "repairs_total": totals,
         "repairs_per_sample": {k: v / n for k, v in totals.items()} if n else {},
         "per_sample": per,

@@ -424,12 +424,6 @@ class Sample:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def default_prime(codec_name: str) -> str:
-    # "@\n" starts a bar, as the 2015 experiment's -primetext "@"; MIDI codecs start from a
-    # moment of silence (one grid step)
-    return {"kern": "@\n", "notewise": "wait1", "chordwise": "a"}.get(codec_name, "")
-
-
 def generate(
     run: Path,
     out: Path,
@@ -457,13 +451,7 @@ def generate(
     model, config = load_run(resolve(run))
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
-    prime_text = default_prime(codec.name) if prime is None else prime
-    if prime is None and codec.unit == "word" and prime_text not in vocab:
-        # the shortest silence the model knows (a wait, or a chordwise "nothing changes" letter)
-        import re as _re
-
-        quiet = sorted((w for w in vocab if _re.fullmatch(r"wait\d+|[a-z]", w)), key=lambda w: (len(w), w))
-        prime_text = quiet[0] if quiet else ""
+    prime_text = codec.default_prime(vocab) if prime is None else prime
     ids = encode_prime(prime_text, vocab, codec.unit, map_unknown)
     if not ids:
         # an empty prime: start from the most neutral token the model knows
@@ -489,11 +477,13 @@ def generate(
         need = bars + 1 if ids[-2:] != [bar_id, nl_id] else bars  # the closing barline of the last bar
         done = lambda rows: all(len(bar_ends(r, bar_id, nl_id)) >= need for r in rows)  # noqa: E731
         length = max(length, bars * int(config.get("context", {}).get("chars_per_bar", 120) * 4))
+    ctx = config.get("context", {})
+    has_constraint = codec.constraint(vocab, ctx, 0, "") is not None
     if constrained is None:
-        constrained = codec.name == "kern"
-    if constrained and codec.name != "kern":
-        raise CadenzaError("--constrained is for kern models (notewise/chordwise decoding never fails)")
-    make = (lambda rows, prefix: KernConstraint(vocab, config.get("context", {}), rows, "".join(vocab[j] for j in prefix))) if constrained else None
+        constrained = has_constraint
+    if constrained and not has_constraint:
+        raise CadenzaError(f"--constrained: {codec.name} decoding never fails, so it has no constraint")
+    make = (lambda rows, prefix: codec.constraint(vocab, ctx, rows, join_tokens([vocab[j] for j in prefix], codec.unit))) if constrained else None
     with few_threads(model):
         seqs, marks, forced, meters = _draw(model, ids, vocab, codec, n, length, seed, options, form, phrase_bars, beam, beam_sample, progress, done, make, config.get("context", {}))
     if bars:
@@ -564,7 +554,7 @@ def _write_samples(run, out, seqs, ids, vocab, codec, config, marks, formats, n,
                 header["met"] = None  # a mensuration sign only where it fits the metre
             context = dict(context, header=header)
         decoded = codec.decode(text, context)
-        if codec.name == "kern":
+        if codec.bar_token:
             decoded.stats["constrained"] = bool(constrained)
             decoded.stats["forced_steps"] = forced[i] if forced else 0
         if marks is not None:

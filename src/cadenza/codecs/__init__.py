@@ -52,6 +52,28 @@ class Codec(Protocol):
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...]) -> dict[str, Path]: ...
 
+    # What callers would otherwise branch on a codec's name for:
+    bar_token: ClassVar[str | None]  # the token that opens a bar line ("@" for kern), None: bars are grid time
+    sample_formats: ClassVar[tuple[str, ...]]  # the files a generated sample is written as by default
+
+    def default_prime(self, vocab: list[str]) -> str:
+        """The text generation starts from when the user gives none."""
+        ...
+
+    def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
+        """What decoding generated text needs and the text lacks, from the training pieces'
+        manifest rows (kern: the preamble; MIDI codecs: tempo and metre)."""
+        ...
+
+    def piece_tempo(self, info: dict[str, Any]) -> float | None:
+        """The tempo (quarters a minute) a piece's encoding info records, if any."""
+        ...
+
+    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> Any | None:
+        """A decoding constraint for ``n`` samples continuing ``prefix`` (kern: the validity
+        checker), or None when every token sequence decodes."""
+        ...
+
 
 _REGISTRY: dict[str, type] = {}
 

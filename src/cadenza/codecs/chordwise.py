@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, register
-from cadenza.codecs.notewise import RANK, SUFFIXES, Grid, GridNote, check_grid, export_midi, from_grid, piece_info, read_piece, to_grid, transposed
+from cadenza.codecs.notewise import Grid, GridNote, RANK, SUFFIXES, check_grid, export_midi, from_grid, midi_generation_context, piece_info, quiet_prime, read_piece, to_grid, transposed
 from cadenza.music import Piece
 
 _STEP = re.compile(r"([a-z]+)([012]+)")
@@ -71,6 +71,21 @@ class ChordwiseCodec:
     unit: ClassVar[str] = "word"
     suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
     Options = ChordwiseOptions
+
+    bar_token: ClassVar[str | None] = None
+    sample_formats: ClassVar[tuple[str, ...]] = ("mid",)
+
+    def default_prime(self, vocab: list[str]) -> str:
+        return quiet_prime(vocab, "a")
+
+    def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
+        return midi_generation_context(self.options.steps_per_quarter, train)
+
+    def piece_tempo(self, info: dict[str, Any]) -> float | None:
+        return info.get("tempo")
+
+    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> None:
+        return None  # every word sequence decodes
 
     def __init__(self, options: ChordwiseOptions | None = None):
         self.options = options or ChordwiseOptions()

@@ -27,7 +27,9 @@ violins, a pianist's two hands) share the words. The chordwise codec uses the sa
 from __future__ import annotations
 
 import math
+import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -349,6 +351,44 @@ def read_word(word: str, note_range: int) -> tuple[str, Any, int] | None:
     return ("release" if m.group(1) else "strike", m.group(2), int(m.group(3)))
 
 
+def quiet_prime(vocab: list[str], preferred: str) -> str:
+    """The default prime of a MIDI codec: ``preferred`` (one step of silence) or, if the model
+    never saw it, the shortest silence it knows (a wait, or a chordwise "nothing changes" letter)."""
+    if preferred in vocab:
+        return preferred
+    quiet = sorted((w for w in vocab if re.fullmatch(r"wait\d+|[a-z]", w)), key=lambda w: (len(w), w))
+    return quiet[0] if quiet else ""
+
+
+def midi_generation_context(steps_per_quarter: int, train: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tempo and metre for decoding generated words: the most common among the training pieces."""
+
+    ctx: Counter = Counter()
+    for r in train:
+        info = dict(r["info"])
+        if info.get("time_signatures"):
+            info["time_signature"] = dominant_meter(info["time_signatures"], info.get("steps", 0) / max(steps_per_quarter, 1))
+        for k in ("tempo", "time_signature"):
+            if k in info:
+                ctx[(k, json.dumps(info[k]))] += 1
+    out: dict[str, Any] = {}
+    for (k, v), _ in ctx.most_common():
+        out.setdefault(k, json.loads(v))
+    return out
+
+
+def dominant_meter(sigs: list[list[float]], end: float) -> list[int]:
+    """The time signature in force longest (a pickup written as a short opening 1/4 bar must
+    not become the metre of every generated piece)."""
+    spans: Counter[tuple[int, int]] = Counter()
+    for i, (q, num, den) in enumerate(sigs):
+        nxt = sigs[i + 1][0] if i + 1 < len(sigs) else max(end, q)
+        spans[(int(num), int(den))] += max(nxt - q, 0.0)
+    (num, den), _ = max(spans.items(), key=lambda kv: kv[1]) if spans else ((4, 4), 0)
+    return [num, den]
+
+
+
 @register
 class NotewiseCodec:
     """Clara's notewise words (see the module docstring)."""
@@ -357,6 +397,21 @@ class NotewiseCodec:
     unit: ClassVar[str] = "word"
     suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
     Options = NotewiseOptions
+
+    bar_token: ClassVar[str | None] = None
+    sample_formats: ClassVar[tuple[str, ...]] = ("mid",)
+
+    def default_prime(self, vocab: list[str]) -> str:
+        return quiet_prime(vocab, "wait1")
+
+    def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
+        return midi_generation_context(self.options.steps_per_quarter, train)
+
+    def piece_tempo(self, info: dict[str, Any]) -> float | None:
+        return info.get("tempo")
+
+    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> None:
+        return None  # every word sequence decodes
 
     def __init__(self, options: NotewiseOptions | None = None):
         self.options = options or NotewiseOptions()

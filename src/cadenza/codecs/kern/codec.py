@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,6 +36,8 @@ class KernCodec:
     name: ClassVar[str] = "kern"
     unit: ClassVar[str] = "char"
     suffixes: ClassVar[tuple[str, ...]] = (".krn",)
+    bar_token: ClassVar[str | None] = BAR
+    sample_formats: ClassVar[tuple[str, ...]] = ("krn", "mid", "musicxml")
     Options = KernOptions
 
     def __init__(self, options: KernOptions | None = None):
@@ -67,6 +70,24 @@ class KernCodec:
         header = Header.from_dict(context["header"]) if "header" in context else default_header(context.get("spines", 2))
         kern, stats = restore(text, header)
         return Decoded(text, stats, kern)
+
+    def default_prime(self, vocab: list[str]) -> str:
+        # "@\n" starts a bar, as the 2015 experiment's -primetext "@"
+        return BAR + "\n"
+
+    def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
+        bars = sum(r["info"].get("bars", 0) for r in train)
+        chars = sum(r["tokens"] for r in train)
+        return {"header": most_common_header([r["info"]["header"] for r in train], layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1)}
+
+    def piece_tempo(self, info: dict[str, Any]) -> float | None:
+        m = re.match(r"\*MM(\d+(?:\.\d+)?)", (info.get("header") or {}).get("tempo") or "")
+        return float(m.group(1)) if m else None
+
+    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> Any:
+        from cadenza.codecs.kern.constraint import KernConstraint
+
+        return KernConstraint(vocab, context, n, prefix)
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
         from cadenza.scores import export_kern
