@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install models clean
+.PHONY: demo test test-fast install models serve bench-jam clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch is pinned to the CPU build that lies on this kind of machine (a loose pin downloads GBs)
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev,web]'
+	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/pip install -q --no-deps tinysoundfont==0.3.7
 	touch $(STAMP)
 
@@ -27,6 +27,12 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
+serve: $(STAMP)
+	$(BIN)/cadenza serve
+
+bench-jam: $(STAMP)
+	$(BIN)/python benchmarks/jam_latency.py
 
 models: $(STAMP)
 	bash scripts/make_models.sh

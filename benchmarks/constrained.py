@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cadenza.evaluate import kern_validity
+from cadenza.evaluation.validity import kern_validity
 from cadenza.sample import SamplingOptions, generate
 
 

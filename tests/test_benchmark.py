@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from cadenza import CadenzaError
-from cadenza.benchmark import DATASETS, load_frame_model, load_poly, nll_per_frame, run_benchmark
+from cadenza.evaluation.polybench import DATASETS, load_poly, nll_per_frame
+from cadenza.evaluation.polybench_run import load_frame_model, run_benchmark
 from conftest import shared
 
 SIZES = {"jsb": (229, 76, 77), "nottingham": (694, 173, 170), "musedata": (524, 135, 124), "pianomidi": (87, 12, 25)}
@@ -108,11 +109,11 @@ def test_tcn_trains_too(tmp_path):
 
 
 def test_training_windows_cover_each_roll_with_its_true_previous_frames():
-    from cadenza.benchmark import _windows
+    from cadenza.evaluation.polybench import training_windows
 
     rng = np.random.default_rng(0)
     rolls = [rng.integers(0, 2, (T, 88)).astype(np.uint8) for T in (1, 5, 64, 130)]
-    pieces = _windows(rolls, 16, rng)
+    pieces = training_windows(rolls, 16, rng)
     assert all(1 <= len(y) <= 16 and x.shape == y.shape for x, y in pieces)
     ys = np.concatenate([y for _, y in pieces])
     xs = np.concatenate([x for x, _ in pieces])

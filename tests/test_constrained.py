@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cadenza.evaluate import kern_validity
-from cadenza.sample import SamplingOptions, generate
+from cadenza.generation import SamplingOptions, generate
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 from cadenza import CadenzaError
 from cadenza.corpus import load_split, prepare
 from cadenza.music import Note, Piece, Track, read_midi, write_midi
-from cadenza.sample import continue_piece, generate, prompt_excerpt, read_prompt
+from cadenza.generation import continue_piece, generate, prompt_excerpt, read_prompt
 from cadenza.train import TrainConfig, train
 from conftest import shared
 

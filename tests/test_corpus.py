@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cadenza.corpus import load_manifest, load_pieces, prepare
+from cadenza.data import load_manifest, load_pieces, prepare
 from conftest import shared
 
 
@@ -76,7 +76,7 @@ def test_near_duplicates_are_grouped(palestrina_paths):
     """A movement stored again inside a longer file (like Beethoven's Waldstein coda) must land
     on the same side of the split as the file that contains it."""
     from cadenza.codecs import Encoded, get_codec
-    from cadenza.corpus import group_duplicates
+    from cadenza.data import group_duplicates
 
     codec = get_codec("kern")
     a, b, c = (codec.encode(p)[0] for p in palestrina_paths[20:23])

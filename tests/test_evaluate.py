@@ -11,29 +11,28 @@ import numpy as np
 import pytest
 import torch
 
-from cadenza.evaluate import (
+from cadenza.codecs.kern.piece import kern_to_piece
+from cadenza.evaluation import evaluate
+from cadenza.evaluation.features import (
     LENGTH_CLASSES,
-    TrainingIndex,
     best_scale,
     consonance,
     empty_beat_rate,
-    evaluate,
     groove_consistency,
     ioi_histogram,
-    kern_to_piece,
-    kern_validity,
-    memorisation,
     note_length_histogram,
-    onset_tokens,
-    overlap_kl,
     pitch_class_entropy,
     pitch_class_histogram,
     pitch_range,
     polyphony,
     scale_consistency,
-    seconds,
-    token_nats,
 )
+from cadenza.evaluation.likelihood import token_nats
+from cadenza.evaluation.memorisation import memorisation
+from cadenza.evaluation.pieces import seconds
+from cadenza.evaluation.similarity import overlap_kl
+from cadenza.evaluation.training_index import TrainingIndex, onset_tokens
+from cadenza.evaluation.validity import kern_validity
 from cadenza.music import Note, Piece, Track, write_midi
 
 CLASS = {name: i for i, (name, _) in enumerate(LENGTH_CLASSES)}

@@ -159,3 +159,23 @@ def test_binary_file_is_rejected(tmp_path):
     path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")
     with pytest.raises(CadenzaError, match="binary"):
         get_codec("kern").encode(path)
+
+
+def test_reader_follows_spines_and_reads_durations_pitches_and_ties():
+    from fractions import Fraction
+
+    from cadenza.codecs.kern.reader import duration, read_note, spine_moves
+
+    assert spine_moves(["*", "*^", "*"]) == [(0,), (1,), (1,), (2,)]
+    assert spine_moves(["*v", "*v", "*"]) == [(0, 1), (2,)]
+    assert spine_moves(["*x", "*x", "*-"]) == [(1,), (0,)]
+    with pytest.raises(ValueError, match="unpaired"):
+        spine_moves(["*x", "*"])
+    assert spine_moves(["*x", "*+"], strict=False) == [(0,), (1,)]
+    assert [duration(d) for d in ("4", "8.", "0", "00", "3", "3%2", "16..")] == [
+        1, Fraction(3, 4), 8, 16, Fraction(4, 3), Fraction(8, 3), Fraction(7, 16)]
+    assert read_note("4c") == (1, 60, "")
+    assert read_note("8.cc#L[") == (Fraction(3, 4), 73, "[")
+    assert read_note("2BB-]") == (2, 46, "]")
+    assert read_note("4r") == (1, None, "")
+    assert read_note("8qd") == (None, None, "")

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from cadenza.codecs.kern import clean, default_header, read_text, restore
-from cadenza.kern_checker import DEFAULT_VOCAB, KernChecker, check_report, check_text
+from cadenza.codecs.kern.checker import KernChecker
+from cadenza.codecs.kern.grammar import DEFAULT_VOCAB
+from cadenza.codecs.kern.report import check_report, check_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPORA = SHARED / "corpora"

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, get_codec
 from cadenza.codecs.chordwise import ChordwiseCodec, ChordwiseOptions
-from cadenza.codecs.notewise import INSTRUMENTS, LOWEST, NotewiseCodec, NotewiseOptions, prefix_for
+from cadenza.codecs.grid import LOWEST
+from cadenza.codecs.instruments import INSTRUMENTS, prefix_for
+from cadenza.codecs.notewise import NotewiseCodec, NotewiseOptions
 from cadenza.music import Note, Piece, Track, read_midi, write_midi
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from cadenza import CadenzaError
-from cadenza.sample import SamplingOptions, encode_prime, filter_logits, generate
+from cadenza.generation import SamplingOptions, encode_prime, filter_logits, generate
 from cadenza.scores import parse_kern
 from cadenza.train import TrainConfig, load_run, train
 
@@ -114,7 +114,7 @@ def test_sampling_filters():
 
 
 def test_beam_of_one_and_top_k_of_one_equal_greedy(tiny_run):
-    from cadenza.sample import beam_search_ids, sample_ids
+    from cadenza.generation import beam_search_ids, sample_ids
 
     model, config = load_run(tiny_run)
     prime = encode_prime("@\n", config["vocab"], "char")
@@ -128,7 +128,7 @@ def test_beam_of_one_and_top_k_of_one_equal_greedy(tiny_run):
 
 
 def test_beam_search_finds_a_likelier_sequence_than_greedy(tiny_run):
-    from cadenza.sample import beam_search_ids, sample_ids
+    from cadenza.generation import beam_search_ids, sample_ids
 
     model, config = load_run(tiny_run)
     prime = encode_prime("@\n", config["vocab"], "char")
@@ -145,7 +145,7 @@ def test_beam_search_finds_a_likelier_sequence_than_greedy(tiny_run):
 
 
 def test_form_aab_repeats_then_varies(tmp_path, tiny_run):
-    from cadenza.sample import form_plan
+    from cadenza.generation import form_plan
 
     assert form_plan(list("AAB")) == [("new", "A"), ("repeat", "A"), ("vary", "A")]
     assert form_plan(list("ABA")) == [("new", "A"), ("new", "B"), ("repeat", "A")]

@@ -14,6 +14,7 @@ from typing import Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec
+from cadenza.render import render
 from cadenza.sample import SamplingOptions, generate
 
 RENDER_FORMATS = ("svg", "pdf", "wav", "png")
@@ -59,17 +60,12 @@ def compose(
     source = s.files.get("krn") or s.files.get("musicxml") or s.files.get("mid")
     if source is None:
         raise CadenzaError(f"{out}: the sample could not be turned into music ({s.stats.get('error', 'unknown error')})")
-    try:
-        from cadenza import render
-    except ImportError:  # pragma: no cover - render ships with the package
-        comp.warnings.append("rendering unavailable")
-        return comp
     title = f"Cadenza ({Path(str(model)).name}, seed {seed})"
     for fmt in render_formats:
         if progress:
             progress(f"rendering {fmt}")
         try:
-            got = render.render(source, [fmt], out_dir=out, title=title, soundfont=soundfont)
+            got = render(source, [fmt], out_dir=out, title=title, soundfont=soundfont)
             for k, v in got.items():
                 comp.files.setdefault(k, []).extend(v)
         except CadenzaError as exc:

@@ -17,7 +17,7 @@ rather than one word repeated thousands of times, which a model would learn to r
 The letter's count is a hint for the model; decoding only reads "one step, nothing changes".
 
 Keys, note ranges, folding, the grid and the instrument prefixes are those of the notewise
-codec (:mod:`cadenza.codecs.notewise`).
+codec (:mod:`.grid`, :mod:`.instruments`); what both share is :mod:`.midi`.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, ClassVar
 
 from cadenza import CadenzaError
-from cadenza.codecs import Decoded, Encoded, register
-from cadenza.codecs.notewise import Grid, GridNote, RANK, SUFFIXES, check_grid, export_midi, from_grid, midi_generation_context, piece_info, quiet_prime, read_piece, to_grid, transposed
-from cadenza.music import Piece
+from cadenza.codecs import register
+from cadenza.codecs.grid import Grid, GridNote, check_grid
+from cadenza.codecs.instruments import RANK
+from cadenza.codecs.midi import MidiCodec
 
 _STEP = re.compile(r"([a-z]+)([012]+)")
 _LETTER = re.compile(r"[a-z]")
@@ -64,39 +64,12 @@ class ChordwiseOptions:
 
 
 @register
-class ChordwiseCodec:
+class ChordwiseCodec(MidiCodec):
     """Clara's chordwise words (see the module docstring)."""
 
     name: ClassVar[str] = "chordwise"
-    unit: ClassVar[str] = "word"
-    suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
     Options = ChordwiseOptions
-
-    bar_token: ClassVar[str | None] = None
-    sample_formats: ClassVar[tuple[str, ...]] = ("mid",)
-
-    def default_prime(self, vocab: list[str]) -> str:
-        return quiet_prime(vocab, "a")
-
-    def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
-        return midi_generation_context(self.options.steps_per_quarter, train)
-
-    def piece_tempo(self, info: dict[str, Any]) -> float | None:
-        return info.get("tempo")
-
-    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> None:
-        return None  # every word sequence decodes
-
-    def __init__(self, options: ChordwiseOptions | None = None):
-        self.options = options or ChordwiseOptions()
-
-    def encode(self, path: Path) -> list[Encoded]:
-        return [self.encode_piece(read_piece(Path(path)))]
-
-    def encode_piece(self, piece: Piece) -> Encoded:
-        o = self.options
-        grid = to_grid(piece, o.steps_per_quarter, o.note_range)
-        return Encoded(piece.name, " ".join(self.words(grid)), piece_info(piece, grid))
+    quiet: ClassVar[str] = "a"
 
     def words(self, grid: Grid) -> list[str]:
         import numpy as np
@@ -132,18 +105,6 @@ class ChordwiseCodec:
                 base = t * row
                 out += [pre + digits[base + a : base + b] for pre, a, b in spans]
         return out
-
-    def transpose(self, piece: Encoded, semitones: int) -> Encoded:
-        """``semitones`` up (negative: down); see :func:`cadenza.codecs.notewise.transposed`."""
-        notes, _ = self.parse(piece.text)
-        return transposed(piece, notes, semitones, self.options.note_range, self.words)
-
-    def decode(self, text: str, context: dict[str, Any]) -> Decoded:
-        """Words -> :class:`Piece` (see :meth:`parse`), with tempo, metre and instruments from
-        ``context``. Never raises."""
-        o = self.options
-        notes, stats = self.parse(text)
-        return Decoded(text, stats, from_grid(notes, o.steps_per_quarter, o.note_range, context))
 
     def parse(self, text: str) -> tuple[dict[str, list[GridNote]], dict[str, Any]]:
         """Words -> grid notes and counts. A step is a letter, or a run of instrument words in
@@ -193,7 +154,28 @@ class ChordwiseCodec:
         stats = {"dropped": dropped, "repaired": repaired, "notes": sum(len(v) for v in notes.values()), "quarters": step / o.steps_per_quarter}
         return notes, stats
 
-    def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
-        """Writes ``stem.mid`` (whatever ``formats`` asks: MIDI is what this codec makes)."""
-        return export_midi(decoded, stem)
+    # Time, for generation: a letter is a step, so is each run of instrument words in score order
 
+    def steps(self, words: list[str]) -> list[int]:
+        """The grid step (counting from 1) each word is in."""
+        out, now, last_rank = [], 0, None
+        for w in words:
+            if re.fullmatch(r"[a-z]", w):
+                now += 1
+                last_rank = None
+            else:
+                m = re.fullmatch(r"([a-z]+)[012]+", w)
+                rank = RANK.get(m.group(1), 0) if m else 0
+                if last_rank is None or rank <= last_rank:
+                    now += 1  # a new step starts with its first instrument
+                last_rank = rank
+            out.append(now)
+        return out
+
+    def reached(self, tokens: list[str], units: int) -> bool:
+        """Step ``units`` is whole once the step after it has begun."""
+        return self.reach(tokens) >= units + 1
+
+    def cut(self, tokens: list[str], units: int, vocab: list[str]) -> list[str]:
+        """The first ``units`` whole steps."""
+        return next((tokens[:k] for k, v in enumerate(self.steps(tokens)) if v > units), tokens)

@@ -2,36 +2,15 @@
 
 ``model(idx, state) -> (logits, state)`` where ``idx`` is (batch, time) token ids, ``logits`` is
 (batch, time, vocab), and ``state`` carries what the model needs to continue a sequence one token
-at a time (LSTM: hidden and cell; Transformer: the recent context). ``model.init_state(batch)``
+at a time (LSTM: hidden and cell; Transformer: the window's keys and values). ``model.init_state(batch)``
 gives the empty state.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
-
 import torch
 
-
-@dataclass(frozen=True)
-class ModelConfig:
-    arch: str = "lstm"  # "lstm" | "transformer"
-    vocab_size: int = 0
-    rnn_size: int = 128  # LSTM hidden size / Transformer width
-    num_layers: int = 3
-    dropout: float = 0.0
-    n_head: int = 4  # transformer only
-    block_size: int = 256  # transformer only: longest context it attends to
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+from cadenza.models.config import PRESETS, ModelConfig, Preset  # noqa: F401
 
 
 ARCHS = ("lstm", "transformer")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cadenza.models import ModelConfig
+from cadenza.models.config import ModelConfig
 
 
 class CharLSTM(nn.Module):

@@ -1,10 +1,25 @@
 """Humdrum **kern as characters (the 2015 char-rnn experiment, made to give valid files).
 
-``core``: clean, restore, transpose; ``checker``: the incremental validity checker;
-``constraint``: constrained decoding; ``piece``: kern -> Piece; ``codec``: the registered codec.
+What lives here, bottom up (each file imports only the ones above it):
+
+* ``reader``: the one kern reader (lines, tokens, spine moves, durations, pitches, ties);
+* ``header``: the :class:`Header` a cleaned text leaves out; ``cleaning``, ``restoring``,
+  ``transposition``: file -> model text -> file, and transposing model text;
+* ``piece``: kern -> :class:`~cadenza.music.Piece` without music21;
+* ``grammar``: the token grammar's tables; ``allowed``, ``data_tokens``,
+  ``interpretation_lines``, ``checker``: the incremental validity checker; ``explain``: its
+  reasons; ``report``: whole texts checked bar by bar;
+* ``constraint``: constrained decoding; ``codec``: the registered codec.
+
+Floor 3 (codecs): imports :mod:`cadenza`, :mod:`cadenza.files`, :mod:`cadenza.music` and
+:mod:`cadenza.codecs`, never a higher floor (:mod:`cadenza.scores` only lazily, for export).
 """
 
+from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
 from cadenza.codecs.kern.codec import KernCodec, most_common_header
-from cadenza.codecs.kern.core import BAR, Header, KernOptions, clean, default_header, read_text, restore, transpose_text
+from cadenza.codecs.kern.header import Header, default_header
+from cadenza.codecs.kern.reader import BAR
+from cadenza.codecs.kern.restoring import restore
+from cadenza.codecs.kern.transposition import transpose_text
 
 __all__ = ["BAR", "Header", "KernCodec", "KernOptions", "clean", "default_header", "most_common_header", "read_text", "restore", "transpose_text"]

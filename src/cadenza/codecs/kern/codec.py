@@ -1,4 +1,4 @@
-"""The kern codec: cleaned **kern characters in, restored files out (see :mod:`.core`)."""
+"""The kern codec: cleaned **kern characters in, restored files out (see :mod:`.cleaning`)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from cadenza.codecs import Decoded, Encoded, register
-from cadenza.codecs.kern.core import (
-    _KEYSIG,
+from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
+from cadenza.codecs.kern.header import KEYSIG as _KEYSIG
+from cadenza.codecs.kern.header import Header, default_header
+from cadenza.codecs.kern.reader import BAR
+from cadenza.codecs.kern.restoring import restore
+from cadenza.codecs.kern.transposition import (
     _SPELLINGS,
-    BAR,
-    Header,
-    KernOptions,
     _keysig_fifths,
     _keysig_token,
     _transpose_key,
     choose_interval,
-    clean,
-    default_header,
-    read_text,
-    restore,
     transpose_text,
 )
 
@@ -93,6 +90,54 @@ class KernCodec:
         from cadenza.scores import export_kern
 
         return export_kern(decoded.payload, stem, formats, decoded.stats)
+
+    # Time, for generation (see the Codec protocol): a bar ends with its barline line, "@" alone
+
+    def barline_ends(self, tokens: list[str]) -> list[int]:
+        """Indices of the newline closing each barline line."""
+        return [i for i in range(1, len(tokens)) if tokens[i] == "\n" and tokens[i - 1] == BAR and (i < 2 or tokens[i - 2] == "\n")]
+
+    def length_goal(self, prime: list[str], context: dict[str, Any], bars: int = 0, seconds: float = 0.0, start: float | None = None) -> Any:
+        """``bars`` bars: as many barline lines, one more unless the prime ends with one (the
+        closing barline of the last bar); the sample is cut after it."""
+        from cadenza import CadenzaError
+        from cadenza.codecs import LengthGoal
+
+        if seconds:
+            raise CadenzaError("--seconds needs a notewise/chordwise model (use --bars for kern)")
+        if not bars:
+            return None
+        need = bars + 1 if prime[-2:] != [BAR, "\n"] else bars
+        return LengthGoal(bars * int(context.get("chars_per_bar", 120) * 4), lambda tokens: self.reached(tokens, need), lambda tokens: self.cut(tokens, need, []))
+
+    def phrase_grid(self, phrase_bars: int, context: dict[str, Any]) -> Any:
+        """Phrases are counted in bars; a varied phrase copies the first half (rounded up)."""
+        from cadenza.codecs import PhraseGrid
+
+        return PhraseGrid(per_bar=1, length=phrase_bars, opening=max(1, (phrase_bars + 1) // 2), tokens_per_unit=400, measured=True)
+
+    def reach(self, tokens: list[str]) -> int:
+        """Bars begun: the barline lines, and a bar still open after the last."""
+        ends = self.barline_ends(tokens)
+        return len(ends) + ((ends[-1] + 1 if ends else 0) < len(tokens))
+
+    def reached(self, tokens: list[str], units: int) -> bool:
+        return len(self.barline_ends(tokens)) >= units
+
+    def cut(self, tokens: list[str], units: int, vocab: list[str]) -> list[str]:
+        """Up to and including the ``units``-th barline line (all of ``tokens`` if fewer)."""
+        ends = self.barline_ends(tokens)
+        return tokens[: ends[units - 1] + 1] if len(ends) >= units else tokens
+
+    def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
+        """Cleaned kern characters, every one of them known to the model (nothing is approximated)."""
+        from cadenza import CadenzaError
+
+        known = set(vocab)
+        bad = [(i, c) for i, c in enumerate(encoded.text) if c not in known]
+        if bad:
+            raise CadenzaError(f"{where}: {len(bad)} character(s) the model never saw: {', '.join(f'{c!r} at {i}' for i, c in bad[:5])}")
+        return list(encoded.text), 0
 
 
 def _first_fifths(header: Header) -> int:

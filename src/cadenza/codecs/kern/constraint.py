@@ -1,22 +1,23 @@
 """Constrained kern decoding: a :class:`~cadenza.codecs.kern.checker.KernChecker` beside each
-sample, and the metre declarations of text sampled without one."""
+sample, and the metre declarations of text sampled without one (read with the checker, so
+bars are timed exactly as the sampler timed them)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import torch
 
 from cadenza import CadenzaError
+from cadenza.codecs.kern.checker import KernChecker
+from cadenza.codecs.kern.grammar import METERS, TPQ
 
 
 def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
     """Any bar length as a time signature (10 quarters: 10/4; 2.5: 5/8), None if it has none."""
-    from fractions import Fraction
-
-    from cadenza.codecs.kern.checker import TPQ
-
     q = Fraction(ticks, TPQ)
     for den in (4, 8, 16, 32):
         num = q * den / 4
@@ -33,10 +34,6 @@ def declare_meters(text: str, vocab: list[str], spines: int) -> tuple[tuple[int,
     most of its bars have, plus ``*M`` lines to insert before the bars of another length (and back
     after them), so every bar matches a declared metre. Used where the sampler did not fix the
     metre itself (form sections, beams)."""
-    from collections import Counter
-
-    from cadenza.codecs.kern.checker import KernChecker
-
     offered = ["\x00" + t if t in KernConstraint.NOT_IN_GRAMMAR else t for t in vocab]
     c = KernChecker(offered, spines, None)
     bars: list[tuple[int, int, int]] = []  # (offset of the bar's start, columns there, ticks)
@@ -76,10 +73,6 @@ def declare_meters(text: str, vocab: list[str], spines: int) -> tuple[tuple[int,
 def meter_of_ticks(ticks: int, checker) -> tuple[int, int] | None:
     """A bar of ``ticks`` as a time signature (3 quarters: 3/4; 1.5: 3/8), or None if no
     signature the checker knows has that length."""
-    from fractions import Fraction
-
-    from cadenza.codecs.kern.checker import METERS, TPQ
-
     q = Fraction(ticks, TPQ)
     for den, mult in ((4, 1), (8, 2), (16, 4)):
         num = q * mult
@@ -109,8 +102,6 @@ class KernConstraint:
     NOT_OFFERED = frozenset("`~^zTtSsMmWwOPpyXx:<>&}{q;")
 
     def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
-        from cadenza.codecs.kern.checker import KernChecker
-
         header = context.get("header") or {}
         spines = int(header.get("spines") or 2)
         # The cleaned text carries no metre (as in the 2015 experiment), so the model, not the
@@ -123,8 +114,6 @@ class KernConstraint:
         self.stoi = {t: i for i, t in enumerate(vocab)} | {t: i for i, t in enumerate(self.offered)}
         self.full: set[int] = set()  # samples rescued onto the full grammar
         self.discouraged = torch.tensor([t in self.NOT_OFFERED for t in vocab])
-        from cadenza.codecs.kern.checker import TPQ
-
         first = KernChecker(["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab], spines, meter)
         # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
         # make a model that never learnt to count close its first bars
@@ -173,8 +162,6 @@ class KernConstraint:
             self.bar_start[r] = (self.count[r], checker.n)
 
     def _rescue(self, r: int) -> None:
-        from cadenza.codecs.kern.checker import KernChecker, TPQ
-
         c = KernChecker(list(self.vocab), self.spines, None)
         c.barlen = self.FIRST_BARS_AT_MOST * TPQ
         for i, ch in enumerate(self.texts[r]):

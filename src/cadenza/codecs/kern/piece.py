@@ -1,68 +1,62 @@
 """Kern text -> :class:`~cadenza.music.Piece` without music21 (fast enough for memorisation
-over a whole training set)."""
+over a whole training set), on the kern :mod:`~cadenza.codecs.kern.reader`.
+
+Time is counted in integer ticks (exact, and much faster than fractions): ``TICKS`` per quarter
+note to begin with, and a finer grid if the text has a tuplet that does not fit it."""
 
 from __future__ import annotations
 
 import re
 from fractions import Fraction
-from functools import lru_cache
+from math import lcm
 
+from cadenza.codecs.kern.reader import MANIPULATORS, NULL, read_note, records, spine_moves
 from cadenza.music import Note, Piece, Track
 
-
-_DUR = re.compile(r"(\d+)(?:%(\d+))?(\.*)")
-_LETTERS = re.compile(r"([a-gA-G])\1*")
-_STEPS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 _METER = re.compile(r"^\*M(\d+)/(\d+)")
 _TEMPO = re.compile(r"^\*MM(\d+(?:\.\d+)?)")
 _KEYSIG = re.compile(r"^\*k\[([^\]]*)\]")
+_MOVES = MANIPULATORS - {"*+"}  # lines that move spines (an unsupported *+ alone is ignored)
+TICKS = 13440  # per quarter: every duration of the generation grammar (see grammar.TPQ)
+
+# (kept for callers of the old name: one sub-token's duration, MIDI pitch and tie role)
+_kern_subtoken = read_note
 
 
-@lru_cache(maxsize=1 << 16)
-def _kern_subtoken(tok: str) -> tuple[Fraction | None, int | None, str]:
-    """(duration in quarters or None for grace/unreadable, MIDI pitch or None for a rest, tie
-    role: '[' start, '_' continue, ']' stop, '' none)."""
-    if "q" in tok or "Q" in tok:
-        return None, None, ""
-    m = _DUR.search(tok)
-    if not m:
-        return None, None, ""
-    digits = m.group(1)
-    if set(digits) == {"0"}:
-        dur = Fraction(8 * 2 ** (len(digits) - 1))
-    else:
-        dur = Fraction(4 * int(m.group(2) or 1), int(digits))
-    dots = len(m.group(3))
-    dur = dur * (2 - Fraction(1, 2**dots))
-    if "r" in tok:
-        return dur, None, ""
-    p = _LETTERS.search(tok)
-    if not p:
-        return dur, None, ""
-    letters = p.group(0)
-    ch = letters[0]
-    octave = 4 + len(letters) - 1 if ch.islower() else 3 - (len(letters) - 1)
-    midi = 12 * (octave + 1) + _STEPS[ch.lower()] + tok.count("#") - tok.count("-")
-    tie = "[" if "[" in tok else "_" if "_" in tok else "]" if "]" in tok else ""
-    return dur, midi, tie
+class _Finer(Exception):
+    """A duration is not a whole number of ticks: read again on a grid that fits it."""
+
+    def __init__(self, denominator: int):
+        self.denominator = denominator
 
 
 def kern_to_piece(text: str, name: str = "") -> Piece:
     """Notes of a kern text (a whole file or Cadenza's cleaned text with ``@`` barlines), without
     music21: data lines are time slices, each advancing time to the nearest end of a sounding
-    event; spine splits, merges and exchanges are followed; ties merge; grace notes are dropped.
-    One track per original spine, metre / tempo / key from interpretations, a pickup as a short
-    opening time signature (as :func:`cadenza.scores.score_to_piece`)."""
-    t = Fraction(0)
-    ends: list[Fraction] = []
-    spine: list[int] = []
-    ties: list[dict[int, int]] = []
+    event; spine splits, merges and exchanges are followed; ties merge; grace notes (and chord
+    notes that leave out the duration) are dropped. One track per original spine, metre / tempo /
+    key from interpretations, a pickup as a short opening time signature (as
+    :func:`cadenza.scores.score_to_piece`)."""
+    scale = TICKS
+    while True:
+        try:
+            return _read(text, name, scale)
+        except _Finer as finer:
+            scale = lcm(scale, finer.denominator)
+
+
+def _read(text: str, name: str, scale: int) -> Piece:
+    t = 0  # ticks
+    ends: list[int] = []  # per column, when its current event ends
+    spine: list[int] = []  # per column, the original spine (the track)
+    ties: list[dict[int, int]] = []  # per column, open ties: MIDI pitch -> index in notes
     notes: list[list] = []  # [start, midi, duration, spine]
     n_spines = 0
     sigs: list[tuple[float, int, int]] = []
     tempos: list[tuple[float, float]] = []
     keys: list[tuple[float, int, int]] = []
-    first_bar: Fraction | None = None
+    first_bar: int | None = None
+    timing: dict[str, tuple[int | None, int | None, str]] = {}  # sub-token -> ticks, midi, tie
 
     def init(n: int) -> None:
         nonlocal n_spines
@@ -71,89 +65,67 @@ def kern_to_piece(text: str, name: str = "") -> Piece:
         ties[:] = [{} for _ in range(n)]
         n_spines += n
 
-    for raw in text.split("\n"):
-        line = raw.rstrip("\r")
-        if not line.strip() or line.startswith("!"):
-            continue
-        if line[0] in "=@":
+    for _, fields in records(text):
+        first = fields[0]
+        c0 = first[:1]
+        if c0 == "=" or c0 == "@":
             if first_bar is None and t > 0:
                 first_bar = t  # the first barline after music: the end of a pickup, or of bar 1
             continue
-        fields = line.split("\t")
-        if line.startswith("**"):
+        if first.startswith("**"):
             init(len(fields))
             continue
-        if line.startswith("*"):
+        if c0 == "*":
             if not ends:
                 init(len(fields))
             if len(fields) != len(ends):
                 continue
-            tq = float(t)
-            for f in fields[:1]:
-                if (m := _METER.match(f)) and int(m.group(2)) > 0:
-                    sigs.append((tq, int(m.group(1)), int(m.group(2))))
-                elif m := _TEMPO.match(f):
-                    tempos.append((tq, float(m.group(1))))
-                elif m := _KEYSIG.match(f):
-                    keys.append((tq, m.group(1).count("#") - m.group(1).count("-"), 0))
-            if not any(f in ("*^", "*v", "*x", "*-") for f in fields):
+            tq = t / scale
+            if (m := _METER.match(first)) and int(m.group(2)) > 0:
+                sigs.append((tq, int(m.group(1)), int(m.group(2))))
+            elif m := _TEMPO.match(first):
+                tempos.append((tq, float(m.group(1))))
+            elif m := _KEYSIG.match(first):
+                keys.append((tq, m.group(1).count("#") - m.group(1).count("-"), 0))
+            if not any(f in _MOVES for f in fields):
                 continue
-            ne, ns, nt = [], [], []
-            i = 0
-            while i < len(fields):
-                f = fields[i]
-                if f == "*^":
-                    ne += [ends[i], ends[i]]
-                    ns += [spine[i], spine[i]]
-                    nt += [ties[i], dict(ties[i])]
-                elif f == "*v":
-                    j = i
-                    while j < len(fields) and fields[j] == "*v":
-                        j += 1
-                    ne.append(max(ends[i:j]))
-                    ns.append(spine[i])
-                    merged: dict[int, int] = {}
-                    for d in ties[i:j]:
-                        merged.update(d)
-                    nt.append(merged)
-                    i = j
-                    continue
-                elif f == "*x" and i + 1 < len(fields) and fields[i + 1] == "*x":
-                    ne += [ends[i + 1], ends[i]]
-                    ns += [spine[i + 1], spine[i]]
-                    nt += [ties[i + 1], ties[i]]
-                    i += 2
-                    continue
-                elif f == "*-":
-                    pass
-                else:
-                    ne.append(ends[i])
-                    ns.append(spine[i])
-                    nt.append(ties[i])
-                i += 1
-            ends[:], spine[:], ties[:] = ne, ns, nt
+            moves = spine_moves(fields, strict=False)
+            ends[:] = [max(ends[i] for i in m) for m in moves]
+            spine[:] = [spine[m[0]] for m in moves]
+            new_ties = []
+            for m in moves:
+                merged: dict[int, int] = {}
+                for i in m:
+                    merged.update(ties[i])
+                new_ties.append(merged)
+            ties[:] = new_ties
             continue
         if not ends:
             init(len(fields))
         if len(fields) != len(ends):
-            fields = (fields + ["."] * len(ends))[: len(ends)]
+            fields = (fields + [NULL] * len(ends))[: len(ends)]
         timed = grace = False
         for c, f in enumerate(fields):
-            if f == "." or not f:
+            if f == NULL or not f:
                 continue
             for sub in f.split(" "):
-                dur, midi, tie = _kern_subtoken(sub)
+                got = timing.get(sub)
+                if got is None:
+                    got = timing[sub] = _timing(sub, scale)
+                dur, midi, tie = got
                 if dur is None:
                     grace = True
                     continue
                 timed = True
-                ends[c] = max(ends[c], t + dur) if ends[c] > t else t + dur
+                end = t + dur
+                if ends[c] <= t or end > ends[c]:
+                    ends[c] = end
                 if midi is None:
                     continue
                 open_ = ties[c]
-                if tie in ("_", "]") and midi in open_:
+                if tie and tie != "[" and midi in open_:
                     j = open_[midi]
-                    notes[j][2] = t + dur - notes[j][0]
+                    notes[j][2] = end - notes[j][0]
                     if tie == "]":
                         del open_[midi]
                     continue
@@ -161,13 +133,14 @@ def kern_to_piece(text: str, name: str = "") -> Piece:
                 notes.append([t, midi, dur, spine[c]])
                 if tie == "[":
                     open_[midi] = len(notes) - 1
-        future = [e for e in ends if e > t]
-        if future and (timed or not grace):  # a line of grace notes takes no time
-            t = min(future)
+        if timed or not grace:  # a line of grace notes takes no time
+            future = [e for e in ends if e > t]
+            if future:
+                t = min(future)
 
     by_spine: dict[int, list[Note]] = {}
     for start, midi, dur, sp in notes:
-        by_spine.setdefault(sp, []).append(Note(float(start), int(midi), float(dur), 80))
+        by_spine.setdefault(sp, []).append(Note(start / scale, int(midi), dur / scale, 80))
     tracks = [Track(f"Spine {sp + 1}", 0, sorted(ns)) for sp, ns in sorted(by_spine.items())]
     piece = Piece(tracks, name=name)
     if tempos:
@@ -177,10 +150,22 @@ def kern_to_piece(text: str, name: str = "") -> Piece:
         if sigs[0][0] > 0:
             sigs = [(0.0, sigs[0][1], sigs[0][2])] + sigs
         bar = sigs[0][1] * 4 / sigs[0][2]
-        if first_bar is not None and 0 < first_bar < bar and not any(0 < s[0] <= first_bar for s in sigs[1:]):
-            units = first_bar * sigs[0][2] / 4
+        pickup = Fraction(first_bar, scale) if first_bar is not None else None
+        if pickup is not None and 0 < pickup < bar and not any(0 < s[0] <= pickup for s in sigs[1:]):
+            units = pickup * sigs[0][2] / 4
             if units.denominator == 1:
-                sigs = [(0.0, int(units), sigs[0][2]), (float(first_bar), sigs[0][1], sigs[0][2])] + sigs[1:]
+                sigs = [(0.0, int(units), sigs[0][2]), (float(pickup), sigs[0][1], sigs[0][2])] + sigs[1:]
         piece.time_signatures = sigs
     piece.key_signatures = keys[:1]
     return piece
+
+
+def _timing(sub: str, scale: int) -> tuple[int | None, int | None, str]:
+    """A sub-token's duration in ticks (None: grace or none), MIDI pitch and tie role."""
+    q, midi, tie = read_note(sub)
+    if q is None:
+        return None, midi, tie
+    ticks = q * scale
+    if ticks.denominator != 1:
+        raise _Finer(q.denominator)
+    return int(ticks), midi, tie

@@ -1,0 +1,120 @@
+"""Jam mode's time to first note: how soon after the player's pause the reply's first note
+reaches the page, and whether the reply keeps ahead of its own playback.
+
+Starts ``cadenza serve``'s app on a free port (uvicorn, in this process), sends ``--trials``
+phrases of 6-16 random notes to ``POST /api/jam`` over HTTP exactly as the page does, and times
+each reply from sending the phrase (the page sends it the moment it detects the pause) to the
+first ``on`` line read back. "Ahead" is the smallest margin, over every note of every reply,
+between when a note is due in the reply's playback (its time after the first note) and when it
+arrived. Prints a table and writes benchmarks/results/jam_latency.json.
+
+    python benchmarks/jam_latency.py [--model piano-notewise] [--trials 30] [--bars 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from cadenza.web import WebOptions, create_app
+
+LOOKAHEAD_MS = 20  # static/jam.js: LOOKAHEAD, the page's scheduling margin
+RESULTS = Path(__file__).parent / "results" / "jam_latency.json"
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, int(round(q * len(xs) + 0.5)) - 1))]
+
+
+def _phrase(rng: random.Random) -> list[dict]:
+    t, notes = 0.0, []
+    pitch = rng.randrange(55, 72)
+    for _ in range(rng.randrange(6, 17)):
+        d = rng.choice([0.15, 0.2, 0.3, 0.45])
+        notes.append({"pitch": pitch, "start": round(t, 3), "duration": d * 0.9, "velocity": rng.randrange(60, 110)})
+        t += d
+        pitch = max(40, min(90, pitch + rng.choice([-4, -3, -2, -1, 1, 2, 3, 5])))
+    return notes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="piano-notewise")
+    ap.add_argument("--trials", type=int, default=30)
+    ap.add_argument("--bars", type=float, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(WebOptions(models=(args.model,), port=port)), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    rng = random.Random(args.seed)
+    first, server_ms, ahead, notes, totals = [], [], [], [], []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        for trial in range(args.trials + 1):  # trial 0 warms the connection and is not counted
+            body = {"notes": _phrase(rng), "model": args.model, "bars": args.bars, "seed": trial}
+            sent = time.perf_counter()
+            t_first, worst = None, float("inf")
+            with client.stream("POST", "/api/jam", json=body) as r:
+                r.raise_for_status()
+                for line in r.iter_lines():
+                    if not line:
+                        continue
+                    ev, now = json.loads(line), time.perf_counter()
+                    if ev["type"] == "on":
+                        if t_first is None:
+                            t_first = now
+                            lat, srv = (now - sent) * 1000, ev["server_ms"]
+                        margin = ev["time"] - (now - t_first)  # due minus arrived, seconds
+                        worst = min(worst, margin)
+                    elif ev["type"] == "end":
+                        count, total = ev["notes"], ev["total_ms"]
+                    elif ev["type"] == "error":
+                        raise SystemExit(ev["message"])
+            if trial and t_first is not None:
+                first.append(lat)
+                server_ms.append(srv)
+                ahead.append(worst * 1000)
+                notes.append(count)
+                totals.append(total)
+    server.should_exit = True
+    thread.join(10)
+    row = {
+        "model": args.model, "trials": len(first), "bars": args.bars,
+        "first_note_ms": {"p50": round(statistics.median(first), 1), "p95": round(_quantile(first, 0.95), 1), "max": round(max(first), 1)},
+        "server_first_note_ms": {"p50": round(statistics.median(server_ms), 1), "p95": round(_quantile(server_ms, 0.95), 1)},
+        "worst_margin_ahead_ms": round(min(ahead), 1), "page_lookahead_ms": LOOKAHEAD_MS, "late_replies": sum(a < -LOOKAHEAD_MS for a in ahead), "notes_per_reply": round(statistics.mean(notes), 1),
+        "reply_generated_ms": {"p50": round(statistics.median(totals), 1)},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+    }
+    print(f"jam time to first note ({args.model}, {row['trials']} replies of {args.bars:g} bars, over HTTP on this machine)")
+    print(f"{'':24}{'p50':>8}{'p95':>8}{'max':>8}")
+    f = row["first_note_ms"]
+    print(f"{'first note (ms)':24}{f['p50']:>8}{f['p95']:>8}{f['max']:>8}")
+    s = row["server_first_note_ms"]
+    print(f"{'  of which server (ms)':24}{s['p50']:>8}{s['p95']:>8}")
+    print(f"worst margin ahead of playback: {row['worst_margin_ahead_ms']} ms (a note arriving after its time; the page schedules "
+          f"{LOOKAHEAD_MS} ms ahead, so it sounds late only below -{LOOKAHEAD_MS} ms)")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(row, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

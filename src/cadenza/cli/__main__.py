@@ -1,0 +1,5 @@
+"""``python -m cadenza.cli``: the ``cadenza`` command."""
+
+from cadenza.cli import app
+
+app()

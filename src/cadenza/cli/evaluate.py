@@ -1,0 +1,68 @@
+"""``cadenza evaluate`` (how good a model's music is) and ``cadenza benchmark poly`` (how it
+compares with published numbers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from cadenza.cli.common import console, err, progress, reporting
+
+
+def evaluate(
+    run: str = typer.Argument(..., help="A run folder or bundled model name."),
+    out: Path = typer.Option(..., "-o", "--out", help="Report folder: report.json, report.md, report.html and plots."),
+    n: int = typer.Option(20, "-n", help="Samples to generate and judge (fixed seeds)."),
+    bars: int = typer.Option(16, help="kern: bars per sample."),
+    length: int = typer.Option(1000, help="notewise/chordwise: tokens per sample."),
+    seed: int = typer.Option(0, help="Seed of the first sample."),
+    temperature: float = typer.Option(1.0, help="Sampling temperature for the judged samples."),
+    beam: int = typer.Option(0, help="Judge beam-search output instead (conservative: compare the numbers)."),
+    max_test_pieces: int = typer.Option(0, help="Score at most this many held-out pieces (0: all)."),
+) -> None:
+    """Measure how good, how valid and how original a model's music is; writes a report."""
+    from cadenza.evaluate import evaluate as _evaluate
+    from cadenza.sample import SamplingOptions
+
+    with reporting(), err.status("evaluating") as status:
+        rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=SamplingOptions(temperature=temperature),
+                        max_test_pieces=max_test_pieces, beam=beam, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
+    t = Table(title=f"Evaluation of {run}")
+    t.add_column("measure")
+    t.add_column("value")
+    for k, v in rep.get("headline", {}).items():
+        t.add_row(k.replace("_", " "), f"{v:.4g}" if isinstance(v, float) else str(v))
+    console.print(t)
+    for w in rep.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] {w}")
+    console.print(f"report: {out / 'report.html'} (also report.md, report.json)")
+
+
+def benchmark_poly(
+    dataset: str = typer.Option("jsb", help="jsb, nottingham, musedata or pianomidi (Boulanger-Lewandowski 2012 splits)."),
+    data: Path = typer.Option(Path("../shared/midi/benchmarks"), help="Folder with JSB_Chorales.mat, Nottingham.mat, ..."),
+    out: Path = typer.Option(Path("runs/poly"), "-o", "--out", help="Folder for result.json and the weights."),
+    arch: str = typer.Option("lstm", help="Frame model: lstm or tcn."),
+    epochs: int = typer.Option(200, help="At most this many epochs (early stopping on validation)."),
+    max_minutes: Optional[float] = typer.Option(None, help="Stop training after this many minutes."),
+    seed: int = typer.Option(0, help="Random seed."),
+) -> None:
+    """Train and score a frame model on a standard polyphonic benchmark: test NLL per frame (nats)."""
+    from cadenza.benchmark import run_benchmark
+
+    with progress(f"{dataset} {arch}") as update:
+
+        def cb(s: dict) -> None:
+            update(s.get("epoch", 0), epochs, f"valid {s.get('valid_nll', float('nan')):.3f} nats/frame")
+
+        res = run_benchmark(dataset, data, out / dataset / arch, arch=arch, epochs=epochs, max_minutes=max_minutes, seed=seed, progress=cb)
+    t = Table(title=f"{dataset}: test negative log-likelihood per frame (nats, lower is better)")
+    t.add_column("model")
+    t.add_column("test NLL")
+    t.add_row(f"Cadenza {arch} ({res['params']:,} params)", f"{res['test_nll']:.3f}")
+    for name, v in (res.get("published") or {}).items():
+        t.add_row(name, f"{v}")
+    console.print(t)

@@ -1,0 +1,33 @@
+"""``cadenza models`` and ``cadenza codecs``: what comes in the box."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from cadenza.cli.common import console
+
+
+def models() -> None:
+    """List the bundled pretrained models: what they learned from, size, quality and licence."""
+    from cadenza.models.pretrained import DEFAULT, available
+
+    t = Table(title="Bundled models (use --model NAME)")
+    for c in ("name", "codec", "params", "MB", "test bits/token", "licence"):
+        t.add_column(c, no_wrap=c != "licence")
+    found = available()
+    for name, info in found.items():
+        bits = info.get("test_bits_per_token")
+        t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), f"{info.get('params', 0):,}",
+                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", info.get("licence", "").split(" (")[0])
+    console.print(t)
+    for name, info in found.items():
+        console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; licence: {info.get('licence', '')}")
+
+
+def codecs() -> None:
+    """List the available encodings."""
+    from cadenza.codecs import available, get_codec
+
+    for name in available():
+        c = get_codec(name)
+        console.print(f"{name:10s} unit={c.unit:5s} reads {' '.join(c.suffixes)}  options: {c.options}")

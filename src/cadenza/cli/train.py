@@ -1,0 +1,78 @@
+"""``cadenza train``: a dataset -> a run folder (checkpoints, log, loss curve)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cadenza.cli.common import console, err, progress
+from cadenza.models.config import PRESETS
+
+_PRESETS = "; ".join(f"{k}: {p.layers}x{p.d_model}, {p.heads} heads, context {p.context}, ~{p.params() / 1e6:.1f}M params" for k, p in PRESETS.items())
+
+
+def train(
+    dataset: Path = typer.Argument(..., help="A dataset folder made by `cadenza prepare`."),
+    out: Path = typer.Option(..., "-o", "--out", help="Run folder (re-running on an existing one resumes it)."),
+    arch: str = typer.Option("lstm", help="Model: lstm (char-rnn) or transformer."),
+    preset: Optional[str] = typer.Option(None, help=f"A named transformer ({_PRESETS}); flags given as well override it."),
+    rnn_size: Optional[int] = typer.Option(None, "--rnn-size", "--d-model", help="Hidden size (LSTM) or width (transformer). [default: 128]"),
+    num_layers: Optional[int] = typer.Option(None, "--num-layers", "--layers", help="Number of layers. [default: 3]"),
+    n_head: Optional[int] = typer.Option(None, "--n-head", "--heads", help="Transformer: attention heads. [default: 4]"),
+    seq_length: Optional[int] = typer.Option(None, "--seq-length", "--context", help="Tokens per training sequence; a transformer's context, the one it samples and is scored with. [default: 50]"),
+    dropout: Optional[float] = typer.Option(None, help="Dropout between layers. [default: 0]"),
+    batch_size: int = typer.Option(50, help="Sequences per batch, per process and micro-step."),
+    grad_accum: int = typer.Option(1, help="Micro-batches accumulated per step (global batch = batch × this × processes)."),
+    learning_rate: float = typer.Option(2e-3, help="AdamW learning rate (peak, for the cosine schedule)."),
+    schedule: str = typer.Option("auto", help="char-rnn (decay per epoch: the LSTM recipe), cosine (warm-up then cosine: the transformer recipe), or auto."),
+    warmup_steps: int = typer.Option(-1, help="Cosine warm-up steps (-1: 5% of the steps, at most 500)."),
+    weight_decay: float = typer.Option(-1.0, help="AdamW weight decay (-1: 0 for the LSTM, 0.1 for the transformer)."),
+    learning_rate_decay: float = typer.Option(0.97, help="char-rnn: multiply the learning rate by this each epoch after --learning-rate-decay-after."),
+    learning_rate_decay_after: int = typer.Option(10, help="char-rnn: epochs before the learning rate starts to decay."),
+    grad_clip: float = typer.Option(5.0, help="Clip the gradient norm to this (0: off)."),
+    max_epochs: float = typer.Option(50.0, help="Passes over the training text."),
+    max_steps: int = typer.Option(0, help="Stop after this many steps (0: from --max-epochs)."),
+    max_minutes: float = typer.Option(0.0, help="Stop (with a checkpoint) after this many minutes (0: no limit)."),
+    eval_every: int = typer.Option(200, help="Steps between validation and checkpoints."),
+    seed: int = typer.Option(123, help="Random seed (weights, batches, dropout)."),
+    threads: int = typer.Option(0, help="CPU threads for torch (0: default)."),
+    device: str = typer.Option("auto", help="auto (a GPU when there is one), cpu, cuda or mps."),
+    compile: bool = typer.Option(False, "--compile", help="torch.compile the model (faster steps on a GPU after a slow start)."),
+    force_resume: bool = typer.Option(False, "--force-resume", help="Resume even though training options that change the run differ (deliberately)."),
+) -> None:
+    """Train a language model on a dataset; checkpoints keep best and last, and re-running resumes.
+
+    Several processes: torchrun --nproc_per_node N -m cadenza train ... (DistributedDataParallel)."""
+    from cadenza import CadenzaError
+    from cadenza.training import LN2, TrainConfig
+    from cadenza.training import train as _train
+
+    with progress("training") as update:
+        base = {"rnn_size": 128, "num_layers": 3, "n_head": 4, "seq_length": 50, "dropout": 0.0}
+        if preset is not None:
+            if preset not in PRESETS:
+                raise CadenzaError(f"unknown --preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+            p = PRESETS[preset]
+            arch = "transformer"
+            base = {"rnn_size": p.d_model, "num_layers": p.layers, "n_head": p.heads, "seq_length": p.context, "dropout": p.dropout}
+        given = {"rnn_size": rnn_size, "num_layers": num_layers, "n_head": n_head, "seq_length": seq_length, "dropout": dropout}
+        shape = {k: v if v is not None else base[k] for k, v in given.items()}
+        cfg = TrainConfig(**shape, batch_size=batch_size, learning_rate=learning_rate, learning_rate_decay=learning_rate_decay, learning_rate_decay_after=learning_rate_decay_after,
+                          grad_clip=grad_clip, max_epochs=max_epochs, max_steps=max_steps, eval_every=eval_every, seed=seed, arch=arch, max_minutes=max_minutes,
+                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile)
+
+        def cb(s: dict) -> None:
+            v = s["val_loss"]
+            vtxt = f"val {v:.3f} nats ({v / LN2:.3f} bits)" if v is not None else "val -"
+            update(s["step"], s["max_steps"], f"epoch {s['epoch']:.2f}  train {s['train_loss']:.3f} nats ({s['train_loss'] / LN2:.3f} bits)  {vtxt}")
+
+        res = _train(dataset, out, cfg, cb, force_resume=force_resume)
+    if res.resumed_from:
+        console.print(f"resumed from step {res.resumed_from}")
+    best = f"{res.best_val_loss:.4f} nats ({res.best_val_loss / LN2:.4f} bits/token)" if res.best_val_loss is not None else "-"
+    if res.interrupted:
+        err.print(f"interrupted at step {res.step}: checkpoint saved in {res.run}; run the same command again to resume")
+        raise typer.Exit(130)
+    console.print(f"step {res.step}: best validation loss {best}; {res.seconds:.0f} s. Run folder: {res.run} (loss curve: {res.run / 'loss.png'})")

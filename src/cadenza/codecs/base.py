@@ -1,0 +1,144 @@
+"""The codec protocol: what every encoding answers, so nothing outside ``codecs/`` asks a codec
+for its name. Also the two small records it hands to generation, and token splitting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One piece as codec text, plus what the codec learned about it on the way (header, counts)."""
+
+    name: str
+    text: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Decoded:
+    """Codec text turned back into music: ``files`` written by :meth:`Codec.export`, ``stats`` for
+    the summary table (e.g. lines repaired, tokens dropped, whether music21 parsed it)."""
+
+    text: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    payload: Any = None  # codec-specific: repaired kern string, or a music.Piece
+
+
+@dataclass(frozen=True)
+class LengthGoal:
+    """When sampling has written enough (``--bars`` / ``--seconds``), from :meth:`Codec.length_goal`.
+
+    ``done`` and ``finish`` see the generated tokens only (the prime is the codec's to remember):
+    ``done`` says the goal is reached, ``finish`` trims a finished sample to it (None: keep all).
+    ``min_length`` is the token budget the goal needs; ``quarters`` its length in quarter notes
+    where the codec measures time so (0: it counts bars)."""
+
+    min_length: int
+    done: Callable[[list[str]], bool]
+    finish: Callable[[list[str]], list[str]] | None = None
+    quarters: float = 0.0
+
+
+@dataclass(frozen=True)
+class PhraseGrid:
+    """How a codec measures the phrases of a form (``--form AAB``), in its own time units: bars
+    for kern (barline lines), grid steps for the MIDI codecs.
+
+    ``per_bar`` units make a bar, ``length`` a phrase; a varied phrase copies the first
+    ``opening`` units of the phrase it varies. Sampling a phrase may take ``tokens_per_unit``
+    tokens a unit (at least 64). ``measured``: bar numbers follow the bars the text really has
+    (kern), or every phrase counts as ``length`` units (grid codecs)."""
+
+    per_bar: int
+    length: int
+    opening: int
+    tokens_per_unit: int
+    measured: bool
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """What every encoding provides.
+
+    ``unit`` says how text splits into model tokens: ``"char"`` (kern, as char-rnn) or ``"word"``
+    (whitespace-separated tokens, as Clara's notewise/chordwise).
+    """
+
+    name: ClassVar[str]
+    unit: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
+
+    def encode(self, path: Path) -> list[Encoded]: ...
+
+    def transpose(self, piece: Encoded, semitones: int) -> Encoded: ...
+
+    def decode(self, text: str, context: dict[str, Any]) -> Decoded: ...
+
+    def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...]) -> dict[str, Path]: ...
+
+    # What callers would otherwise branch on a codec's name for:
+    bar_token: ClassVar[str | None]  # the token that opens a bar line ("@" for kern), None: bars are grid time
+    sample_formats: ClassVar[tuple[str, ...]]  # the files a generated sample is written as by default
+
+    def default_prime(self, vocab: list[str]) -> str:
+        """The text generation starts from when the user gives none."""
+        ...
+
+    def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
+        """What decoding generated text needs and the text lacks, from the training pieces'
+        manifest rows (kern: the preamble; MIDI codecs: tempo and metre)."""
+        ...
+
+    def piece_tempo(self, info: dict[str, Any]) -> float | None:
+        """The tempo (quarters a minute) a piece's encoding info records, if any."""
+        ...
+
+    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> Any | None:
+        """A decoding constraint for ``n`` samples continuing ``prefix`` (kern: the validity
+        checker), or None when every token sequence decodes."""
+        ...
+
+    # Time, for generation: how far tokens reach and where they may be cut.
+
+    def length_goal(self, prime: list[str], context: dict[str, Any], bars: int = 0, seconds: float = 0.0, start: float | None = None) -> LengthGoal | None:
+        """When samples continuing ``prime`` have ``bars`` bars or last ``seconds`` (None: no
+        goal). Refuses (CadenzaError) a measure the codec cannot keep (kern has no seconds).
+        ``start``: where the prime ends, when not where its tokens end (an approximated prompt)."""
+        ...
+
+    def phrase_grid(self, phrase_bars: int, context: dict[str, Any]) -> PhraseGrid:
+        """The units a form's phrases of ``phrase_bars`` bars are measured and cut in."""
+        ...
+
+    def reach(self, tokens: list[str]) -> int:
+        """How far ``tokens`` reach in :class:`PhraseGrid` units (kern: bars begun; MIDI codecs:
+        the grid step the last token is at)."""
+        ...
+
+    def reached(self, tokens: list[str], units: int) -> bool:
+        """Whether ``tokens`` reach ``units`` far enough to be cut there (kern: that many barline
+        lines written; chordwise: the step after has begun)."""
+        ...
+
+    def cut(self, tokens: list[str], units: int, vocab: list[str]) -> list[str]:
+        """``tokens`` up to the phrase boundary ``units`` in, with words of ``vocab`` only: kern
+        after the ``units``-th barline line; notewise at that step, releasing the notes still
+        sounding; chordwise after that many whole steps."""
+        ...
+
+    def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
+        """A user's prompt as tokens of ``vocab``: tokens the model never saw rewritten where that
+        keeps the music, else refused with a message naming ``where``. Returns the tokens and how
+        many were approximated."""
+        ...
+
+
+def split_tokens(text: str, unit: str) -> list[str]:
+    return list(text) if unit == "char" else text.split()
+
+
+def join_tokens(tokens: list[str], unit: str) -> str:
+    return "".join(tokens) if unit == "char" else " ".join(tokens)

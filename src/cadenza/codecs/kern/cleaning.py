@@ -1,0 +1,140 @@
+"""Kern files -> the text the model reads, as in the 2015 char-rnn experiment.
+
+* ``!`` comment / reference lines are dropped, and everything before the first barline;
+* every barline line becomes a single ``@`` (no measure numbers);
+* only ``**kern`` spines are kept (``**dynam``, ``**text`` ... are removed, following spine
+  splits and merges so the right columns go), lines left empty by that are dropped;
+* inside the music, interpretations that change how notes read are kept (clef, key signature,
+  key, metre, tempo, spine split/merge/exchange); the rest (staff numbers, section labels,
+  instrument names) are dropped.
+
+The dataset's *layout* is its number of ``**kern`` spines (2 for piano: left hand, right hand,
+low staff first as Humdrum writes them; 4 for quartets and chorales). Files with another count
+are skipped with that reason, so every line of the training text has the same meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cadenza import CadenzaError
+from cadenza import files
+from cadenza.codecs.kern.header import CLEF, KEEP_INTERP, KEY, KEYSIG, METER, TEMPO, Header, default_header
+from cadenza.codecs.kern.reader import BAR, NULL, follow, is_manipulator_line, records, spine_moves
+
+# Manipulators a cleaned text keeps (``*+`` is refused by the reader).
+KEPT_MANIPS = frozenset({"*^", "*v", "*x", "*-"})
+_HEADER_PARTS = ((CLEF, "clef"), (KEYSIG, "keysig"), (KEY, "key"), (METER, "meter"), (TEMPO, "tempo"))
+
+
+@dataclass(frozen=True)
+class KernOptions:
+    """How kern text is prepared. ``spines`` = number of ``**kern`` spines per dataset (0: pick
+    the most common in the corpus)."""
+
+    spines: int = 0
+
+
+def read_text(path: Path) -> str:
+    """Kern files in the wild are UTF-8 or Latin-1 (the CCARH quartets)."""
+    return files.read_text(path, "kern text")
+
+
+def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
+    """Kern file text -> (model text, header). Raises :class:`CadenzaError` on malformed kern."""
+    kinds: list[str] | None = None  # per active column, its exclusive interpretation
+    nk = 0  # **kern spines at the start
+    header_fields: dict[str, list[str]] = {}
+    header_manips: list[str] = []
+    tempo = None
+    body: list[str] = []
+    started = False
+    ended = False
+    n_data = 0
+    for lineno, fields in records(text):
+        loc = f"{where}:{lineno}"
+        if kinds is None:
+            if not fields[0].startswith("**"):
+                raise CadenzaError(f"{loc}: no exclusive interpretation (**kern) before the music")
+            kinds = fields
+            nk = fields.count("**kern")
+            if not nk:
+                raise CadenzaError(f"{where}: no **kern spine (spines: {' '.join(fields)})")
+            continue
+        if ended:
+            if any(f and not f.startswith("!") for f in fields):
+                raise CadenzaError(f"{loc}: music after all spines ended")
+            continue
+        if len(fields) != len(kinds):
+            raise CadenzaError(f"{loc}: {len(fields)} columns where {len(kinds)} spines are active")
+        kept = [f for f, k in zip(fields, kinds) if k == "**kern"]
+        first = fields[0]
+        if first.startswith("*"):
+            if all(f == "*-" for f in fields):
+                ended = True
+                continue
+            is_manip = is_manipulator_line(fields)
+            if not started:
+                for f in kept:
+                    for pat, key in _HEADER_PARTS:
+                        if pat.match(f):
+                            header_fields.setdefault(key, []).append(f)
+                    if f.startswith("*met("):
+                        header_fields.setdefault("met", []).append(f)
+                for f in fields:
+                    if TEMPO.match(f):
+                        tempo = f
+                if is_manip and any(f in KEPT_MANIPS for f in kept):
+                    header_manips.append("\t".join(f if f in KEPT_MANIPS else "*" for f in kept))
+            else:
+                out = [f if (f in KEPT_MANIPS or KEEP_INTERP.match(f)) else "*" for f in kept]
+                if any(f != "*" for f in out):
+                    body.append("\t".join(out))
+            if is_manip:
+                try:
+                    kinds = follow(kinds, spine_moves(fields))
+                except ValueError as exc:
+                    raise CadenzaError(f"{loc}: {exc}") from None
+                if "**kern" not in kinds:
+                    raise CadenzaError(f"{loc}: all **kern spines ended before the end of the piece")
+            continue
+        if first.startswith("=") or any(f.startswith("=") for f in kept):
+            # only the **kern columns must agree (a typo in a dynamics column is harmless)
+            if not all(f.startswith("=") for f in kept):
+                raise CadenzaError(f"{loc}: barline not in every **kern spine")
+            if not started:
+                started = True
+                body.extend(header_manips)
+            if body and body[-1] == BAR and n_data == 0:
+                continue
+            body.append(BAR)
+            continue
+        # a data line
+        if not started:
+            # music before the first barline (a pickup with no opening barline): start here
+            started = True
+            body.extend(header_manips)
+            body.append(BAR)
+        if all(f == NULL for f in kept):
+            continue
+        n_data += 1
+        body.append("\t".join(kept))
+    if kinds is None:
+        raise CadenzaError(f"{where}: no **kern data found")
+    if n_data == 0:
+        raise CadenzaError(f"{where}: no notes in the **kern spines")
+    if any(BAR in b and b != BAR for b in body):
+        raise CadenzaError(f"{where}: contains '@', which the cleaned text reserves for barlines")
+
+    def pick(key: str, default: list[str]) -> list[str]:
+        got = header_fields.get(key, [])
+        return got[:nk] if len(got) >= nk else default
+
+    clefs = pick("clef", default_header(nk).clefs)
+    keysig = pick("keysig", ["*k[]"] * nk)
+    key = header_fields.get("key", [None])[0]
+    meter = header_fields.get("meter", [None])[0]
+    met = header_fields.get("met", [None])[0]
+    header = Header(nk, clefs, keysig, key, meter, met, tempo)
+    return "\n".join(body) + "\n", header

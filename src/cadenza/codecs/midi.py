@@ -1,0 +1,232 @@
+"""What both of Clara's MIDI codecs (notewise, chordwise) share beyond the grid: reading a music
+file, writing MIDI, the default prime and generation context, fitting a user's prompt into a
+model's words, and measuring generated words in time (:class:`MidiCodec`, their common base).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cadenza import CadenzaError
+from cadenza.codecs.base import Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
+from cadenza.codecs.grid import Grid, GridNote, from_grid, piece_info, to_grid, transposed
+from cadenza.music import Piece, write_midi
+
+SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")  # MIDI, and notation via music21
+
+
+def export_midi(decoded: Decoded, stem: Path) -> dict[str, Path]:
+    path = Path(f"{stem}.mid")
+    write_midi(decoded.payload, path)
+    return {"mid": path}
+
+
+MAX_QUARTERS = 50_000  # about seven hours at 120 a minute: anything longer is a damaged file
+
+
+def read_piece(path: Path) -> Piece:
+    """A MIDI file worth encoding: with notes, and not so long that a stray event at the end of
+    time would make millions of words."""
+    from cadenza.scores import read_piece_file  # notation (music21's corpus) goes through music21
+
+    piece = read_piece_file(Path(path))
+    if not any(t.notes for t in piece.tracks):
+        raise CadenzaError(f"{path}: no notes (drum tracks are left out)")
+    if piece.end > MAX_QUARTERS:
+        raise CadenzaError(f"{path}: lasts {piece.end:.0f} quarter notes, more than {MAX_QUARTERS} (a stray event?)")
+    return piece
+
+
+def quiet_prime(vocab: list[str], preferred: str) -> str:
+    """The default prime of a MIDI codec: ``preferred`` (one step of silence) or, if the model
+    never saw it, the shortest silence it knows (a wait, or a chordwise "nothing changes" letter)."""
+    if preferred in vocab:
+        return preferred
+    quiet = sorted((w for w in vocab if re.fullmatch(r"wait\d+|[a-z]", w)), key=lambda w: (len(w), w))
+    return quiet[0] if quiet else ""
+
+
+def midi_generation_context(steps_per_quarter: int, train: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tempo and metre for decoding generated words: the most common among the training pieces."""
+
+    ctx: Counter = Counter()
+    for r in train:
+        info = dict(r["info"])
+        if info.get("time_signatures"):
+            info["time_signature"] = dominant_meter(info["time_signatures"], info.get("steps", 0) / max(steps_per_quarter, 1))
+        for k in ("tempo", "time_signature"):
+            if k in info:
+                ctx[(k, json.dumps(info[k]))] += 1
+    out: dict[str, Any] = {}
+    for (k, v), _ in ctx.most_common():
+        out.setdefault(k, json.loads(v))
+    return out
+
+
+def dominant_meter(sigs: list[list[float]], end: float) -> list[int]:
+    """The time signature in force longest (a pickup written as a short opening 1/4 bar must
+    not become the metre of every generated piece)."""
+    spans: Counter[tuple[int, int]] = Counter()
+    for i, (q, num, den) in enumerate(sigs):
+        nxt = sigs[i + 1][0] if i + 1 < len(sigs) else max(end, q)
+        spans[(int(num), int(den))] += max(nxt - q, 0.0)
+    (num, den), _ = max(spans.items(), key=lambda kv: kv[1]) if spans else ((4, 4), 0)
+    return [num, den]
+
+
+def fit_prompt_words(words: list[str], vocab: list[str]) -> tuple[list[str], int]:
+    """Rewrite prompt words the model never saw into ones it knows, where that keeps the music:
+    a ``wait9`` becomes ``wait8 wait1`` (waits add up), an unseen chordwise step becomes the
+    nearest known step of the same instrument (fewest keys changed). Returns the words and how
+    many were approximated (the output still holds the prompt's own notes, exactly)."""
+    known = set(vocab)
+    waits = sorted((int(w[4:]) for w in known if re.fullmatch(r"wait\d+", w)), reverse=True)
+    steps: dict[tuple[str, int], list[str]] = {}
+    for w in known:
+        m = re.fullmatch(r"([a-z]+)([012]+)", w)
+        if m:
+            steps.setdefault((m.group(1), len(m.group(2))), []).append(w)
+    out, approx = [], 0
+    for w in words:
+        if w in known:
+            out.append(w)
+            continue
+        m = re.fullmatch(r"wait(\d+)", w)
+        if m and waits:
+            left, parts = int(m.group(1)), []
+            for v in waits:
+                while left >= v:
+                    parts.append(f"wait{v}")
+                    left -= v
+            if left == 0:
+                out += parts
+                continue
+        m = re.fullmatch(r"([a-z]+)([012]+)", w)
+        if m and (m.group(1), len(m.group(2))) in steps:
+            cands = steps[(m.group(1), len(m.group(2)))]
+            best = min(cands, key=lambda c: (sum(a != b for a, b in zip(c[len(m.group(1)):], m.group(2))), c))
+            out.append(best)
+            approx += 1
+            continue
+        out.append(w)  # left for check_prompt to explain
+    return out, approx
+
+
+def check_prompt(encoded: Encoded, vocab: list[str], note_range: int, where: str) -> None:
+    """Refuse, with a clear message, a prompt the model cannot express (unknown instruments,
+    pitches outside its range) rather than continue garbage."""
+    known = set(vocab)
+    words = encoded.text.split()
+    unknown = sorted({w for w in words if w not in known})
+    folded = encoded.info.get("folded", 0)
+    if folded:
+        raise CadenzaError(f"{where}: {folded} note(s) lie outside the model's {note_range}-key range; transpose the prompt or use a model with a wider --note-range")
+    if unknown:
+
+        def prefixes(words: list[str]) -> set[str]:
+            return {m.group(1) for w in words if (m := re.match(r"(?:end)?([a-z]+?)[012]*\d+$", w)) and m.group(1) != "wait"}
+
+        pre = sorted(prefixes(unknown))
+        trained = sorted(prefixes(vocab))
+        if pre and not set(pre) <= set(trained):
+            raise CadenzaError(f"{where}: the model knows the instruments {', '.join(trained)} but the prompt has {', '.join(sorted(set(pre) - set(trained)))}")
+        raise CadenzaError(f"{where}: {len(unknown)} token(s) the model never saw, e.g. {', '.join(unknown[:4])}")
+
+
+class MidiCodec:
+    """What the notewise and chordwise codecs share: everything but how a grid becomes words
+    (``words``), words become grid notes (``parse``), and which grid step each word ends at
+    (``steps``, with ``reached`` and ``cut`` built on it)."""
+
+    unit: ClassVar[str] = "word"
+    suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
+    bar_token: ClassVar[str | None] = None
+    sample_formats: ClassVar[tuple[str, ...]] = ("mid",)
+    quiet: ClassVar[str]  # one step of silence: the default prime
+    Options: ClassVar[type]
+
+    def __init__(self, options: Any = None):
+        self.options = options or self.Options()
+
+    def words(self, grid: Grid) -> list[str]:
+        raise NotImplementedError
+
+    def parse(self, text: str) -> tuple[dict[str, list[GridNote]], dict[str, Any]]:
+        raise NotImplementedError
+
+    def steps(self, words: list[str]) -> list[int]:
+        raise NotImplementedError
+
+    def encode(self, path: Path) -> list[Encoded]:
+        return [self.encode_piece(read_piece(Path(path)))]
+
+    def encode_piece(self, piece: Piece) -> Encoded:
+        o = self.options
+        grid = to_grid(piece, o.steps_per_quarter, o.note_range)
+        return Encoded(piece.name, " ".join(self.words(grid)), piece_info(piece, grid))
+
+    def transpose(self, piece: Encoded, semitones: int) -> Encoded:
+        """``semitones`` up (negative: down); see :func:`cadenza.codecs.grid.transposed`."""
+        notes, _ = self.parse(piece.text)
+        return transposed(piece, notes, semitones, self.options.note_range, self.words)
+
+    def decode(self, text: str, context: dict[str, Any]) -> Decoded:
+        """Words -> :class:`Piece` (see :meth:`parse`), with tempo, metre and instruments from
+        ``context``. Never raises."""
+        o = self.options
+        notes, stats = self.parse(text)
+        return Decoded(text, stats, from_grid(notes, o.steps_per_quarter, o.note_range, context))
+
+    def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
+        """Writes ``stem.mid`` (whatever ``formats`` asks: MIDI is what this codec makes)."""
+        return export_midi(decoded, stem)
+
+    def default_prime(self, vocab: list[str]) -> str:
+        return quiet_prime(vocab, self.quiet)
+
+    def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
+        return midi_generation_context(self.options.steps_per_quarter, train)
+
+    def piece_tempo(self, info: dict[str, Any]) -> float | None:
+        return info.get("tempo")
+
+    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> None:
+        return None  # every word sequence decodes
+
+    # Time, for generation (see the Codec protocol)
+
+    def length_goal(self, prime: list[str], context: dict[str, Any], bars: int = 0, seconds: float = 0.0, start: float | None = None) -> LengthGoal | None:
+        """Bars (of the context's metre) or seconds (at its tempo) as quarter notes past the end
+        of ``prime``, checked by decoding."""
+        if not (bars or seconds):
+            return None
+        ts = context.get("time_signature") or [4, 4]
+        qpm = context.get("tempo") or 120.0
+        target = seconds * qpm / 60.0 if seconds else bars * ts[0] * 4.0 / ts[1]
+        if start is None:
+            start = self.decode(join_tokens(prime, self.unit), context).payload.end
+        end = start + target
+
+        def done(tokens: list[str]) -> bool:
+            return self.decode(join_tokens(prime + tokens, self.unit), context).payload.end >= end
+
+        return LengthGoal(int(target * self.options.steps_per_quarter * 8), done, None, target)
+
+    def phrase_grid(self, phrase_bars: int, context: dict[str, Any]) -> PhraseGrid:
+        ts = context.get("time_signature") or [4, 4]
+        bar = max(1, int(round(self.options.steps_per_quarter * 4 * ts[0] / ts[1])))
+        return PhraseGrid(per_bar=bar, length=phrase_bars * bar, opening=phrase_bars * bar // 2, tokens_per_unit=8, measured=False)
+
+    def reach(self, tokens: list[str]) -> int:
+        steps = self.steps(tokens)
+        return steps[-1] if steps else 0
+
+    def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
+        """See :func:`fit_prompt_words` and :func:`check_prompt`."""
+        words, approximated = fit_prompt_words(split_tokens(encoded.text, self.unit), vocab)
+        check_prompt(Encoded(encoded.name, join_tokens(words, self.unit), encoded.info), vocab, self.options.note_range, where)
+        return words, approximated

@@ -1,0 +1,46 @@
+"""The dataset on disk: what ``prepare`` writes and ``train`` / ``evaluate`` read back.
+
+See :mod:`cadenza.data` for the files of a dataset folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cadenza import CadenzaError
+from cadenza.files import write_json
+
+PIECE_SEP = "\n"  # appended after each piece's text: kern pieces end in "\n", so a blank line
+
+
+def write_dataset(out: Path, texts: dict[str, list[str]], unit: str, vocab: list[str], rows: list[dict[str, Any]], manifest: dict[str, Any]) -> None:
+    """Write a dataset folder: each split's pieces (``unit`` "word": the text ends in a newline),
+    the vocabulary, one JSON line per piece and the manifest (last, so a folder with a manifest
+    is complete)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for split, t in texts.items():
+        (out / f"{split}.txt").write_text(PIECE_SEP.join(t) + ("\n" if unit != "char" else ""), encoding="utf-8")
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=0), encoding="utf-8")
+    with open(out / "pieces.jsonl", "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_json(out / "manifest.json", manifest)
+
+
+def load_manifest(dataset: Path) -> dict[str, Any]:
+    path = Path(dataset) / "manifest.json"
+    if not path.exists():
+        raise CadenzaError(f"{dataset}: not a Cadenza dataset (no manifest.json); make one with `cadenza prepare`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_split(dataset: Path, split: str) -> str:
+    return (Path(dataset) / f"{split}.txt").read_text(encoding="utf-8")
+
+
+def load_pieces(dataset: Path, split: str | None = None) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (Path(dataset) / "pieces.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return [r for r in rows if split is None or r["split"] == split]

@@ -1,0 +1,209 @@
+"""``prepare``: a corpus of music files -> a dataset folder a language model trains on.
+
+Each file is encoded by the codec in a worker process; every file ends up in the manifest, used
+or skipped with a one-line reason. Then: unique piece names, one kern spine layout, exact
+duplicates dropped, near-duplicates grouped, the seeded split by piece, transposed copies of
+the training pieces, and the dataset written (:mod:`cadenza.data.dataset`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from cadenza import CadenzaError
+from cadenza.codecs import Encoded, get_codec, options_dict, split_tokens
+from cadenza.data.dataset import write_dataset
+from cadenza.data.sources import find_sources
+from cadenza.data.split import group_duplicates, parse_transpose, split_groups
+
+
+@dataclass
+class SourceRecord:
+    path: str
+    status: str  # "used" | "skipped"
+    reason: str = ""
+    pieces: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PrepareReport:
+    out: Path
+    codec: str
+    used: int
+    skipped: int
+    pieces: dict[str, int]
+    tokens: dict[str, int]
+    vocab_size: int
+    skipped_reasons: list[tuple[str, str]]
+    layout: Any = None
+
+
+def encode_file(args: tuple[str, dict[str, Any], str]) -> tuple[str, list[Encoded] | None, str]:
+    """One file through the codec (in a worker process): ``(path, pieces, "")``, or
+    ``(path, None, reason)`` when the file is skipped."""
+    codec_name, options, path = args
+    codec = get_codec(codec_name, options)
+    p = Path(path)
+    if p.suffix.lower() not in codec.suffixes:
+        return path, None, f"not a {'/'.join(codec.suffixes)} file"
+    try:
+        return path, codec.encode(p), ""
+    except CadenzaError as exc:
+        # the manifest names the file already: keep the problem, and a line number as "line N"
+        msg = str(exc)
+        if msg.startswith(str(p) + ":"):
+            msg = msg[len(str(p)) + 1 :].lstrip()
+            head, _, rest = msg.partition(":")
+            msg = f"line {head}:{rest}" if head.isdigit() else msg
+        return path, None, msg
+    except Exception as exc:  # a parser bug must not lose the rest of the batch
+        return path, None, f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+
+
+def prepare(
+    sources: list[str | Path],
+    out: Path,
+    codec: str = "kern",
+    options: dict[str, Any] | None = None,
+    transpose: str | None = None,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PrepareReport:
+    """Encode ``sources`` with ``codec`` into a dataset folder ``out`` (see :mod:`cadenza.data`)."""
+    out = Path(out)
+    codec_obj = get_codec(codec, options)
+    opts = options_dict(codec_obj)
+    unit = codec_obj.unit
+    files = find_sources(sources)
+    if not files:
+        raise CadenzaError("no input files found in " + ", ".join(map(str, sources)))
+    records: dict[str, SourceRecord] = {}
+    encoded: list[tuple[str, Encoded]] = []
+    jobs = [(codec, opts, str(f)) for f in files]
+    workers = workers or min(os.cpu_count() or 1, 8)
+    done = 0
+
+    def collect(result: tuple[str, list[Encoded] | None, str]) -> None:
+        nonlocal done
+        path, pieces, reason = result
+        if pieces is None:
+            records[path] = SourceRecord(path, "skipped", reason)
+        else:
+            records[path] = SourceRecord(path, "used", pieces=[p.name for p in pieces])
+            encoded.extend((path, p) for p in pieces)
+        done += 1
+        if progress:
+            progress(done, len(jobs))
+
+    if workers > 1 and len(jobs) > 8:
+        with ProcessPoolExecutor(workers) as pool:
+            for r in pool.map(encode_file, jobs, chunksize=4):
+                collect(r)
+    else:
+        for j in jobs:
+            collect(encode_file(j))
+
+    encoded = _unique_names(encoded)
+    layout = None
+    if unit == "char":  # kern datasets hold one spine count
+        layout, encoded = _one_layout(encoded, opts.get("spines") or 0, records)
+    encoded = _drop_exact_duplicates(encoded, records)
+    if not encoded:
+        reasons = Counter(r.reason for r in records.values() if r.status == "skipped")
+        raise CadenzaError("no usable pieces; reasons: " + "; ".join(f"{n}x {r}" for r, n in reasons.most_common(3)))
+
+    pieces = [p for _, p in encoded]
+    groups = group_duplicates(pieces, unit)
+    names_by_group: dict[int, list[str]] = {}
+    sizes: Counter[int] = Counter()
+    for g, p in zip(groups, pieces):
+        names_by_group.setdefault(g, []).append(p.name)
+        sizes[g] += len(p.text)
+    side = split_groups(names_by_group, sizes, seed, val_fraction, test_fraction)
+
+    shifts = parse_transpose(transpose)
+    texts: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    piece_rows = []
+    aug_skipped = 0
+    for (path, p), g in zip(encoded, groups):
+        split = side[g]
+        # Augmentation only where it cannot leak: training pieces get every shift; held-out
+        # pieces stay in their own key so validation measures the real thing.
+        for s in shifts if split == "train" else [0]:
+            try:
+                q = p if s == 0 else codec_obj.transpose(p, s)
+            except (ValueError, CadenzaError):
+                aug_skipped += 1
+                continue
+            texts[split].append(q.text)
+            piece_rows.append({"name": q.name, "source": path, "split": split, "group": int(g), "transpose": s, "tokens": len(split_tokens(q.text, unit)), "info": q.info})
+        records[path].reason = f"split={split}"
+
+    vocab = sorted({tok for t in texts.values() for piece in t for tok in split_tokens(piece, unit)} | ({"\n"} if unit == "char" else set()))
+    # what decoding generated text needs and the text itself lacks (the codec decides)
+    context = codec_obj.generation_context([r for r in piece_rows if r["split"] == "train" and r["transpose"] == 0], layout)
+    manifest = {
+        "format": "cadenza-dataset/1",
+        "codec": codec,
+        "options": opts,
+        "layout": layout,
+        "transpose": shifts,
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "test_fraction": test_fraction,
+        "context": context,
+        "pieces": {k: sum(1 for r in piece_rows if r["split"] == k) for k in texts},
+        "tokens": {k: sum(len(split_tokens(x, unit)) for x in t) for k, t in texts.items()},
+        "transpositions_skipped": aug_skipped,
+        "sources": [records[str(f)].__dict__ for f in files if str(f) in records],
+    }
+    write_dataset(out, texts, unit, vocab, piece_rows, manifest)
+    skipped = [(r.path, r.reason) for r in records.values() if r.status == "skipped"]
+    return PrepareReport(out, codec, len(records) - len(skipped), len(skipped), manifest["pieces"], manifest["tokens"], len(vocab), skipped, layout)
+
+
+def _unique_names(encoded: list[tuple[str, Encoded]]) -> list[tuple[str, Encoded]]:
+    """Two folders may both hold "sonata01-1": such pieces are named "<folder>/<name>"."""
+    counts = Counter(p.name for _, p in encoded)
+    return [(path, Encoded(f"{Path(path).parent.name}/{p.name}", p.text, p.info) if counts[p.name] > 1 else p) for path, p in encoded]
+
+
+def _one_layout(encoded: list[tuple[str, Encoded]], want: int, records: dict[str, SourceRecord]) -> tuple[Any, list[tuple[str, Encoded]]]:
+    """The spine count the dataset keeps (``want``, or the corpus's most common) and the pieces
+    that have it; the files of other counts are recorded as skipped."""
+    spine_counts = Counter(p.info["header"]["spines"] for _, p in encoded)
+    if not spine_counts:
+        return None, encoded
+    layout = want or spine_counts.most_common(1)[0][0]
+    kept = []
+    for path, p in encoded:
+        n = p.info["header"]["spines"]
+        if n != layout:
+            records[path] = SourceRecord(path, "skipped", f"{n} **kern spines; this dataset's layout is {layout} (use --spines {n} for a dataset of those)")
+        else:
+            kept.append((path, p))
+    return layout, kept
+
+
+def _drop_exact_duplicates(encoded: list[tuple[str, Encoded]], records: dict[str, SourceRecord]) -> list[tuple[str, Encoded]]:
+    """Pieces whose text another piece already has are recorded as skipped (near-duplicates are
+    kept, and grouped for the split)."""
+    seen_text: dict[str, str] = {}
+    kept = []
+    for path, p in encoded:
+        h = hashlib.sha256(p.text.encode()).hexdigest()
+        if h in seen_text:
+            records[path] = SourceRecord(path, "skipped", f"duplicate of {seen_text[h]}")
+            continue
+        seen_text[h] = path
+        kept.append((path, p))
+    return kept

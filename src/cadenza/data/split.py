@@ -1,0 +1,93 @@
+"""Splitting a corpus by piece: near-duplicates grouped, then a seeded split that stays put.
+
+Splits are by *piece*, never by line, and near-duplicates (a movement whose bars also occur in
+another file, like the Waldstein coda stored twice) are grouped so both land on the same side.
+Transposed copies (:func:`parse_transpose` reads the ``--transpose`` flag) are made after the
+split and stay on their piece's side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from cadenza import CadenzaError
+from cadenza.codecs import Encoded
+
+
+def _hash(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
+def _bar_windows(text: str, unit: str, width: int = 4) -> set[int]:
+    """Hashes of every run of ``width`` consecutive bars (kern) or 64-token windows (MIDI codecs),
+    used to find pieces that share long passages."""
+    if unit == "char":
+        bars = [b for b in text.split("@\n") if b.strip()]
+        return {_hash(*bars[i : i + width]) for i in range(max(0, len(bars) - width + 1))}
+    toks = text.split()
+    step = 32
+    return {_hash(*toks[i : i + 64]) for i in range(0, max(0, len(toks) - 64 + 1), step)}
+
+
+def group_duplicates(pieces: list[Encoded], unit: str, share: float = 0.3) -> list[int]:
+    """Union pieces that share at least ``share`` of the smaller one's bar windows; returns a group
+    id per piece. Exact duplicates share everything and are caught too."""
+    parent = list(range(len(pieces)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    windows = [_bar_windows(p.text, unit) for p in pieces]
+    owners: dict[int, list[int]] = {}
+    for i, ws in enumerate(windows):
+        for w in ws:
+            owners.setdefault(w, []).append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for idx in owners.values():
+        if 1 < len(idx) <= 50:
+            for a in range(len(idx)):
+                for b in range(a + 1, len(idx)):
+                    shared[(idx[a], idx[b])] += 1
+    for (a, b), n in shared.items():
+        smaller = max(1, min(len(windows[a]), len(windows[b])))
+        if n / smaller >= share:
+            parent[find(a)] = find(b)
+    return [find(i) for i in range(len(pieces))]
+
+
+def split_groups(names_by_group: dict[int, list[str]], sizes: dict[int, int], seed: int, val: float, test: float) -> dict[int, str]:
+    """Assign each group to train/val/test. Order is a seeded hash of the group's first piece
+    name, so adding files to a corpus does not reshuffle the pieces already there; the test and
+    validation sets take groups in that order until they hold their share of the tokens."""
+    order = sorted(names_by_group, key=lambda g: _hash(str(seed), min(names_by_group[g])))
+    total = sum(sizes.values())
+    out: dict[int, str] = {}
+    acc = {"test": 0, "val": 0}
+    want = {"test": test * total, "val": val * total}
+    for g in order:
+        if len(order) >= 3 and acc["test"] < want["test"] and (acc["test"] == 0 or acc["test"] + sizes[g] / 2 <= want["test"]):
+            out[g], acc["test"] = "test", acc["test"] + sizes[g]
+        elif len(order) >= 2 and acc["val"] < want["val"] and (acc["val"] == 0 or acc["val"] + sizes[g] / 2 <= want["val"]):
+            out[g], acc["val"] = "val", acc["val"] + sizes[g]
+        else:
+            out[g] = "train"
+    return out
+
+
+def parse_transpose(spec: str | None) -> list[int]:
+    """``all`` -> the 12 shifts -5..+6; ``N`` or ``N,M,..`` -> those shifts (0 is the original)."""
+    if not spec:
+        return [0]
+    if spec == "all":
+        return list(range(-5, 7))
+    try:
+        shifts = sorted({0, *(int(s) for s in spec.split(","))})
+    except ValueError:
+        raise CadenzaError(f"--transpose {spec!r}: use 'all' or semitone shifts like '2' or '-2,2'") from None
+    if any(abs(s) > 12 for s in shifts):
+        raise CadenzaError(f"--transpose {spec!r}: shifts must be within an octave (-12..12)")
+    return shifts

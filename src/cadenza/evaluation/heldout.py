@@ -1,0 +1,126 @@
+"""The pieces an evaluation reads from a run's dataset: each split cut back into its pieces,
+each piece decoded into the two forms the measures need (a music21-read piece for statistics
+and note counts, a fast-read one for memorisation) with its validity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from cadenza import CadenzaError
+from cadenza.codecs.kern.piece import kern_to_piece
+from cadenza.evaluation.validity import error_text, kern_validity
+from cadenza.music import Piece
+
+
+@dataclass
+class HeldOut:
+    """One piece of the dataset: its codec text, record, and decoded forms."""
+
+    name: str
+    text: str
+    row: dict[str, Any]
+    piece: Piece | None = None  # for statistics and note counts (music21 for kern)
+    fast: Piece | None = None  # for memorisation (kern_to_piece for kern)
+    validity: dict[str, Any] = field(default_factory=dict)
+
+
+def split_pieces(dataset: Path, split: str, unit: str) -> list[tuple[str, dict[str, Any]]]:
+    """(codec text, pieces.jsonl record) of each piece of ``split``, in file order. Pieces are cut
+    by their recorded token counts (a char codec's pieces are separated by one "\\n", a word
+    codec's by a line break, which splitting on whitespace drops)."""
+    from cadenza.corpus import load_pieces, load_split
+
+    text = load_split(dataset, split)
+    rows = load_pieces(dataset, split)
+    out = []
+    if unit == "char":
+        pos = 0
+        for r in rows:
+            out.append((text[pos : pos + r["tokens"]], r))
+            pos += r["tokens"] + 1
+        if "\n".join(t for t, _ in out) != text:
+            chunks = [c + "\n" for c in text.rstrip("\n").split("\n\n")] if text.strip() else []
+            if len(chunks) != len(rows):
+                raise CadenzaError(f"{dataset}: {split}.txt does not match pieces.jsonl ({len(chunks)} pieces, {len(rows)} records)")
+            out = list(zip(chunks, rows))
+    else:
+        lines = [l for l in text.split("\n") if l.strip()]
+        if len(lines) == len(rows):
+            out = list(zip(lines, rows))
+        else:
+            toks = text.split()
+            pos = 0
+            for r in rows:
+                out.append((" ".join(toks[pos : pos + r["tokens"]]), r))
+                pos += r["tokens"]
+    return out
+
+
+def find_dataset(config: dict[str, Any], run: Path) -> Path | None:
+    """The run's dataset folder (one holding manifest.json), or None where it is gone."""
+    ds = config.get("dataset")
+    if not ds:
+        return None
+    # bundled models record only the dataset's folder name: `make models` writes it to data/
+    for cand in (Path(ds), run / ds, run.parent / ds, Path("data") / Path(ds).name):
+        if (cand / "manifest.json").exists():
+            return cand
+    return None
+
+
+
+def decode_piece(codec, text: str, context: dict[str, Any], name: str, kern: str | None = None) -> tuple[Piece | None, Piece | None, dict[str, Any]]:
+    """(statistics piece, memorisation piece, validity) of one codec text. A codec that decodes to
+    kern text is read twice: by music21 (validity, statistics) and by :func:`kern_to_piece`
+    (memorisation). ``kern``: the file the sampler wrote (it may declare the metre the sampler
+    adopted), used as is."""
+    payload = kern if kern is not None else codec.decode(text, context).payload
+    if isinstance(payload, Piece):
+        payload.name = payload.name or name
+        ok = any(t.notes for t in payload.tracks)
+        return payload, payload, {"parsed": ok, **({} if ok else {"error": "no notes"})}
+    if isinstance(payload, str):
+        from cadenza.scores import score_to_piece
+
+        v = kern_validity(payload)
+        score = v.pop("score")
+        piece = None
+        if score is not None:
+            try:
+                piece = score_to_piece(score, name)
+            except Exception as exc:  # a score music21 reads but we cannot walk: no statistics
+                v["error"] = f"notes unreadable: {error_text(exc)}"[:200]
+        return piece, kern_to_piece(payload, name), v
+    raise CadenzaError(f"codec {codec.name}: decode() gave a {type(payload).__name__}; evaluate needs a Piece or kern text")
+
+
+def fast_piece(codec, text: str, info: dict[str, Any], name: str) -> Piece:
+    """The memorisation form of one dataset piece."""
+    decoded = codec.decode(text, info)
+    if isinstance(decoded.payload, Piece):
+        decoded.payload.name = name
+        return decoded.payload
+    return kern_to_piece(decoded.payload, name)
+
+
+def read_test_pieces(dataset: Path, codec, max_pieces: int, say: Callable[[str, int, int], None]) -> list[HeldOut]:
+    """The test split's pieces (the first ``max_pieces``; 0: all), decoded. A piece the decoder
+    cannot read is kept with its error, to be reported, not fatal."""
+    pieces = split_pieces(dataset, "test", codec.unit)
+    if max_pieces:
+        pieces = pieces[:max_pieces]
+    test: list[HeldOut] = []
+    for i, (text, row) in enumerate(pieces):
+        say("reading test pieces", i, len(pieces))
+        h = HeldOut(row["name"], text, row)
+        try:
+            h.piece, h.fast, h.validity = decode_piece(codec, text, row.get("info") or {}, row["name"])
+        except CadenzaError:
+            raise
+        except Exception as exc:  # a held-out piece the decoder cannot read is reported, not fatal
+            h.validity = {"parsed": False, "error": error_text(exc)}
+        test.append(h)
+    say("reading test pieces", len(pieces), len(pieces))
+    return test

@@ -1,0 +1,153 @@
+"""How likely the model finds held-out music: per-token negative log-likelihood of each test
+piece from the model's empty state (:func:`token_nats`), summed into nats (and bits) per token,
+per note and per second. :func:`likelihood_section` is the report's "Likelihood" section."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from cadenza.evaluation.heldout import HeldOut
+from cadenza.evaluation.pieces import piece_notes, seconds
+
+LN2 = math.log(2)
+FORMULA = (
+    "nats/token = total nats / tokens scored; nats/note = total nats over the test split / notes in it; "
+    "nats/second = total nats / seconds of music (quarters x 60 / qpm, 120 qpm where a piece sets no tempo); bits = nats / ln 2"
+)
+
+
+def _device():
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def token_nats(model, seqs: list[list[int]], batch_size: int = 16, chunk: int = 512, progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+    """Per-token negative log-likelihood (nats) of ``seq[1:]`` given the tokens before, for each
+    sequence, from the model's empty state. Recurrent models read whole sequences (state carried
+    over chunks); models with a ``block_size`` slide a window of that size by half its length, so
+    every token but the first ``block_size`` sees at least half a window of context."""
+    import torch
+    from torch.nn import functional as F
+
+    dev = _device()
+    model = model.to(dev).eval()
+    out: list[np.ndarray] = [np.zeros(0)] * len(seqs)
+    block = getattr(getattr(model, "cfg", None), "block_size", None) if getattr(getattr(model, "cfg", None), "arch", "lstm") != "lstm" else None
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    done = 0
+    with torch.no_grad():
+        if block is None:
+            for b in range(0, len(order), batch_size):
+                idx = [i for i in order[b : b + batch_size] if len(seqs[i]) > 1]
+                for i in order[b : b + batch_size]:
+                    if len(seqs[i]) <= 1:
+                        out[i] = np.zeros(0)
+                if not idx:
+                    continue
+                longest = max(len(seqs[i]) for i in idx)
+                x = torch.zeros(len(idx), longest, dtype=torch.long)
+                for r, i in enumerate(idx):
+                    x[r, : len(seqs[i])] = torch.tensor(seqs[i])
+                x = x.to(dev)
+                nll = torch.zeros(len(idx), longest - 1, device=dev)
+                state = None
+                for c in range(0, longest - 1, chunk):
+                    inp = x[:, c : min(c + chunk, longest - 1)]
+                    tgt = x[:, c + 1 : c + 1 + inp.shape[1]]
+                    logits, state = model(inp, state)
+                    nll[:, c : c + inp.shape[1]] = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), tgt.reshape(-1), reduction="none").view(tgt.shape)
+                nll = nll.cpu().numpy()
+                for r, i in enumerate(idx):
+                    out[i] = nll[r, : len(seqs[i]) - 1].astype(float)
+                done += len(order[b : b + batch_size])
+                if progress:
+                    progress(done, len(seqs))
+        else:
+            stride = max(1, block // 2)
+            for i in order:
+                seq = seqs[i]
+                n = len(seq)
+                res = np.zeros(max(0, n - 1))
+                covered = 0  # targets 1..covered scored
+                a = 0
+                while covered < n - 1:
+                    inp = torch.tensor(seq[a : min(a + block, n - 1)], dtype=torch.long, device=dev)[None]
+                    tgt = torch.tensor(seq[a + 1 : a + 1 + inp.shape[1]], dtype=torch.long, device=dev)
+                    logits, _ = model(inp)
+                    nll = F.cross_entropy(logits[0].float(), tgt, reduction="none").cpu().numpy()
+                    first = covered + 1 - (a + 1)  # index in this window of the first new target
+                    res[covered : a + inp.shape[1]] = nll[first:]
+                    covered = a + inp.shape[1]
+                    a += stride
+                out[i] = res
+                done += 1
+                if progress:
+                    progress(done, len(seqs))
+    return out
+
+
+def likelihood_section(model, test: list[HeldOut], codec, vocab: list[str], run: Path, say: Callable[[str, int, int], None]) -> dict[str, Any]:
+    """Score every test piece. A character codec's pieces follow a ``"\\n"`` separator in the
+    training stream: scoring after it scores every token of the piece; without one the first
+    token of each piece is not scored. Per-note and per-second figures use the pieces that
+    decode to notes; the best validation loss of the run's log is added when there is one."""
+    from cadenza.codecs import split_tokens
+
+    stoi = {t: i for i, t in enumerate(vocab)}
+    prefix = [stoi["\n"]] if codec.unit == "char" and "\n" in stoi else []
+    seqs, unknown = [], 0
+    for h in test:
+        toks = split_tokens(h.text, codec.unit)
+        ids = [stoi[t] for t in toks if t in stoi]
+        unknown += len(toks) - len(ids)
+        seqs.append(prefix + ids)
+    nats = token_nats(model, seqs, progress=lambda d, n: say("likelihood", d, n))
+    per_piece = []
+    tot_nats = float(sum(x.sum() for x in nats))
+    tot_tokens = int(sum(x.size for x in nats))
+    notes = secs = read_nats = 0.0
+    no_tempo = unread = 0
+    for h, x in zip(test, nats):
+        if h.piece is None:
+            unread += 1
+        else:
+            read_nats += float(x.sum())  # per-note/second figures use the pieces with notes
+        n_notes = len(piece_notes(h.piece)) if h.piece is not None else 0
+        s = seconds(h.piece) if h.piece is not None else 0.0
+        has_tempo = codec.piece_tempo(h.row.get("info") or {}) is not None
+        no_tempo += h.piece is not None and not has_tempo
+        notes += n_notes
+        secs += s
+        per_piece.append({"name": h.name, "tokens": int(x.size), "nats": float(x.sum()), "bits_per_token": float(x.mean() / LN2) if x.size else None, "notes": n_notes, "seconds": round(s, 2)})
+    lk = {
+        "pieces": len(test),
+        "tokens": tot_tokens,
+        "unknown_tokens_skipped": unknown,
+        "scored_after_separator": bool(prefix),
+        "nats": tot_nats,
+        "nats_per_token": tot_nats / tot_tokens if tot_tokens else None,
+        "bits_per_token": tot_nats / tot_tokens / LN2 if tot_tokens else None,
+        "notes": int(notes),
+        "nats_per_note": read_nats / notes if notes else None,
+        "bits_per_note": read_nats / notes / LN2 if notes else None,
+        "seconds": round(secs, 2),
+        "nats_per_second": read_nats / secs if secs else None,
+        "bits_per_second": read_nats / secs / LN2 if secs else None,
+        "pieces_unreadable": unread,
+        "pieces_without_tempo": no_tempo,
+        "formula": FORMULA,
+        "per_piece": per_piece,
+    }
+    log = run / "log.jsonl"
+    if log.exists():
+        hist = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
+        vals = [h["val_loss"] for h in hist if h.get("val_loss") is not None]
+        if vals:
+            lk["best_val_bits_per_token"] = min(vals) / LN2
+    return lk

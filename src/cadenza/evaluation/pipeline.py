@@ -1,0 +1,180 @@
+"""``evaluate(run, out)``: the steps of an evaluation in order, each filling one section of the
+report (see :mod:`cadenza.evaluation.method` for what every number means).
+
+held-out test pieces -> likelihood -> samples -> validity -> statistics -> memorisation ->
+headline, figures, report files.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from cadenza.evaluation.heldout import HeldOut, find_dataset, read_test_pieces
+from cadenza.evaluation.likelihood import likelihood_section
+from cadenza.evaluation.memorisation import index_training_pieces, memorisation_section
+from cadenza.evaluation.report import jsonable, write_report
+from cadenza.evaluation.report.figures import draw_figures
+from cadenza.evaluation.samples import check_samples, draw_samples
+from cadenza.evaluation.similarity import statistics_section
+from cadenza.evaluation.validity import validity_section
+
+if TYPE_CHECKING:
+    from cadenza.sample import SamplingOptions
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """What to judge: ``n_samples`` samples drawn from ``seed`` on (a codec with barlines:
+    ``bars`` bars each; others: ``length`` tokens) with ``sampling`` (or ``beam`` search when
+    > 1) after ``prime``; memorisation windows of ``window_bars`` bars; at most
+    ``max_test_pieces`` held-out pieces (0: all)."""
+
+    n_samples: int = 20
+    bars: int = 16
+    length: int = 1000
+    seed: int = 0
+    sampling: SamplingOptions | None = None
+    prime: str | None = None
+    window_bars: int = 4
+    max_test_pieces: int = 0
+    beam: int = 0
+
+    def settings(self) -> dict[str, Any]:
+        """The report's record of these options."""
+        return {"n_samples": self.n_samples, "bars": self.bars, "length": self.length, "seed": self.seed, "options": dict(self.sampling.__dict__),
+                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam}
+
+
+def evaluate(
+    run: Path | str,
+    out: Path | str,
+    n_samples: int = 20,
+    bars: int = 16,
+    length: int = 1000,
+    seed: int = 0,
+    options: SamplingOptions | None = None,
+    prime: str | None = None,
+    window_bars: int = 4,
+    max_test_pieces: int = 0,
+    progress: Progress | None = None,
+    beam: int = 0,
+) -> dict[str, Any]:
+    """Evaluate the run folder (or bundled model name) ``run``; write the report into ``out``.
+
+    ``n_samples`` samples are drawn with ``seed`` (kern: ``bars`` bars each; other codecs:
+    ``length`` tokens) and ``options`` (:class:`cadenza.sample.SamplingOptions`, default plain
+    sampling at temperature 1). ``window_bars`` sets the memorisation window; ``max_test_pieces``
+    (0: all) caps the held-out pieces read. ``progress(stage, done, total)`` is called as work
+    proceeds, ``stage`` one of "reading test pieces", "likelihood", "sampling", "checking
+    samples", "statistics", "indexing training pieces", "report". Returns the report as a dict
+    (what ``report.json`` holds): ``headline`` has the key figures, ``warnings`` lists what the
+    reader must not miss (samples copying from the training set, too few held-out pieces, no
+    dataset). A run whose dataset folder is gone still gets validity and sample statistics.
+    On a CPU, a small model runs on one thread (:class:`cadenza.sample.few_threads`: its steps
+    are too short to split; on a busy machine that is several times faster); torch's setting is
+    restored afterwards.
+    """
+    import torch
+
+    from cadenza.pretrained import resolve
+    from cadenza.sample import SamplingOptions, few_threads
+    from cadenza.train import load_run
+
+    t_start = time.time()
+    run = resolve(run)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    opts = EvaluationOptions(n_samples, bars, length, seed, options or SamplingOptions(), prime, window_bars, max_test_pieces, beam)
+    say = progress or (lambda stage, done, total: None)
+    model, config = load_run(run)
+    with nullcontext() if torch.cuda.is_available() else few_threads(model):
+        return _evaluate(run, out, model, config, opts, say, t_start)
+
+
+def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: EvaluationOptions, say: Progress, t_start: float) -> dict[str, Any]:
+    from cadenza.codecs import get_codec
+
+    timings: dict[str, float] = {}
+    t0 = time.time()
+
+    def lap(stage: str) -> None:
+        nonlocal t0
+        timings[stage] = time.time() - t0
+        t0 = time.time()
+
+    codec = get_codec(config["codec"], config.get("codec_options") or {})
+    warnings: list[str] = []
+    dataset = find_dataset(config, run)
+    if dataset is None:
+        warnings.append(f"dataset {config.get('dataset')!r} not found: no likelihood, reference statistics or memorisation")
+    report: dict[str, Any] = {
+        "format": "cadenza-evaluation/1",
+        "run": str(run),
+        "dataset": str(dataset) if dataset else config.get("dataset"),
+        "codec": codec.name,
+        "config": {k: v for k, v in config.items() if k != "vocab"},
+        "vocab_size": len(config["vocab"]),
+        "settings": opts.settings(),
+    }
+
+    test: list[HeldOut] = []
+    if dataset is not None:
+        test = read_test_pieces(dataset, codec, opts.max_test_pieces, say)
+        if not test:
+            warnings.append("the dataset has no test pieces: no likelihood, reference statistics or memorisation baseline")
+    lap("test_pieces")
+
+    report["likelihood"] = likelihood_section(model, test, codec, config["vocab"], run, say) if test else None
+    lap("likelihood")
+
+    samples = draw_samples(run, out, codec, opts, say)
+    lap("sampling")
+    gen = check_samples(samples, codec, config.get("context", {}) or {}, out, say)
+    lap("checking")
+    report["validity"] = validity_section(gen, test, codec.bar_token is not None)
+
+    report["statistics"], cmp = statistics_section([g.piece for g in gen], [h.piece for h in test], warnings, say)
+    lap("statistics")
+
+    mem: dict[str, Any] | None = None
+    if dataset is not None:
+        index = index_training_pieces(dataset, codec, say)
+        timings["index"] = time.time() - t0
+        mem = memorisation_section(index, test, [(g.index, g.fast) for g in gen], opts.window_bars, warnings)
+    report["memorisation"] = mem
+    lap("memorisation")
+
+    report["headline"] = _headline(report)
+    report["warnings"] = warnings
+    say("report", 0, 1)
+    figures = draw_figures(out, run, report, cmp)
+    report["figures"] = {k: str(Path(v).name) for k, v in figures.items()}
+    lap("figures")
+    timings["total"] = time.time() - t_start
+    report["timings"] = {k: round(v, 2) for k, v in timings.items()}
+    report["files"] = {"json": "report.json", "markdown": "report.md", "html": "report.html", "samples": "samples"}
+    clean = jsonable(report)
+    write_report(out, clean, figures)
+    say("report", 1, 1)
+    return clean
+
+
+def _headline(report: dict[str, Any]) -> dict[str, Any]:
+    """The key figures, one from each section."""
+    lk = report["likelihood"] or {}
+    va = report["validity"]
+    mem = report["memorisation"]
+    return {
+        "mean_overlap_area": report["statistics"]["mean_overlap_area"],
+        "bits_per_token": lk.get("bits_per_token"),
+        "bits_per_note": lk.get("bits_per_note"),
+        "parsed_share": va["parsed_share"],
+        "bar_share": va.get("bar_share"),
+        "samples_copying_more_than_baseline": len(mem["flagged_samples"]) if mem else None,
+    }

@@ -1,0 +1,126 @@
+"""Continuing the user's own music: one way, file -> Piece -> excerpt -> codec tokens (fitted to
+the model's vocabulary) -> sampled tokens -> Piece -> MIDI files."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from cadenza import CadenzaError
+from cadenza.codecs import get_codec, join_tokens
+from cadenza.generation.decode import few_threads, sample_ids
+from cadenza.generation.filters import SamplingOptions
+from cadenza.generation.generate import Sample, encode_prime
+from cadenza.music import Piece, Track, write_midi
+
+
+def read_prompt(path: Path):
+    """A user's file to continue, as a :class:`~cadenza.music.Piece` (MIDI, kern or MusicXML)."""
+    from cadenza.scores import read_piece_file  # music21 loads only when needed
+
+    piece = read_piece_file(Path(path))
+    if not any(t.notes for t in piece.tracks):
+        raise CadenzaError(f"{path}: no notes to continue")
+    return piece
+
+
+def prompt_excerpt(piece, bars: int = 0, seconds: float = 0.0):
+    """The last ``bars`` bars (by the final time signature) or ``seconds`` of ``piece``, moved to
+    start at 0. Returns (excerpt, start in quarters of the original)."""
+    end = piece.end
+    if seconds > 0:
+        qpm = piece.tempos[-1][1] if piece.tempos else 120.0
+        start = max(0.0, end - seconds * qpm / 60.0)
+    elif bars > 0:
+        q0, num, den = piece.time_signatures[-1] if piece.time_signatures else (0.0, 4, 4)
+        bar = num * 4.0 / den
+        n_bars = math.ceil((end - q0) / bar - 1e-9)
+        start = max(0.0, q0 + (n_bars - bars) * bar) if n_bars > bars else 0.0
+    else:
+        start = 0.0
+    return piece.slice(start, end + 1e-6), start
+
+
+def continue_piece(
+    run: Path,
+    prompt: Path,
+    out: Path,
+    n: int = 1,
+    length: int = 1000,
+    seed: int = 0,
+    prompt_bars: int = 4,
+    prompt_seconds: float = 0.0,
+    bars: int = 0,
+    seconds: float = 0.0,
+    options: SamplingOptions = SamplingOptions(),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Sample]:
+    """Continue the last bars of the user's ``prompt`` file. Writes per sample ``NAME-01.mid``
+    (the prompt excerpt, note for note, then the continuation) and ``NAME-01-continuation.mid``,
+    with the prompt's tempo, metre and instruments."""
+    from cadenza.pretrained import resolve
+    from cadenza.train import load_run
+
+    model, config = load_run(resolve(run))
+    codec = get_codec(config["codec"], config["codec_options"])
+    vocab = config["vocab"]
+    if not callable(getattr(codec, "encode_piece", None)):
+        raise CadenzaError(f"--prompt continues MIDI-codec models (notewise/chordwise); {run} is a {codec.name} model (use --prime-file with cleaned kern text)")
+    excerpt, _ = prompt_excerpt(read_prompt(prompt), prompt_bars, prompt_seconds)
+    enc = codec.encode_piece(excerpt)
+    tokens, approximated = codec.fit_prompt(enc, vocab, str(prompt))
+    ids = encode_prime(join_tokens(tokens, codec.unit), vocab, codec.unit, where=str(prompt))
+    if not ids:
+        raise CadenzaError(f"{prompt}: the prompt excerpt has no notes")
+    boundary = codec.decode(enc.text, enc.info).payload.end
+    # the goal is in the excerpt's last tempo and metre, counted from where its notes end
+    qpm = excerpt.tempos[-1][1] if excerpt.tempos else 120.0
+    metre = list(excerpt.time_signatures[-1][1:]) if excerpt.time_signatures else [4, 4]
+    goal_context = dict(enc.info, tempo=qpm, time_signature=metre)
+    goal = codec.length_goal(tokens, goal_context, bars if bars > 0 else 0, seconds if seconds > 0 else 0.0, start=boundary)
+    target = goal.quarters if goal is not None else 0.0
+    done = None
+    if goal is not None:
+        length = max(length, goal.min_length)
+        done = lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows)  # noqa: E731
+    with few_threads(model):
+        seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for i, seq in enumerate(seqs):
+        text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
+        decoded = codec.decode(text, enc.info)
+        full = _prompt_then_continuation(excerpt, decoded.payload, boundary, target, f"{Path(prompt).stem} continued")
+        cont = full.slice(boundary, max(full.end, boundary) + 1e-6)
+        stem = out / f"{Path(prompt).stem}-{i + 1:02d}"
+        files = {"mid": write_midi(full, stem.with_suffix(".mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
+        stem.with_suffix(".txt").write_text(text, encoding="utf-8")
+        stats = dict(decoded.stats)
+        stats.update({"prompt_tokens_approximated": approximated, "prompt_quarters": round(boundary, 3), "continuation_quarters": round(cont.end, 3), "notes": sum(len(t.notes) for t in full.tracks), "parsed": True})
+        samples.append(Sample(i + 1, text, files, stats))
+    return samples
+
+
+def _prompt_then_continuation(excerpt: Piece, decoded: Piece, boundary: float, target: float, name: str) -> Piece:
+    """The user's notes exactly, then the model's from ``boundary`` on (at most ``target``
+    quarters of them, if a length was asked), on matching tracks."""
+    cont_notes = {}
+    for t in decoded.tracks:
+        kept = [nt for nt in t.notes if nt.start >= boundary - 1e-9 and (target <= 0 or nt.start < boundary + target)]
+        if target > 0:
+            kept = [replace(nt, duration=min(nt.duration, boundary + target - nt.start)) for nt in kept]
+        cont_notes[(t.program, t.name)] = (t, kept)
+    tracks = [Track(t.name, t.program, list(t.notes), t.is_drum) for t in excerpt.tracks]
+    for (program, name_), (t, kept) in cont_notes.items():
+        home = next((x for x in tracks if x.program == program), None)
+        if home is None:
+            home = Track(name_, program, [])
+            tracks.append(home)
+        home.notes = sorted(home.notes + kept)
+    full = Piece(tracks, list(excerpt.tempos), list(excerpt.time_signatures), name=name)
+    if hasattr(excerpt, "key_signatures"):
+        full.key_signatures = list(excerpt.key_signatures)
+    return full

@@ -1,0 +1,217 @@
+"""``generate``: sample pieces from a trained run and write them as music files plus summary.json.
+
+All samples of one call are drawn as one batch (one forward pass per step for all of them), from
+one seeded generator, so the same seed and options give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from cadenza import CadenzaError
+from cadenza.codecs import Codec, LengthGoal, get_codec, join_tokens, split_tokens
+from cadenza.generation.beam import beam_search_ids
+from cadenza.generation.decode import few_threads, sample_ids
+from cadenza.generation.filters import SamplingOptions
+from cadenza.generation.forms import mark_phrases, sample_form
+
+
+def encode_prime(text: str, vocab: list[str], unit: str, map_unknown: bool = False, where: str = "--prime") -> list[int]:
+    """Prime text -> ids. Characters (or words) the model never saw are an error naming them,
+    unless ``map_unknown``, which drops them (and says how many)."""
+    stoi = {t: i for i, t in enumerate(vocab)}
+    toks = split_tokens(text, unit)
+    bad = [(i, t) for i, t in enumerate(toks) if t not in stoi]
+    if bad and not map_unknown:
+        shown = ", ".join(f"{t!r} at {i}" for i, t in bad[:5])
+        raise CadenzaError(f"{where}: {len(bad)} {'character' if unit == 'char' else 'token'}(s) the model never saw: {shown} (use --map-unknown to drop them)")
+    return [stoi[t] for t in toks if t in stoi]
+
+
+@dataclass
+class Sample:
+    index: int
+    text: str
+    files: dict[str, Path] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to draw: ``n`` samples of ``length`` new tokens (more if a length goal needs them),
+    sampled, in a ``form``, or by beam search."""
+
+    n: int
+    length: int
+    seed: int
+    options: SamplingOptions
+    form: str | None = None
+    phrase_bars: int = 4
+    beam: int = 0
+    beam_sample: bool = False
+
+
+@dataclass
+class Drawn:
+    """Sampled ids (after the prime), and per sample: form phrases, forced steps, metre."""
+
+    seqs: list[list[int]]
+    marks: list[list[dict[str, Any]]] | None
+    forced: list[int]
+    meters: list[Any]
+
+
+def generate(
+    run: Path,
+    out: Path,
+    n: int = 1,
+    length: int = 2000,
+    seed: int = 0,
+    prime: str | None = None,
+    options: SamplingOptions = SamplingOptions(),
+    formats: tuple[str, ...] = ("krn", "mid", "musicxml"),
+    map_unknown: bool = False,
+    bars: int = 0,
+    beam: int = 0,
+    beam_sample: bool = False,
+    form: str | None = None,
+    phrase_bars: int = 4,
+    seconds: float = 0.0,
+    constrained: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_sample: Callable[[Sample], None] | None = None,
+) -> list[Sample]:
+    """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...)."""
+    from cadenza.pretrained import resolve
+    from cadenza.train import load_run
+
+    model, config = load_run(resolve(run))
+    codec = get_codec(config["codec"], config["codec_options"])
+    vocab = config["vocab"]
+    context = config.get("context", {})
+    ids = encode_prime(codec.default_prime(vocab) if prime is None else prime, vocab, codec.unit, map_unknown)
+    if not ids:
+        # an empty prime: start from the most neutral token the model knows
+        ids = [vocab.index("\n")] if "\n" in vocab else [0]
+    goal = codec.length_goal([vocab[j] for j in ids], context, bars, seconds)
+    if goal is not None:
+        length = max(length, goal.min_length)
+    make = _constraint_maker(codec, vocab, context, constrained)
+    request = Request(n, length, seed, options, form, phrase_bars, beam, beam_sample)
+    with few_threads(model):
+        drawn = _draw(model, codec, vocab, context, ids, request, progress, goal, make)
+    if goal is not None and goal.finish is not None:
+        stoi = {t: i for i, t in enumerate(vocab)}
+        drawn.seqs = [[stoi[t] for t in goal.finish([vocab[j] for j in seq])] for seq in drawn.seqs]
+    return write_samples(run, out, codec, config, ids, drawn, request, formats, make is not None, on_sample)
+
+
+def _constraint_maker(codec: Codec, vocab: list[str], context: dict[str, Any], constrained: bool | None) -> Callable[[int, list[int]], Any] | None:
+    """``make(rows, prefix_ids)``: the codec's decoding constraint, if it has one and it is wanted
+    (by default where it has one)."""
+    has_constraint = codec.constraint(vocab, context, 0, "") is not None
+    if constrained is None:
+        constrained = has_constraint
+    if constrained and not has_constraint:
+        raise CadenzaError(f"--constrained: {codec.name} decoding never fails, so it has no constraint")
+    if not constrained:
+        return None
+    return lambda rows, prefix: codec.constraint(vocab, context, rows, join_tokens([vocab[j] for j in prefix], codec.unit))
+
+
+def _draw(model: torch.nn.Module, codec: Codec, vocab: list[str], context: dict[str, Any], ids: list[int], req: Request,
+          progress: Callable[[int, int], None] | None, goal: LengthGoal | None, make: Callable[[int, list[int]], Any] | None) -> Drawn:
+    n = req.n
+    done = None if goal is None else (lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows))
+    if req.form:
+        seqs, marks, forced = sample_form(model, ids, vocab, codec, context, req.form, req.phrase_bars, req.options, req.seed, n, progress, make)
+        meters = [_declared(vocab, ids + seq, make) for seq in seqs] if make else [None] * n
+        return Drawn(seqs, marks, forced, meters)
+    if req.beam > 1 or req.beam_sample:
+        B = max(req.beam, 1)
+        con = make(n * B, ids) if make else None
+        seqs = beam_search_ids(model, ids, n, req.length, B, req.options, req.seed, req.beam_sample, progress=progress, done=done, constraint=con)
+        meters = [_declared(vocab, ids + seq, make) for seq in seqs] if con else [None] * n
+        return Drawn(seqs, None, [0] * n, meters)
+    con = make(n, ids) if make else None
+    seqs = sample_ids(model, ids, n, req.length, req.options, req.seed, progress, done, con)
+    if con:
+        return Drawn(seqs, None, list(con.forced), [(m, con.declarations(r)) if m else None for r, m in enumerate(con.meters)])
+    return Drawn(seqs, None, [0] * n, [None] * n)
+
+
+def _declared(vocab: list[str], seq: list[int], make) -> tuple[tuple[int, int], list[tuple[int, str]]] | None:
+    """The metre of a sample the constraint did not follow bar by bar (forms, beams)."""
+    from cadenza.codecs.kern.constraint import declare_meters
+
+    spines = make(1, []).checkers[0].spines
+    meter, lines = declare_meters("".join(vocab[j] for j in seq), vocab, spines)
+    return (meter, lines) if meter else None
+
+
+def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], ids: list[int], drawn: Drawn, req: Request, formats: tuple[str, ...],
+                  constrained: bool, on_sample: Callable[[Sample], None] | None = None) -> list[Sample]:
+    """Decode and export each sample (``sample-01.*``, its model text as ``.txt``) and write
+    ``summary.json``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = config["vocab"]
+    samples = []
+    for i, seq in enumerate(drawn.seqs):
+        text = _whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec.unit, constrained)
+        text, context = _with_meter(text, config.get("context", {}), drawn.meters[i])
+        decoded = codec.decode(text, context)
+        if codec.bar_token:
+            decoded.stats["constrained"] = bool(constrained)
+            decoded.stats["forced_steps"] = drawn.forced[i]
+        if drawn.marks is not None:
+            if isinstance(decoded.payload, str):
+                decoded.payload = mark_phrases(decoded.payload, drawn.marks[i])
+            decoded.stats["phrases"] = drawn.marks[i]
+        stem = out / f"sample-{i + 1:02d}"
+        files = codec.export(decoded, stem, formats)
+        (stem.with_suffix(".txt")).write_text(text, encoding="utf-8")
+        s = Sample(i + 1, text, files, decoded.stats)
+        samples.append(s)
+        if on_sample:
+            on_sample(s)
+    summary = [{"sample": s.index, **s.stats, "files": {k: str(v) for k, v in s.files.items()}} for s in samples]
+    head = {"run": str(run), "seed": req.seed, "n": req.n, "length": req.length, "options": req.options.__dict__, "samples": summary}
+    (out / "summary.json").write_text(json.dumps(head, indent=1), encoding="utf-8")
+    return samples
+
+
+def _whole_lines(text: str, keep: int, unit: str, constrained: bool) -> str:
+    """Character text that stopped mid-line ends at its last whole line, and constrained text
+    (valid by construction) at its last whole bar; never cut into the first ``keep`` (the prime)."""
+    if unit == "char" and text.rfind("\n") >= keep and not text.endswith("\n"):
+        text = text[: text.rindex("\n") + 1]
+    if constrained and unit == "char" and text.rfind("\n@\n") >= keep and not text.endswith("\n@\n"):
+        text = text[: text.rindex("\n@\n") + 3]
+    return text
+
+
+def _with_meter(text: str, context: dict[str, Any], meter: Any) -> tuple[str, dict[str, Any]]:
+    """The metre the constraint settled on, into the header of the decoding context; a bare
+    (meter) or (meter, [(offset, interpretation line)]) whose lines go into ``text``."""
+    if isinstance(meter, tuple) and len(meter) == 2 and isinstance(meter[1], list):
+        meter, declared = meter
+        head = f"*M{meter[0]}/{meter[1]}" if meter else None
+        for offset, line in sorted(declared, reverse=True):
+            if offset < 0:
+                head = line.split("\t")[0].strip()
+            else:
+                text = text[:offset] + line + text[offset:]
+    else:
+        head = f"*M{meter[0]}/{meter[1]}" if meter else None
+    if meter and "header" in context:
+        header = dict(context["header"], meter=head)
+        if header.get("met") and not (tuple(meter) == (4, 4) and header["met"] == "*met(c)"):
+            header["met"] = None  # a mensuration sign only where it fits the metre
+        context = dict(context, header=header)
+    return text, context

@@ -1,0 +1,159 @@
+"""The bridge to music21 for notated music: parse kern, check it, export MusicXML and MIDI, and
+turn a music21 score into a :class:`~cadenza.music.piece.Piece`.
+
+music21 is the field's reference parser for **kern, so "valid" in Cadenza means "music21 parses
+it"; its MusicXML writer stamps today's date, which we pin so equal seeds give equal bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+from cadenza.files import dedupe_events
+from cadenza.music.piece import Note, Piece, Track
+
+
+def parse_kern(kern: str):
+    """A music21 Score from kern text (raises whatever music21 raises on bad input)."""
+    from music21 import converter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return converter.parse(kern, format="humdrum")
+
+
+def score_stats(score) -> dict[str, Any]:
+    """Bars, notes (chord members counted) and duration in quarters of a parsed score."""
+    from music21 import chord, note
+
+    notes = 0
+    for el in score.recurse().notes:
+        if isinstance(el, chord.Chord):
+            notes += len(el.pitches)
+        elif isinstance(el, note.Note):
+            notes += 1
+    parts = score.parts
+    bars = max((len(p.getElementsByClass("Measure")) for p in parts), default=0)
+    return {"bars": bars, "notes": notes, "quarters": float(score.highestTime)}
+
+
+_DATE = re.compile(rb"<encoding-date>[^<]*</encoding-date>")
+_PART_ID = re.compile(rb"\bP[0-9a-f]{32}\b")
+
+
+def write_musicxml(score, path: Path) -> None:
+    """MusicXML with a fixed encoding date, so identical music gives identical bytes."""
+    tmp = score.write("musicxml", fp=str(path))
+    data = Path(tmp).read_bytes()
+    data = _DATE.sub(b"<encoding-date>2000-01-01</encoding-date>", data)
+    # music21 names parts with random hex ids: number them in order of appearance instead
+    ids: dict[bytes, bytes] = {}
+    for m in _PART_ID.finditer(data):
+        ids.setdefault(m.group(0), b"P%d" % (len(ids) + 1))
+    data = _PART_ID.sub(lambda m: ids[m.group(0)], data)
+    Path(path).write_bytes(data)
+
+
+def write_score_midi(score, path: Path) -> None:
+    """A parsed score as MIDI through music21 (for notes as a :class:`Piece`, see
+    :func:`cadenza.music.midi.write_midi`)."""
+    score.write("midi", fp=str(path))
+
+
+def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str, Any]) -> dict[str, Path]:
+    """Write ``stem.krn`` and, if music21 parses it, ``.mid`` / ``.musicxml``; fill ``stats``."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    krn = stem.with_suffix(".krn")
+    krn.write_text(kern, encoding="utf-8")
+    out["krn"] = krn
+    try:
+        score = parse_kern(kern)
+        stats.update(score_stats(score))
+        stats["parsed"] = True
+    except Exception as exc:  # music21 raises many types; the summary reports it
+        stats["parsed"] = False
+        stats["error"] = f"{type(exc).__name__}: {exc}"[:200]
+        return out
+    # music21 parses some rhythms it cannot write (a tuplet remainder becomes a "2048th" in
+    # MusicXML): keep the formats that work and say which one failed
+    for fmt, suffix, write in (("mid", ".mid", write_score_midi), ("musicxml", ".musicxml", write_musicxml)):
+        if fmt not in formats:
+            continue
+        p = stem.with_suffix(suffix)
+        try:
+            write(score, p)
+            out[fmt] = p
+        except Exception as exc:  # music21 export errors have many types
+            p.unlink(missing_ok=True)
+            stats[f"{fmt}_error"] = f"{type(exc).__name__}: {exc}"[:200]
+    return out
+
+
+def score_to_piece(score, name: str = "") -> Piece:
+    """A music21 Score (or Part) as a :class:`Piece`: one track per part, times in
+    quarters from the first note, tied notes merged into one, grace notes dropped, chords split
+    into their notes. Tempo marks, time and key signatures come from the first part; a pickup bar
+    becomes a short opening time signature (a 1/4 pickup in 3/4: ``(0, 1, 4), (1, 3, 4)``), as
+    MIDI files write an anacrusis, so bars computed from the time signatures line up with the
+    score's barlines. No tempo mark: the Piece's default (120 quarters a minute)."""
+    from music21 import chord, key, meter, note, stream, tempo
+
+    parts = list(score.parts) if hasattr(score, "parts") and len(score.parts) else [score]
+    tracks = []
+    for i, part in enumerate(parts):
+        notes: list[Note] = []
+        open_ties: dict[int, int] = {}  # midi -> index in notes
+        for el in part.flatten().notes:
+            ql = float(el.duration.quarterLength)
+            if el.duration.isGrace or ql <= 0:
+                continue
+            start = float(el.offset)
+            members = el.notes if isinstance(el, chord.Chord) else [el]
+            for n in members:
+                if not isinstance(n, note.Note):
+                    continue
+                midi = int(round(n.pitch.ps))
+                tie = n.tie.type if n.tie is not None else None  # per note: a chord's members tie separately
+                if tie in ("continue", "stop") and midi in open_ties:
+                    j = open_ties[midi]
+                    notes[j] = Note(notes[j].start, midi, start + ql - notes[j].start, notes[j].velocity)
+                    if tie == "stop":
+                        del open_ties[midi]
+                    continue
+                open_ties.pop(midi, None)
+                notes.append(Note(start, midi, ql, 80))
+                if tie == "start":
+                    open_ties[midi] = len(notes) - 1
+        inst = part.getInstrument(returnDefault=False) if hasattr(part, "getInstrument") else None
+        program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
+        pname = getattr(part, "partName", None) or f"Part {i + 1}"
+        tracks.append(Track(str(pname), int(program), sorted(notes)))
+
+    first = parts[0]
+    flat = first.flatten()
+    tempos = dedupe_events([(float(m.offset), float(m.getQuarterBPM())) for m in flat.getElementsByClass(tempo.MetronomeMark) if m.number])
+    sigs = dedupe_events([(float(t.offset), int(t.numerator), int(t.denominator)) for t in flat.getElementsByClass(meter.TimeSignature)])
+    keys = dedupe_events(
+        [(float(k.offset), int(k.sharps), int(isinstance(k, key.Key) and k.mode == "minor")) for k in flat.getElementsByClass(key.KeySignature)]
+    )
+    measures = list(first.getElementsByClass(stream.Measure))
+    if sigs and len(measures) > 1:
+        m0 = measures[0]
+        bar = sigs[0][1] * 4.0 / sigs[0][2]
+        pickup = float(measures[1].offset) - float(m0.offset)
+        units = pickup * sigs[0][2] / 4.0
+        if 0 < pickup < bar - 1e-9 and abs(units - round(units)) < 1e-9 and not any(0 < q < pickup + 1e-9 for q, _, _ in sigs[1:]):
+            sigs = [(0.0, int(round(units)), sigs[0][2]), (pickup, sigs[0][1], sigs[0][2])] + sigs[1:]
+    title = name or (score.metadata.title if getattr(score, "metadata", None) is not None and score.metadata.title else "")
+    piece = Piece(tracks, name=str(title or ""))
+    if tempos:
+        piece.tempos = tempos if tempos[0][0] == 0 else [(0.0, tempos[0][1])] + tempos
+    if sigs:
+        piece.time_signatures = sigs if sigs[0][0] == 0 else [(0.0, sigs[0][1], sigs[0][2])] + sigs
+    piece.key_signatures = keys
+    return piece

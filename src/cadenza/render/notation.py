@@ -1,0 +1,100 @@
+"""A piece as notation text: kern or MusicXML, converted from whatever the input was.
+
+Verovio reads kern and MusicXML natively, so those need no conversion to engrave. MIDI carries
+no notation, so a MIDI file goes MIDI -> music21 (quantised) -> MusicXML first; that step is
+music21's pace (~0.5 s for a short generated piece, ~25 s for a 2,700-note movement). Kern from
+MusicXML is verovio's musicxml2hum, in a child process because it can crash (it does on
+music21's MusicXML of piano-midi.de files: then a CadenzaError).
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from cadenza import CadenzaError
+from cadenza.files import one_line, read_text
+
+
+def read_musicxml(path: Path) -> str:
+    """MusicXML text from .musicxml/.xml, or from the root file inside a compressed .mxl."""
+    if path.suffix.lower() != ".mxl":
+        return read_text(path, "MusicXML")
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if not n.startswith("META-INF/")]
+            root = None
+            if "META-INF/container.xml" in z.namelist():
+                container = ET.fromstring(z.read("META-INF/container.xml"))
+                found = container.find(".//{*}rootfile")
+                root = found.get("full-path") if found is not None else None
+            root = root or next((n for n in names if n.lower().endswith((".xml", ".musicxml"))), None)
+            if root is None:
+                raise CadenzaError(f"{path}: no MusicXML inside the .mxl archive")
+            return z.read(root).decode("utf-8")
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, UnicodeDecodeError, OSError) as exc:
+        raise CadenzaError(f"{path}: not a readable .mxl archive ({one_line(exc)})") from None
+
+
+def music21_musicxml(path: Path, source: Any, fmt: str, title: str | None = None) -> str:
+    """MusicXML written by music21 from kern text or a MIDI file (quantised to 16ths/triplets)."""
+    from music21 import converter, metadata
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if fmt == "midi":
+                score = converter.parse(str(source), format="midi", quantizePost=True)
+                _tidy_midi_score(score)
+            else:
+                score = converter.parse(source, format=fmt)
+            if title:
+                score.metadata = score.metadata or metadata.Metadata()
+                score.metadata.title = title
+            data = GeneralObjectExporter(score).parse()
+    except Exception as exc:  # music21 raises many kinds, all meaning "cannot read this"
+        raise CadenzaError(f"{path}: music21 cannot convert it to MusicXML ({one_line(exc)})") from None
+    return data.decode("utf-8")
+
+
+def _tidy_midi_score(score: Any) -> None:
+    """Notation from a performance: drop the tempo marks (a MIDI file may change tempo every
+    beat, and each would be printed) and brace a keyboard's two hands into one grand staff."""
+    from music21 import layout, tempo
+
+    for mark in list(score.recurse().getElementsByClass(tempo.MetronomeMark)):
+        mark.activeSite.remove(mark)
+    parts = list(score.parts)
+    names = [(p.partName or "").lower() for p in parts]
+    if len(parts) == 2 and all(("piano" in n or "keyboard" in n) for n in names):
+        score.insert(0, layout.StaffGroup(parts, symbol="brace", barTogether=True))
+
+
+def humdrum_from_musicxml(text: str, path: Path) -> str:
+    """Kern via verovio's musicxml2hum, run in a child process: verovio 6.4 crashes (SIGSEGV)
+    on some music21-written MusicXML, and a crash must not take the caller (a server) down."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    import multiprocessing
+
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            kern = pool.submit(_humdrum_worker, text).result()
+    except BrokenProcessPool:
+        kern = None
+    if not kern:
+        raise CadenzaError(f"{path}: verovio cannot convert it to kern")
+    return kern
+
+
+def _humdrum_worker(text: str) -> str | None:
+    import verovio
+
+    verovio.enableLog(verovio.LOG_OFF)
+    tk = verovio.toolkit()
+    tk.setInputFrom("musicxml-hum")
+    return tk.getHumdrumBuffer() if tk.loadData(text) else None

@@ -1,0 +1,140 @@
+"""Checkpoints that survive a kill, and loading a run for sampling.
+
+Each checkpoint is one step-tagged folder, ``checkpoints/step-00001200/`` (weights, optimizer
+moments, ``state.json``), written completely before ``last.state.json`` is atomically pointed at
+it. A kill at any moment leaves the pointer on a complete set, so weights of one step are never
+paired with the optimizer of another. ``last.safetensors`` and ``best.safetensors`` beside them
+are the weights users load (never pickle). Batches and dropout masks are seeded from the step, so
+no random-generator state needs saving for an exact resume.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from cadenza import CadenzaError
+from cadenza.files import atomic_write, write_json
+from cadenza.models import ModelConfig, build_model
+
+KEEP = 2  # step folders kept (the newest); older ones are removed once the pointer moved on
+
+
+def save_weights(model: torch.nn.Module, path: Path) -> None:
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # a tied read-out shares its tensor with the embedding: store it once
+    seen: dict[int, str] = {}
+    for k in list(state):
+        ptr = state[k].data_ptr()
+        if ptr in seen and state[k].shape == state[seen[ptr]].shape:
+            state[k] = state[k].clone()
+        seen.setdefault(ptr, k)
+    atomic_write(Path(path), lambda p: save_file(state, str(p), metadata={"format": "pt"}))
+
+
+def _optim_tensors(opt: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    out = {}
+    for i, st in opt.state_dict()["state"].items():
+        for k, v in st.items():
+            out[f"{i}.{k}"] = (v if torch.is_tensor(v) else torch.tensor(v)).detach().cpu().contiguous()
+    return out
+
+
+def _load_optim(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], lr: float, device: torch.device) -> None:
+    sd = opt.state_dict()
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, v in tensors.items():
+        i, k = key.split(".", 1)
+        state.setdefault(int(i), {})[k] = v if k == "step" else v.to(device)
+    sd["state"] = state
+    for g in sd["param_groups"]:
+        g["lr"] = lr
+    opt.load_state_dict(sd)
+
+
+def save(run: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict[str, Any], best: bool) -> None:
+    """Write the step-tagged set, move the pointer to it, then refresh the user-facing weights."""
+    run = Path(run)
+    name = f"step-{state['step']:08d}"
+    folder = run / "checkpoints" / name
+    tmp = run / "checkpoints" / (name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_weights(model, tmp / "model.safetensors")
+    save_file(_optim_tensors(opt), str(tmp / "optim.safetensors"))
+    write_json(tmp / "state.json", state)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+    write_json(run / "last.state.json", dict(state, checkpoint=f"checkpoints/{name}"))
+    atomic_write(run / "last.safetensors", lambda p: shutil.copyfile(folder / "model.safetensors", p))
+    if best:
+        atomic_write(run / "best.safetensors", lambda p: shutil.copyfile(folder / "model.safetensors", p))
+    old = sorted(p for p in (run / "checkpoints").iterdir() if p.is_dir() and p.name.startswith("step-") and not p.name.endswith(".tmp"))
+    for p in old[:-KEEP]:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def read_state(run: Path) -> dict[str, Any] | None:
+    path = Path(run) / "last.state.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CadenzaError(f"{path}: corrupt checkpoint pointer ({exc}); delete the run folder or restore the file") from None
+
+
+def restore(run: Path, state: dict[str, Any], model: torch.nn.Module, opt: torch.optim.Optimizer, device: torch.device) -> None:
+    """Load the checkpoint ``state`` points at (or a pre-0.2 run's ``last.*`` files)."""
+    run = Path(run)
+    if "checkpoint" in state:
+        folder = run / state["checkpoint"]
+        weights, optim = folder / "model.safetensors", folder / "optim.safetensors"
+    else:
+        weights, optim = run / "last.safetensors", run / "last.optim.safetensors"
+    try:
+        model.load_state_dict(load_file(str(weights), device=str(device)), strict=False)
+        _load_optim(opt, load_file(str(optim)), state["lr"], device)
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        raise CadenzaError(f"{run}: cannot resume from step {state.get('step')} ({' '.join(str(exc).split())[:160]})") from None
+
+
+def read_config(run: Path) -> dict[str, Any]:
+    path = Path(run) / "config.json"
+    if not path.exists():
+        raise CadenzaError(f"{run}: not a Cadenza run (no config.json); train one with `cadenza train`")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        ModelConfig.from_dict(config["model"])
+        config["vocab"], config["codec"]  # noqa: B018 - required keys
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise CadenzaError(f"{path}: corrupt run configuration ({type(exc).__name__}: {exc})") from None
+    return config
+
+
+def load_run(run: Path, which: str = "best") -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The model and config of a run folder (``best`` weights, falling back to ``last``)."""
+    run = Path(run)
+    config = read_config(run)
+    weights = run / f"{which}.safetensors"
+    if which == "last" and (state := read_state(run)) and "checkpoint" in state:
+        weights = run / state["checkpoint"] / "model.safetensors"
+    if not weights.exists():
+        weights = run / "last.safetensors"
+    if not weights.exists():
+        raise CadenzaError(f"{run}: no weights yet (training has not reached its first checkpoint)")
+    model = build_model(ModelConfig.from_dict(config["model"]))
+    try:
+        state = load_file(str(weights))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if unexpected or [k for k in missing if not k.endswith("head.weight")]:
+            raise RuntimeError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise CadenzaError(f"{weights}: weights do not match the model in config.json ({str(exc).splitlines()[0][:160]})") from None
+    model.eval()
+    return model, config

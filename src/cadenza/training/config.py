@@ -1,0 +1,75 @@
+"""Training options: char-rnn's names for the 2015 recipe, nanoGPT's for the transformer."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from cadenza import CadenzaError
+
+# Options that change what the weights become: resuming with other values would silently mix two
+# different runs, so it is refused unless the user says it is deliberate (``force_resume``).
+TRAJECTORY = ("arch", "rnn_size", "num_layers", "n_head", "seq_length", "batch_size", "grad_accum", "learning_rate", "schedule", "warmup_steps",
+              "learning_rate_decay", "learning_rate_decay_after", "weight_decay", "dropout", "grad_clip", "seed")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """char-rnn's options (same names, kebab-case on the command line), plus the transformer's.
+
+    ``schedule``: ``char-rnn`` (constant, then ×``learning_rate_decay`` per epoch after
+    ``learning_rate_decay_after`` epochs: the LSTM recipe) or ``cosine`` (linear warm-up, then a
+    cosine down to a tenth: the transformer recipe); ``auto`` picks by architecture.
+    ``batch_size`` is per process and per micro-step: the global batch is
+    ``batch_size × grad_accum × processes``.
+    """
+
+    rnn_size: int = 128  # LSTM hidden size / transformer width (--d-model)
+    num_layers: int = 3
+    dropout: float = 0.0
+    seq_length: int = 50  # the transformer's --context
+    batch_size: int = 50
+    learning_rate: float = 2e-3
+    learning_rate_decay: float = 0.97
+    learning_rate_decay_after: int = 10  # epochs
+    grad_clip: float = 5.0
+    max_epochs: float = 50.0
+    max_steps: int = 0  # 0: from max_epochs
+    eval_every: int = 200
+    eval_batches: int = 20
+    seed: int = 123
+    arch: str = "lstm"
+    n_head: int = 4
+    block_size: int = 0  # kept for old configs: a transformer's context is its seq_length
+    max_minutes: float = 0.0  # 0: no time limit; else stop (with a checkpoint) after this long
+    threads: int = 0  # 0: torch's default
+    schedule: str = "auto"  # auto | char-rnn | cosine
+    warmup_steps: int = -1  # -1: auto (cosine: 5% of the steps, at most 500)
+    weight_decay: float = -1.0  # -1: auto (LSTM 0, as char-rnn; transformer 0.1, as nanoGPT)
+    grad_accum: int = 1
+    device: str = "auto"  # auto | cpu | cuda | mps
+    compile: bool = False
+
+    def resolved(self) -> "TrainConfig":
+        """The automatic choices made explicit (what config.json records)."""
+        if self.arch not in ("lstm", "transformer"):
+            raise CadenzaError(f"unknown architecture {self.arch!r}; choose lstm or transformer")
+        schedule = self.schedule if self.schedule != "auto" else ("char-rnn" if self.arch == "lstm" else "cosine")
+        if schedule not in ("char-rnn", "cosine"):
+            raise CadenzaError(f"--schedule must be char-rnn, cosine or auto, not {self.schedule!r}")
+        if self.arch == "transformer" and self.rnn_size % self.n_head:
+            raise CadenzaError(f"--d-model {self.rnn_size} is not divisible by --heads {self.n_head}")
+        if self.arch == "transformer" and (self.rnn_size // self.n_head) % 2:
+            raise CadenzaError(f"rotary positions need an even head width: --d-model {self.rnn_size} / --heads {self.n_head} is odd")
+        for name in ("rnn_size", "num_layers", "seq_length", "batch_size", "grad_accum", "eval_every"):
+            if getattr(self, name) < 1:
+                raise CadenzaError(f"--{name.replace('_', '-')} must be at least 1")
+        if not 0 <= self.dropout < 1:
+            raise CadenzaError("--dropout must be in [0, 1)")
+        wd = self.weight_decay if self.weight_decay >= 0 else (0.0 if self.arch == "lstm" else 0.1)
+        return dataclasses.replace(self, schedule=schedule, weight_decay=wd, block_size=self.seq_length if self.arch == "transformer" else self.block_size)
+
+
+def trajectory_changes(old: dict, new: dict) -> list[str]:
+    """The trajectory options that differ between a saved run and a new request."""
+    return [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in TRAJECTORY if k in old and old.get(k) != new.get(k)]

@@ -1,0 +1,93 @@
+"""Token ids for training: a split as one memory-mapped array, and the windows read from it.
+
+char-rnn reads a corpus as one stream; so do we. ``prepare`` stores each split's ids as
+``<split>.ids.npy`` (uint16, or uint32 for vocabularies over 65,536 tokens) beside the text, and
+training maps it rather than loading it, so a corpus larger than memory trains. A dataset made
+before these files existed gets them built on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from cadenza import CadenzaError
+from cadenza.codecs import split_tokens
+
+
+def ids_dtype(vocab_size: int) -> np.dtype:
+    return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
+
+
+def encode_ids(text: str, unit: str, stoi: dict[str, int]) -> np.ndarray:
+    toks = split_tokens(text, unit)
+    unknown = {t for t in toks if t not in stoi}
+    if unknown:
+        raise CadenzaError(f"tokens missing from the vocabulary: {sorted(unknown)[:5]}")
+    return np.fromiter((stoi[t] for t in toks), dtype=ids_dtype(len(stoi)), count=len(toks))
+
+
+def write_ids(path: Path, ids: np.ndarray) -> None:
+    from cadenza.files import atomic_write
+
+    atomic_write(path, lambda p: np.save(open(p, "wb"), ids))
+
+
+class Stream:
+    """A split as one long id array, random windows for training and fixed ones for validation."""
+
+    def __init__(self, text: str | None, unit: str = "char", stoi: dict[str, int] | None = None, ids: np.ndarray | None = None):
+        self.ids = ids if ids is not None else encode_ids(text or "", unit, stoi or {})
+
+    @classmethod
+    def load(cls, dataset: Path, split: str, unit: str, vocab: list[str]) -> "Stream":
+        """The split's ids, memory-mapped (built from the text once for older datasets)."""
+        path = Path(dataset) / f"{split}.ids.npy"
+        if not path.exists():
+            text = (Path(dataset) / f"{split}.txt").read_text(encoding="utf-8")
+            ids = encode_ids(text, unit, {t: i for i, t in enumerate(vocab)})
+            try:
+                write_ids(path, ids)
+            except OSError:
+                return cls(None, ids=ids)  # a read-only dataset: keep them in memory
+        try:
+            return cls(None, ids=np.load(path, mmap_mode="r"))
+        except (ValueError, OSError) as exc:
+            raise CadenzaError(f"{path}: unreadable token ids ({exc}); delete it to rebuild") from None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _window(self, s: int, seq: int) -> tuple[torch.Tensor, torch.Tensor]:
+        w = torch.from_numpy(np.asarray(self.ids[s : s + seq + 1], dtype=np.int64))
+        return w[:-1], w[1:]
+
+    def batch(self, batch: int, seq: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        starts = torch.randint(0, len(self.ids) - seq - 1, (batch,), generator=gen).tolist()
+        xs, ys = zip(*(self._window(s, seq) for s in starts))
+        return torch.stack(xs), torch.stack(ys)
+
+    def windows(self, seq: int, limit: int, rank: int = 0, world: int = 1) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Non-overlapping windows from the start, for a repeatable validation loss; with several
+        processes each reads every ``world``-th of them."""
+        n = min(limit, (len(self.ids) - 1) // seq)
+        for i in range(rank, n, world):
+            x, y = self._window(i * seq, seq)
+            yield x[None], y[None]
+
+
+def load_vocab(dataset: Path) -> list[str]:
+    path = Path(dataset) / "vocab.json"
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CadenzaError(f"{dataset}: no vocab.json; prepare the dataset again with `cadenza prepare`") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CadenzaError(f"{path}: not a valid vocabulary ({exc}); prepare the dataset again") from None
+    if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+        raise CadenzaError(f"{path}: not a list of tokens; prepare the dataset again")
+    return vocab

@@ -1,0 +1,254 @@
+"""The training loop: one plain loop for both architectures (nanoGPT's shape), any device, one
+process or many.
+
+Every step draws its batches from generators seeded by (seed, step, stream), and reseeds dropout
+the same way, so a resumed run repeats an uninterrupted one exactly and each process of a
+distributed run reads its own batches: stream ``rank × grad_accum + micro-step``. One process
+with ``--grad-accum 2`` therefore sees the same data as two processes with 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from cadenza import CadenzaError
+from cadenza.files import atomic_write, write_json
+from cadenza.models import ModelConfig, build_model, count_parameters
+from cadenza.training import checkpoint
+from cadenza.training.config import TrainConfig, trajectory_changes
+from cadenza.training.data import Stream, load_vocab
+from cadenza.training.distributed import Dist, all_sum, barrier, broadcast_flag, check_in_sync, setup, teardown
+
+LN2 = math.log(2)
+
+
+@dataclass
+class TrainResult:
+    run: Path
+    step: int
+    train_loss: float
+    val_loss: float | None
+    best_val_loss: float | None
+    resumed_from: int
+    seconds: float
+    interrupted: bool = False
+
+
+def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int) -> float:
+    """char-rnn: constant, then decayed per epoch; cosine: linear warm-up, then down to a tenth."""
+    if cfg.schedule == "char-rnn":
+        epoch = step / steps_per_epoch
+        if epoch < cfg.learning_rate_decay_after:
+            return cfg.learning_rate
+        return cfg.learning_rate * cfg.learning_rate_decay ** (int(epoch) - cfg.learning_rate_decay_after + 1)
+    warm = cfg.warmup_steps if cfg.warmup_steps >= 0 else min(500, max_steps // 20)
+    if step < warm:
+        return cfg.learning_rate * (step + 1) / warm
+    frac = min(1.0, (step - warm) / max(1, max_steps - warm))
+    return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def _seed(seed: int, step: int, stream: int) -> int:
+    return (seed * 1_000_003 + step * 7_919 + stream * 104_729) % (2**63 - 1)
+
+
+@torch.no_grad()
+def evaluate_loss(model: torch.nn.Module, stream: Stream, seq: int, batches: int, batch_size: int = 16, d: Dist = Dist(), autocast: Any = None) -> float:
+    """Mean next-token loss in nats over fixed windows of ``stream`` (shared among processes)."""
+    was = model.training
+    model.eval()
+    total, count = 0.0, 0
+    xs, ys = [], []
+
+    def flush() -> None:
+        nonlocal total, count, xs, ys
+        x, y = torch.cat(xs).to(d.device), torch.cat(ys).to(d.device)
+        with autocast or contextlib.nullcontext():
+            logits, _ = model(x)
+        total += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        count += y.numel()
+        xs, ys = [], []
+
+    for x, y in stream.windows(seq, batches * batch_size, d.rank, d.world):
+        xs.append(x)
+        ys.append(y)
+        if len(xs) == batch_size:
+            flush()
+    if xs:
+        flush()
+    model.train(was)
+    total, count = all_sum([total, float(count)], d)
+    return total / max(count, 1)
+
+
+def train(dataset: Path, run: Path, cfg: TrainConfig = TrainConfig(), progress: Callable[[dict[str, Any]], None] | None = None, force_resume: bool = False) -> TrainResult:
+    """Train (or resume) a model on ``dataset`` into the folder ``run``. Ctrl-C saves a checkpoint."""
+    from cadenza.codecs import get_codec
+    from cadenza.corpus import load_manifest
+
+    dataset, run = Path(dataset), Path(run)
+    cfg = cfg.resolved()
+    manifest = load_manifest(dataset)
+    vocab = load_vocab(dataset)
+    codec = get_codec(manifest["codec"], manifest["options"])
+    d = setup(cfg.device)
+    try:
+        return _train(dataset, run, cfg, manifest, vocab, codec.unit, d, progress, force_resume)
+    finally:
+        teardown(d)
+
+
+def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_resume) -> TrainResult:
+    if d.main:
+        train_s = Stream.load(dataset, "train", unit, vocab)  # builds the id files once for older datasets
+        val_s = Stream.load(dataset, "val", unit, vocab)
+    barrier(d)
+    train_s, val_s = Stream.load(dataset, "train", unit, vocab), Stream.load(dataset, "val", unit, vocab)
+    if len(train_s) < cfg.seq_length + 2:
+        raise CadenzaError(f"{dataset}: the training split has {len(train_s)} tokens, fewer than --seq-length {cfg.seq_length}")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+
+    mcfg = ModelConfig(cfg.arch, len(vocab), cfg.rnn_size, cfg.num_layers, cfg.dropout, cfg.n_head, cfg.block_size or cfg.seq_length)
+    config = {"format": "cadenza-run/2", "model": mcfg.to_dict(), "train": asdict(cfg), "codec": manifest["codec"], "codec_options": manifest["options"],
+              "vocab": vocab, "context": manifest.get("context", {}), "dataset": str(dataset), "dataset_tokens": manifest["tokens"], "processes": d.world}
+    state = checkpoint.read_state(run)
+    if state is not None:
+        old = checkpoint.read_config(run)
+        if old["model"] != config["model"] or old["vocab"] != vocab:
+            raise CadenzaError(f"{run}: holds a different model (size, architecture or vocabulary); use a new run folder")
+        changed = trajectory_changes(old["train"], config["train"]) + ([f"processes {old.get('processes', 1)} -> {d.world}"] if old.get("processes", 1) != d.world else [])
+        if changed and not force_resume:
+            raise CadenzaError(f"{run}: resuming with other training options would mix two runs ({'; '.join(changed)}); use the same options, a new run folder, or --force-resume if it is deliberate")
+    if d.main:
+        run.mkdir(parents=True, exist_ok=True)
+        write_json(run / "config.json", config)
+
+    torch.manual_seed(cfg.seed)
+    model = build_model(mcfg).to(d.device)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.learning_rate)
+    step, best, history = 0, None, []
+    if state is not None:
+        checkpoint.restore(run, state, model, opt, d.device)
+        step, best = state["step"], state["best_val_loss"]
+        history = _read_log(run, step)
+    resumed_from = step
+    net: torch.nn.Module = model
+    if d.active:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[d.device.index] if d.device.type == "cuda" else None)
+    if cfg.compile:
+        net = torch.compile(net)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if d.device.type == "cuda" else contextlib.nullcontext()
+
+    steps_per_epoch = max(1, len(train_s) // (cfg.batch_size * cfg.seq_length * cfg.grad_accum * d.world))
+    max_steps = cfg.max_steps or int(math.ceil(cfg.max_epochs * steps_per_epoch))
+
+    def save(val: float | None) -> None:
+        nonlocal best
+        improved = val is not None and (best is None or val < best)
+        best = val if improved else best
+        if d.main:
+            checkpoint.save(run, model, opt, {"step": step, "lr": opt.param_groups[0]["lr"], "best_val_loss": best, "params": count_parameters(model)}, improved)
+
+    t0 = time.time()
+    model.train()
+    train_loss, val, running, interrupted = float("nan"), None, [], False
+    try:
+        while step < max_steps:
+            lr = lr_at(cfg, step, steps_per_epoch, max_steps)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            torch.manual_seed(_seed(cfg.seed, step, d.rank) + 1)  # dropout masks, repeatable on resume
+            loss_sum = 0.0
+            for j in range(cfg.grad_accum):
+                gen = torch.Generator().manual_seed(_seed(cfg.seed, step, d.rank * cfg.grad_accum + j))
+                x, y = train_s.batch(cfg.batch_size, cfg.seq_length, gen)
+                x, y = x.to(d.device, non_blocking=True), y.to(d.device, non_blocking=True)
+                sync = contextlib.nullcontext() if (not d.active or j == cfg.grad_accum - 1) else net.no_sync()
+                with sync, autocast:
+                    logits, _ = net(x)
+                    loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1)) / cfg.grad_accum
+                with sync:
+                    loss.backward()
+                loss_sum += loss.item()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            step += 1
+            train_loss = loss_sum
+            running.append(train_loss)
+            out_of_time = broadcast_flag(cfg.max_minutes > 0 and (time.time() - t0) > cfg.max_minutes * 60, d)
+            if step % cfg.eval_every == 0 or step == max_steps or out_of_time:
+                check_in_sync(model, d)
+                val = evaluate_loss(model, val_s, cfg.seq_length, cfg.eval_batches, d=d, autocast=autocast) if len(val_s) > cfg.seq_length + 1 else None
+                mean_train = all_sum([float(np.mean(running))], d)[0] / d.world
+                rec = {"step": step, "epoch": round(step / steps_per_epoch, 3), "lr": lr, "train_loss": mean_train, "val_loss": val, "seconds": round(time.time() - t0, 1)}
+                running = []
+                history.append(rec)
+                if d.main:  # the log line first: a kill before the checkpoint is trimmed on resume
+                    with open(run / "log.jsonl", "a") as fh:
+                        fh.write(json.dumps(rec) + "\n")
+                save(val)
+                if d.main:
+                    plot_losses(history, run / "loss.png")
+            if progress and d.main:
+                progress({"step": step, "max_steps": max_steps, "train_loss": train_loss, "val_loss": val, "epoch": step / steps_per_epoch})
+            if out_of_time:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    if not history or history[-1]["step"] != step:
+        save(None)
+    return TrainResult(run, step, train_loss, val, best, resumed_from, time.time() - t0, interrupted)
+
+
+def _read_log(run: Path, step: int) -> list[dict[str, Any]]:
+    """The log up to the checkpoint's step (later lines belong to work a kill threw away)."""
+    path = run / "log.jsonl"
+    if not path.exists():
+        return []
+    history = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill
+        if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= step:
+            history.append(rec)
+    atomic_write(path, lambda p: p.write_text("".join(json.dumps(h) + "\n" for h in history)))
+    return history
+
+
+def plot_losses(history: list[dict[str, Any]], path: Path) -> None:
+    """Train and validation loss in bits per token against step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    steps = [h["step"] for h in history]
+    ax.plot(steps, [h["train_loss"] / LN2 for h in history], label="train")
+    vs = [(h["step"], h["val_loss"] / LN2) for h in history if h.get("val_loss") is not None]
+    if vs:
+        ax.plot(*zip(*vs), label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (bits per token)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    atomic_write(path, lambda p: fig.savefig(p, format="png"))
+    plt.close(fig)

@@ -1,0 +1,172 @@
+"""The JSON API the page uses and scripts can call.
+
+``POST /api/generate`` (form fields) and ``POST /api/continue`` (the same, plus ``file``) both
+answer ``{"variations": [{"midi", "svg", "wav", "musicxml", "krn", "png", ...}]}`` with URLs
+under ``/files/``. Work runs in the bounded pool; a client-chosen ``job`` id lets the page poll
+``GET /api/jobs/{job}`` for progress meanwhile.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse
+
+from cadenza import CadenzaError
+from cadenza.files import one_line
+from cadenza.web.uploads import WebError, read_prompt_file, save_upload
+
+router = APIRouter()
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{4,64}")
+RENDERED = ("musicxml", "svg", "wav", "png")  # eagerly; kern is written when first asked for
+MEDIA = {".mid": "audio/midi", ".svg": "image/svg+xml", ".wav": "audio/wav", ".png": "image/png", ".krn": "text/plain; charset=utf-8",
+         ".musicxml": "application/vnd.recordare.musicxml+xml", ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
+
+
+class Params:
+    """The fields both generation endpoints take, checked into one place."""
+
+    def __init__(self, model: Optional[str], bars: int, variations: int, seed: Optional[int], temperature: float, top_p: float,
+                 form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str]):
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise WebError(422, message)
+
+        need(1 <= bars <= 64, "bars must be between 1 and 64")
+        need(1 <= variations <= 6, "variations must be between 1 and 6")
+        need(0.05 <= temperature <= 3.0, "temperature must be between 0.05 and 3")
+        need(0.0 < top_p <= 1.0, "top-p must be in (0, 1]")
+        need(1 <= phrase_bars <= 16 and 1 <= prompt_bars <= 32, "phrase bars must be 1-16 and prompt bars 1-32")
+        need(form is None or form == "" or re.fullmatch(r"[A-Za-z]{1,8}", form) is not None, "form must be letters such as AAB or ABA")
+        need(job is None or JOB_ID.fullmatch(job) is not None, "job must be 4-64 letters, digits, _ or -")
+        self.model, self.bars, self.variations, self.temperature, self.top_p = model or None, bars, variations, temperature, top_p
+        self.seed = random.SystemRandom().randrange(1_000_000) if seed is None else seed
+        self.form, self.phrase_bars, self.prompt_bars, self.job = (form or None), phrase_bars, prompt_bars, job
+
+
+def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: int = Form(1), seed: Optional[int] = Form(None),
+            temperature: float = Form(1.0), top_p: float = Form(1.0), form: Optional[str] = Form(None), phrase_bars: int = Form(4),
+            prompt_bars: int = Form(4), job: Optional[str] = Form(None)) -> Params:
+    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job)
+
+
+@router.get("/api/models", summary="The models this server offers and what each supports")
+def models(request: Request) -> dict[str, Any]:
+    web = request.app.state.web
+    return {"default": web.models.default, "models": web.models.describe(), "limits": web.limits()}
+
+
+@router.get("/api/health", summary="Liveness and the worker pool's load")
+def health(request: Request) -> dict[str, Any]:
+    return {"ok": True, "pool": request.app.state.web.pool.load}
+
+
+@router.get("/api/jobs/{job}", summary="Progress of a generation the page started with this job id")
+def job_progress(job: str, request: Request) -> dict[str, Any]:
+    got = request.app.state.web.progress.get(job) if JOB_ID.fullmatch(job) else None
+    if got is None:
+        raise WebError(404, f"no job {job!r} (it has not started, or it finished long ago)")
+    return got
+
+
+@router.post("/api/generate", summary="New pieces from a model")
+async def generate(request: Request, p: Params = Depends(_params)) -> dict[str, Any]:
+    return await _run(request, p, None)
+
+
+@router.post("/api/continue", summary="Continue an uploaded .mid, .krn or .musicxml file")
+async def continue_(request: Request, file: UploadFile = File(..., description=".mid, .krn or .musicxml, at most the upload limit"), p: Params = Depends(_params)) -> dict[str, Any]:
+    return await _run(request, p, file)
+
+
+async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[str, Any]:
+    web = request.app.state.web
+    loaded = web.models.get(p.model)  # unknown model: CadenzaError -> 422
+    if upload is not None and not loaded.describe()["continues"]:
+        raise WebError(422, f"{loaded.name} cannot continue a prompt; choose a notewise model ({', '.join(m for m in web.models.names() if web.models.get(m).describe()['continues'])})")
+    job, folder = web.results.new_job()
+    try:
+        prompt = None
+        if upload is not None:
+            prompt = await save_upload(upload, folder, web.options.max_upload)
+        web.progress.update(p.job, "queued", **web.pool.load)
+        return await web.pool.run(_work, web, loaded, p, job, folder, prompt, upload.filename if upload else None)
+    finally:
+        web.results.finish(job)
+
+
+def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path | None, shown: str | None) -> dict[str, Any]:
+    """Sample, then render each variation; runs in a worker thread."""
+    from cadenza.render import render
+    from cadenza.sample import SamplingOptions, continue_piece, generate
+
+    options = SamplingOptions(temperature=p.temperature, top_p=p.top_p)
+
+    def tick(done: int, total: int | None = None, *_: Any) -> None:
+        web.progress.update(p.job, "sampling", done, total or 0)
+
+    tick(0)
+    if prompt is not None:
+        read_prompt_file(prompt, Path(shown or prompt.name).name)
+        samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick)
+    else:
+        samples = generate(loaded.run, folder, n=p.variations, seed=p.seed, bars=p.bars, options=options, form=p.form, phrase_bars=p.phrase_bars,
+                           formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), progress=tick)
+    variations = []
+    for k, s in enumerate(samples):
+        web.progress.update(p.job, "rendering", k, len(samples))
+        variations.append(_variation(web, render, loaded, p, s))
+    web.progress.update(p.job, "done", len(samples), len(samples))
+    return {"job": job, "model": loaded.name, "seed": p.seed, "bars": p.bars, "prompt": shown, "variations": variations}
+
+
+def _variation(web: Any, render: Any, loaded: Any, p: Params, s: Any) -> dict[str, Any]:
+    source = s.files.get("krn") or s.files.get("musicxml") or s.files["mid"]
+    prompt_end = s.stats.get("prompt_quarters")
+    title = f"{loaded.name}, seed {p.seed}, variation {s.index}"
+    v: dict[str, Any] = {"index": s.index, "notes": s.stats.get("notes"), "prompt_quarters": prompt_end, "warnings": []}
+    wanted = [f for f in RENDERED if not (f == "musicxml" and "musicxml" in s.files)] + ([] if "mid" in s.files else ["midi"])
+    try:
+        got = render(source, wanted, out_dir=source.parent, title=title, prompt_end=prompt_end)
+    except CadenzaError as exc:
+        got = {}
+        v["warnings"].append(one_line(exc))
+    files = {k: [Path(x)] for k, x in s.files.items()} | {k: list(x) for k, x in got.items()}
+    mid = files.get("mid") or files.get("midi")
+    for key, fmt in (("midi", mid), ("musicxml", files.get("musicxml")), ("wav", files.get("wav")), ("png", files.get("png"))):
+        v[key] = web.results.url(fmt[0]) if fmt else None
+    v["svg_pages"] = [web.results.url(x) for x in files.get("svg", [])]
+    v["svg"] = v["svg_pages"][0] if v["svg_pages"] else None
+    krn = files.get("krn")
+    # kern from MusicXML is written on first download (it takes a child process and may fail)
+    v["krn"] = web.results.url(krn[0]) if krn else (web.results.url(files["musicxml"][0].with_suffix(".krn")) if files.get("musicxml") else None)
+    if "continuation" in files:
+        v["continuation_midi"] = web.results.url(files["continuation"][0])
+    return v
+
+
+@router.get("/files/{job}/{name}", summary="A result file (only from the server's output folder)")
+async def result_file(job: str, name: str, request: Request) -> FileResponse:
+    web = request.app.state.web
+    path = web.results.path(job, name)
+    if path is None:
+        raise WebError(404, "no such file")
+    if not path.is_file() and path.suffix == ".krn" and path.with_suffix(".musicxml").is_file():
+        await web.pool.run(_kern, path)
+    if not path.is_file():
+        raise WebError(404, "no such file (results are removed after a while; generate again)")
+    return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"), filename=name if path.suffix != ".svg" else None,
+                        content_disposition_type="attachment" if path.suffix in (".mid", ".krn", ".musicxml") else "inline")
+
+
+def _kern(path: Path) -> None:
+    from cadenza.render import render
+
+    try:
+        render(path.with_suffix(".musicxml"), ["krn"], out_dir=path.parent)
+    except CadenzaError as exc:
+        raise WebError(422, f"kern is not available for this piece ({str(exc).replace(str(path.with_suffix('.musicxml')), path.stem)})") from None

@@ -1,0 +1,237 @@
+// The page: prompt (played, recorded or uploaded), the generation controls, progress and
+// errors, the variations (piano roll, engraved score, audio, downloads, "continue from here"),
+// and jam mode. Everything goes through the JSON API that scripts can call too.
+
+import { notesToMidi } from "./midifile.js";
+import { Jam } from "./jam.js";
+import { Piano, Recorder, noteName } from "./piano.js";
+import { audio } from "./synth.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { models: [], prompt: null, recording: false, busy: false };
+const piano = new Piano($("piano"), { low: 48, octaves: 3 });
+const recorder = new Recorder();
+
+// ---- prompt ------------------------------------------------------------------------------
+
+piano.on((e) => {
+  if (e.type === "octave") { $("octave").textContent = noteName(e.base); return; }
+  if (state.recording && !jam.active) { recorder.event(e); if (e.type === "off") showRecorded(); }
+});
+
+function setPrompt(prompt) {
+  state.prompt = prompt;
+  $("prompt-info").textContent = prompt ? prompt.label : "No prompt: the model starts from nothing.";
+  $("go").textContent = prompt ? "Continue the prompt" : "Generate";
+  document.querySelectorAll(".prompt-only").forEach((el) => (el.hidden = !prompt));
+  drawRoll(prompt?.notes || []);
+  if (prompt) preferContinuing();
+}
+
+function showRecorded() {
+  const notes = recorder.notes;
+  if (!notes.length) return;
+  setPrompt({ blob: notesToMidi(notes, 120), name: "played.mid", notes, label: `Played: ${notes.length} notes, ${recorder.seconds.toFixed(1)} s` });
+}
+
+$("record").onclick = () => {
+  audio();
+  state.recording = !state.recording;
+  $("record").classList.toggle("on", state.recording);
+  $("record").textContent = state.recording ? "■ Stop recording" : "● Record";
+  if (state.recording) recorder.clear();
+};
+$("clear").onclick = () => { recorder.clear(); $("upload").value = ""; setPrompt(null); };
+$("upload").onchange = () => {
+  const f = $("upload").files[0];
+  if (f) setPrompt({ blob: f, name: f.name, label: `File: ${f.name} (${(f.size / 1024).toFixed(1)} kB)` });
+};
+
+function drawRoll(notes) {
+  const c = $("prompt-roll");
+  const w = (c.width = c.clientWidth || 800);
+  const g = c.getContext("2d");
+  g.clearRect(0, 0, w, c.height);
+  if (!notes.length) return;
+  const end = Math.max(...notes.map((n) => n.start + n.duration), 1);
+  const mid = (Math.min(...notes.map((n) => n.pitch)) + Math.max(...notes.map((n) => n.pitch))) / 2;
+  const span = Math.max(18, Math.max(...notes.map((n) => n.pitch)) - Math.min(...notes.map((n) => n.pitch)) + 4);
+  const lo = Math.floor(mid - span / 2), hi = lo + span;
+  const h = c.height / (hi - lo + 1);
+  g.fillStyle = "#e9b949";
+  for (const n of notes) g.fillRect((n.start / end) * (w - 4) + 2, c.height - (n.pitch - lo + 1) * h, Math.max(2, (n.duration / end) * (w - 4)), Math.max(3, h - 1));
+}
+
+// ---- models and controls ----------------------------------------------------------------
+
+async function loadModels() {
+  const res = await fetch("/api/models");
+  const data = await res.json();
+  state.models = data.models;
+  for (const sel of [$("model"), $("jam-model")]) sel.innerHTML = "";
+  for (const m of data.models) {
+    $("model").add(new Option(`${m.name} (${m.codec})`, m.name, false, m.name === data.default));
+    if (m.jam) $("jam-model").add(new Option(m.name, m.name, false, m.name === data.default));
+  }
+  showModel();
+}
+
+const model = () => state.models.find((m) => m.name === $("model").value) || {};
+
+function showModel() {
+  const m = model();
+  const bits = [m.about, m.metre && `metre ${m.metre}`, m.key && `key ${m.key}`, m.tempo && `${m.tempo} quarters/min`, m.licence && `licence: ${m.licence}`];
+  $("model-info").textContent = bits.filter(Boolean).join(" · ");
+  document.querySelectorAll(".form-only").forEach((el) => (el.hidden = !m.form || !!state.prompt));
+  if (state.prompt && !m.continues) $("model-info").textContent += " · this model cannot continue a prompt; pick a notewise one";
+}
+
+function preferContinuing() {
+  if (!model().continues) {
+    const c = state.models.find((m) => m.continues && m.name === "piano-notewise") || state.models.find((m) => m.continues);
+    if (c) $("model").value = c.name;
+  }
+  showModel();
+}
+$("model").onchange = showModel;
+
+// ---- generation ------------------------------------------------------------------------
+
+function fields() {
+  const f = new FormData();
+  for (const k of ["model", "bars", "variations", "temperature", "top_p", "seed", "prompt_bars"]) if ($(k).value !== "") f.append(k, $(k).value);
+  if (!state.prompt && $("form").value.trim()) { f.append("form", $("form").value.trim()); f.append("phrase_bars", $("phrase_bars").value); }
+  return f;
+}
+
+function showError(msg) {
+  $("error").hidden = !msg;
+  $("error").textContent = msg || "";
+}
+
+async function run() {
+  if (state.busy) return;
+  state.busy = true;
+  $("go").disabled = true;
+  showError("");
+  const job = `j${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const f = fields();
+  f.append("job", job);
+  if (state.prompt) f.append("file", state.prompt.blob, state.prompt.name);
+  const bar = $("progress");
+  bar.hidden = false;
+  bar.removeAttribute("value");
+  $("status").textContent = "starting…";
+  const started = performance.now();
+  const poll = setInterval(async () => {
+    const r = await fetch(`/api/jobs/${job}`).catch(() => null);
+    if (!r || !r.ok) return;
+    const p = await r.json();
+    const secs = ((performance.now() - started) / 1000).toFixed(0);
+    if (p.stage === "queued") $("status").textContent = `waiting for a worker (${p.waiting || 0} ahead)… ${secs} s`;
+    else if (p.stage === "sampling") { $("status").textContent = `sampling… ${secs} s`; if (p.total) { bar.max = p.total; bar.value = p.done; } }
+    else if (p.stage === "rendering") { $("status").textContent = `engraving and rendering variation ${p.done + 1} of ${p.total}… ${secs} s`; bar.max = p.total; bar.value = p.done; }
+  }, 400);
+  try {
+    const res = await fetch(state.prompt ? "/api/continue" : "/api/generate", { method: "POST", body: f });
+    const data = await res.json().catch(() => ({ detail: `the server answered ${res.status} without a message` }));
+    if (!res.ok) throw new Error(data.detail || `HTTP ${res.status}`);
+    showResults(data);
+    $("status").textContent = `done in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${data.seed})`;
+  } catch (err) {
+    showError(err.message === "Failed to fetch" ? "The server cannot be reached: is `cadenza serve` still running?" : err.message);
+    $("status").textContent = "";
+  } finally {
+    clearInterval(poll);
+    bar.hidden = true;
+    state.busy = false;
+    $("go").disabled = false;
+  }
+}
+$("go").onclick = run;
+
+function link(url, text, download) {
+  const a = document.createElement("a");
+  a.href = url;
+  a.textContent = text;
+  a.className = "dl";
+  if (download) a.download = download;
+  return a;
+}
+
+function showResults(data) {
+  const box = $("results");
+  box.innerHTML = "";
+  for (const v of data.variations) {
+    const card = document.createElement("article");
+    card.className = "variation";
+    const what = data.prompt ? `continuing ${data.prompt}` : `${data.bars} bars`;
+    card.innerHTML = `<h3>Variation ${v.index} <span class="muted">${data.model} · seed ${data.seed} · ${what} · ${v.notes ?? "?"} notes</span></h3>`;
+    if (v.png) { const img = new Image(); img.src = v.png; img.className = "roll"; img.alt = `Piano roll of variation ${v.index}${v.prompt_quarters ? " (prompt shaded)" : ""}`; card.append(img); }
+    const row = document.createElement("div");
+    row.className = "row";
+    if (v.wav) { const a = document.createElement("audio"); a.controls = true; a.preload = "auto"; a.src = v.wav; row.append(a); }
+    const more = document.createElement("button");
+    more.type = "button";
+    more.textContent = "Continue from here";
+    more.onclick = () => continueFrom(v, data);
+    row.append(more);
+    const dl = document.createElement("span");
+    dl.className = "downloads";
+    const stem = `cadenza-${data.model}-${data.seed}-${v.index}`;
+    if (v.midi) dl.append(link(v.midi, "MIDI", `${stem}.mid`));
+    if (v.musicxml) dl.append(link(v.musicxml, "MusicXML", `${stem}.musicxml`));
+    if (v.krn) { const k = link(v.krn, "Kern", `${stem}.krn`); k.onclick = (e) => downloadChecked(e, v.krn, `${stem}.krn`); dl.append(k); }
+    if (v.wav) dl.append(link(v.wav, "WAV", `${stem}.wav`));
+    row.append(dl);
+    card.append(row);
+    for (const w of v.warnings || []) { const p = document.createElement("p"); p.className = "warn"; p.textContent = w; card.append(p); }
+    if (v.svg_pages?.length) {
+      const score = document.createElement("div");
+      score.className = "score";
+      for (const page of v.svg_pages) { const img = new Image(); img.src = page; img.alt = `Score of variation ${v.index}`; score.append(img); }
+      card.append(score);
+    }
+    box.append(card);
+  }
+  box.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+// Kern is written on first request and may be impossible for a piece: say why in words.
+async function downloadChecked(e, url, name) {
+  e.preventDefault();
+  const res = await fetch(url);
+  if (!res.ok) { showError((await res.json().catch(() => ({}))).detail || `kern: HTTP ${res.status}`); return; }
+  const a = link(URL.createObjectURL(await res.blob()), "", name);
+  a.click();
+}
+
+async function continueFrom(v, data) {
+  const res = await fetch(v.midi);
+  if (!res.ok) { showError("That result is gone from the server (old results are removed); generate again."); return; }
+  const blob = await res.blob();
+  setPrompt({ blob, name: `variation-${v.index}.mid`, label: `Variation ${v.index} of ${data.model} (seed ${data.seed})` });
+  run();
+}
+
+// ---- jam -------------------------------------------------------------------------------
+
+const jam = new Jam(piano, {
+  status: (s) => ($("jam-status").textContent = s),
+  log: (r, st) => {
+    $("jam-log").textContent = `last reply: ${r.notes} notes, first note after ${r.first?.toFixed(0)} ms (server ${r.server} ms)` +
+      (st.n ? ` · over ${st.n} replies: p50 ${st.p50.toFixed(0)} ms, p95 ${st.p95.toFixed(0)} ms` : "");
+  },
+  settings: () => ({ model: $("jam-model").value, bars: +$("jam-bars").value || 2, temperature: +$("temperature").value || 1, top_p: +$("top_p").value || 0.95, gap: +$("gap").value }),
+});
+$("gap").oninput = () => ($("gap-out").textContent = `${$("gap").value} s`);
+$("jam").onclick = () => {
+  if (jam.active) jam.stop(); else jam.start();
+  $("jam").classList.toggle("on", jam.active);
+  $("jam").textContent = jam.active ? "Stop jam" : "Start jam";
+};
+
+window.cadenza = { state, piano, jam, recorder };
+piano.connectMidi((s) => ($("midi-status").textContent = s));
+setPrompt(null);
+loadModels().catch((err) => showError(`Cannot load the model list: ${err.message}`));

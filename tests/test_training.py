@@ -1,0 +1,167 @@
+"""The training loop and the transformer: overfitting, the KV cache, exact resume, DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from cadenza import CadenzaError
+from cadenza.models import ModelConfig, build_model
+from cadenza.models.transformer import window_start
+from cadenza.training import TrainConfig, load_run, train
+
+TINY_GPT = dict(arch="transformer", rnn_size=32, num_layers=2, n_head=2, seq_length=32, batch_size=8, eval_every=10, eval_batches=2, threads=1, seed=5)
+
+
+def _log(run: Path) -> list[dict]:
+    return [json.loads(l) for l in (run / "log.jsonl").read_text().splitlines() if l]
+
+
+def test_window_rule():
+    assert [window_start(t, 4) for t in range(9)] == [0, 0, 0, 0, 2, 2, 4, 4, 6]
+    assert window_start(0, 1) == 0 and window_start(5, 1) == 5
+
+
+@pytest.mark.parametrize("context", [8, 9, 16])
+def test_kv_cache_equals_recomputation(context):
+    """Reading token by token with the cache, in chunks, or the whole sequence at once gives the
+    logits of recomputing each token's window from scratch, past the context too."""
+    torch.manual_seed(0)
+    m = build_model(ModelConfig("transformer", 40, 32, 2, 0.0, 2, context)).eval()
+    ids = torch.randint(0, 40, (3, 5 * context + 3))
+    T = ids.shape[1]
+    with torch.no_grad():
+        whole, _ = m(ids)
+        state, steps = None, []
+        for t in range(T):
+            logits, state = m(ids[:, t : t + 1], state)
+            steps.append(logits)
+        stepwise = torch.cat(steps, 1)
+        state, chunks = None, []
+        for a in range(0, T, 5):
+            logits, state = m(ids[:, a : a + 5], state)
+            chunks.append(logits)
+        chunked = torch.cat(chunks, 1)
+        ref = torch.cat([m(ids[:, window_start(t, context) : t + 1])[0][:, -1:] for t in range(T)], 1)
+    for got in (whole, stepwise, chunked):
+        assert torch.allclose(got, ref, atol=1e-5)
+
+
+def test_kv_cache_sampling_gives_the_tokens_of_recomputation():
+    from cadenza.generation.decode import sample_ids
+    from cadenza.generation.filters import SamplingOptions, choose
+
+    torch.manual_seed(1)
+    m = build_model(ModelConfig("transformer", 30, 32, 2, 0.0, 2, 12)).eval()
+    opt = SamplingOptions(temperature=1.3)
+    got = sample_ids(m, [1, 2, 3], 2, 60, opt, seed=9)
+    # reference: recompute every window from scratch with the same generator
+    gen = torch.Generator().manual_seed(9)
+    seqs = [[1, 2, 3] for _ in range(2)]
+    with torch.no_grad():
+        for _ in range(60):
+            t = len(seqs[0]) - 1
+            x = torch.tensor([s[window_start(t, 12) :] for s in seqs])
+            nxt = choose(m(x)[0][:, -1], opt, gen)
+            for s, v in zip(seqs, nxt.tolist()):
+                s.append(v)
+    assert got == [s[3:] for s in seqs]
+
+
+def test_tiny_transformer_overfits_a_small_corpus(tmp_path):
+    from cadenza.corpus import prepare
+
+    src = tmp_path / "src"
+    src.mkdir()
+    from music21 import corpus
+
+    for p in corpus.getComposer("palestrina")[:1]:
+        shutil.copy(p, src)
+    ds = tmp_path / "ds"
+    prepare([str(src)], ds, "kern", workers=1, seed=1, val_fraction=0.0, test_fraction=0.0)
+    run = tmp_path / "gpt"
+    cfg = {**TINY_GPT, "rnn_size": 128, "n_head": 4, "seq_length": 64, "batch_size": 16, "max_steps": 300, "eval_every": 50, "dropout": 0.0, "schedule": "char-rnn", "learning_rate_decay": 1.0}
+    res = train(ds, run, TrainConfig(**cfg))
+    log = _log(run)
+    assert res.step == 300
+    # one 3,000-character movement, learnt by heart: from ln(vocab) ~ 3.6 nats to well under one
+    assert log[-1]["train_loss"] < 0.8 and log[-1]["train_loss"] < 0.5 * log[0]["train_loss"], log
+    model, config = load_run(run)
+    assert config["model"]["block_size"] == 64  # the context it trained on is the context it samples with
+    assert model.context == 64
+
+
+def test_killed_and_resumed_run_repeats_the_uninterrupted_losses(tmp_path, palestrina_dataset):
+    args = ["--arch", "transformer", "--d-model", "32", "--layers", "2", "--heads", "2", "--context", "32", "--batch-size", "8",
+            "--eval-every", "4", "--threads", "1", "--seed", "3", "--dropout", "0.1"]
+    straight = tmp_path / "straight"
+    train(palestrina_dataset, straight, TrainConfig(**{**TINY_GPT, "seed": 3, "eval_every": 4, "dropout": 0.1, "max_steps": 40}))
+    run = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "cadenza", "train", str(palestrina_dataset), "-o", str(run), *args]
+    proc = subprocess.Popen(cmd + ["--max-steps", "40"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    state = run / "last.state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and json.loads(state.read_text())["step"] >= 12:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    saved = json.loads(state.read_text())["step"]
+    assert 12 <= saved < 40, saved
+    res = subprocess.run(cmd + ["--max-steps", "40"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert f"resumed from step {saved}" in res.stdout
+    a, b = _log(straight), _log(run)
+    assert [h["step"] for h in a] == [h["step"] for h in b]
+    assert [h["train_loss"] for h in b] == pytest.approx([h["train_loss"] for h in a], rel=1e-6)
+    wa, wb = load_file(str(straight / "last.safetensors")), load_file(str(run / "last.safetensors"))
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+    assert len(list((run / "checkpoints").iterdir())) <= 2  # old step folders are cleaned up
+
+
+def test_resume_with_other_options_is_refused_unless_forced(tmp_path, palestrina_dataset):
+    run = tmp_path / "r"
+    train(palestrina_dataset, run, TrainConfig(**{**TINY_GPT, "max_steps": 4}))
+    with pytest.raises(CadenzaError, match="batch_size 8 -> 16.*--force-resume"):
+        train(palestrina_dataset, run, TrainConfig(**{**TINY_GPT, "max_steps": 8, "batch_size": 16}))
+    res = train(palestrina_dataset, run, TrainConfig(**{**TINY_GPT, "max_steps": 8, "batch_size": 16}), force_resume=True)
+    assert res.resumed_from == 4 and res.step == 8
+    with pytest.raises(CadenzaError, match="different model"):
+        train(palestrina_dataset, run, TrainConfig(**{**TINY_GPT, "max_steps": 8, "rnn_size": 64}))
+
+
+def test_bad_transformer_shape_is_refused_before_writing_anything(tmp_path, palestrina_dataset):
+    with pytest.raises(CadenzaError, match="not divisible"):
+        train(palestrina_dataset, tmp_path / "bad", TrainConfig(**{**TINY_GPT, "rnn_size": 30, "n_head": 4}))
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow
+def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path, palestrina_dataset):
+    """torchrun with 2 gloo processes (batch 4 each) = 1 process accumulating 2 micro-batches of 4."""
+    args = ["--arch", "transformer", "--d-model", "32", "--layers", "2", "--heads", "2", "--context", "32", "--batch-size", "4",
+            "--eval-every", "5", "--max-steps", "10", "--threads", "1", "--seed", "7", "--dropout", "0"]
+    ddp = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "cadenza", "train",
+                          str(palestrina_dataset), "-o", str(ddp), *args], capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
+    single = tmp_path / "single"
+    train(palestrina_dataset, single, TrainConfig(**{**TINY_GPT, "batch_size": 4, "grad_accum": 2, "eval_every": 5, "eval_batches": 20, "max_steps": 10, "seed": 7, "dropout": 0.0}))
+    assert [h["train_loss"] for h in _log(ddp)] == pytest.approx([h["train_loss"] for h in _log(single)], rel=1e-5)
+    a, b = load_file(str(ddp / "last.safetensors")), load_file(str(single / "last.safetensors"))
+    assert all(torch.allclose(a[k], b[k], atol=2e-5) for k in a)
+    la, lb = _log(ddp), _log(single)
+    assert [h["val_loss"] for h in la] == pytest.approx([h["val_loss"] for h in lb], rel=1e-5)
+    assert json.loads((ddp / "config.json").read_text())["processes"] == 2

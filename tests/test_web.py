@@ -1,0 +1,257 @@
+"""The web API (cadenza.web): every endpoint, bad uploads, traversal attempts, a burst of 20
+requests, and the jam stream, against a real uvicorn server on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("multipart")
+httpx = pytest.importorskip("httpx")
+uvicorn = pytest.importorskip("uvicorn")
+
+from cadenza.music import Note, Piece, Track, write_midi  # noqa: E402
+from cadenza.web import WebOptions, create_app  # noqa: E402
+from cadenza.web.results import ResultStore  # noqa: E402
+
+FAST = {"model": "bach-notewise", "bars": "1", "variations": "1", "seed": "7"}
+KERN = "**kern\t**kern\n*clefF4\t*clefG2\n*M4/4\t*M4/4\n=1\t=1\n4C\t4c\n4E\t4e\n4G\t4g\n4c\t4cc\n==\t==\n*-\t*-\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """(base URL, app) of a live server: 2 workers, 4 waiting, a 5 MB upload limit."""
+    out = tmp_path_factory.mktemp("web-out")
+    app = create_app(WebOptions(out=out, workers=2, queue=4, keep=50))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "server did not start"
+    yield f"http://127.0.0.1:{port}", app
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server[0], timeout=120) as c:
+        yield c
+
+
+def _midi_bytes(tmp_path: Path, n: int = 8) -> bytes:
+    piece = Piece([Track("piano", 0, [Note(i * 0.5, 60 + (i * 3) % 12, 0.5, 80) for i in range(n)])], [(0.0, 120.0)], [(0.0, 4, 4)])
+    return write_midi(piece, tmp_path / "p.mid").read_bytes()
+
+
+def _one_line(r) -> str:
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail and "Traceback" not in detail and detail
+    return detail
+
+
+# ---- the page, the schema, the model list --------------------------------------------------
+
+def test_page_static_and_schema_are_served_offline(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "Cadenza" in page.text and "/static/app.js" in page.text
+    for name in ("app.js", "piano.js", "jam.js", "synth.js", "midifile.js", "style.css"):
+        r = client.get(f"/static/{name}")
+        assert r.status_code == 200, name
+        assert "https://" not in r.text and "http://" not in r.text, f"{name} must not load anything from outside"
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in ("/api/generate", "/api/continue", "/api/jam", "/api/models", "/api/jobs/{job}", "/files/{job}/{name}", "/api/health"):
+        assert p in paths
+
+
+def test_models_and_health(client):
+    data = client.get("/api/models").json()
+    names = {m["name"]: m for m in data["models"]}
+    assert {"mozart-kern", "bach-notewise", "piano-notewise"} <= set(names)
+    assert data["default"] == "piano-notewise" and names["piano-notewise"]["jam"] and not names["mozart-kern"]["continues"]
+    assert names["mozart-kern"]["metre"] == "3/4"
+    assert client.get("/api/health").json()["ok"]
+
+
+# ---- generate and continue ----------------------------------------------------------------
+
+def test_generate_serves_every_file_and_repeats_with_the_seed(client):
+    r = client.post("/api/generate", data={**FAST, "variations": "2", "job": "test-job-1"})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert len(data["variations"]) == 2 and data["seed"] == 7
+    v = data["variations"][0]
+    kinds = {"midi": b"MThd", "wav": b"RIFF", "png": b"\x89PNG", "svg": b"<", "musicxml": b"<"}
+    for key, magic in kinds.items():
+        got = client.get(v[key])
+        assert got.status_code == 200 and got.content.lstrip()[: len(magic)] == magic, key
+    assert client.get("/api/jobs/test-job-1").json()["stage"] == "done"
+    again = client.post("/api/generate", data={**FAST, "variations": "2"}).json()["variations"][0]
+    assert client.get(again["midi"]).content == client.get(v["midi"]).content
+    krn = client.get(v["krn"])  # written on demand; verovio may refuse a piece: then a one-line 422
+    assert krn.status_code == 200 and "**kern" in krn.text or krn.status_code == 422 and _one_line(krn)
+
+
+def test_generate_kern_model_engraves_a_score(client):
+    r = client.post("/api/generate", data={"model": "mozart-kern", "bars": "2", "variations": "1", "seed": "3", "form": "AB", "phrase_bars": "1"})
+    assert r.status_code == 200, r.text
+    v = r.json()["variations"][0]
+    assert "<svg" in client.get(v["svg"]).text and "**kern" in client.get(v["krn"]).text
+
+
+def test_continue_a_midi_and_a_kern_file(client, tmp_path):
+    r = client.post("/api/continue", data={**FAST, "model": "piano-notewise"}, files={"file": ("played.mid", _midi_bytes(tmp_path), "audio/midi")})
+    assert r.status_code == 200, r.text
+    v = r.json()["variations"][0]
+    assert v["prompt_quarters"] > 0 and client.get(v["continuation_midi"]).content[:4] == b"MThd"
+    r = client.post("/api/continue", data=FAST, files={"file": ("tune.krn", KERN.encode(), "text/plain")})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("name, body, status", [
+    ("empty.mid", b"", 400),
+    ("garbage.mid", b"\x00\x01garbage" * 100, 400),
+    ("truncated.mid", None, 422),
+    ("notes.txt", b"hello", 415),
+    ("midi-named.krn", b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0", 400),
+    ("malformed.krn", b"**kern\n4c\n4q&&\n*-\n*-\n*x\n", 422),
+    ("broken.musicxml", b"<score-partwise><part", 422),
+    ("noname", b"MThd", 415),
+])
+def test_bad_uploads_are_refused_in_one_line(client, tmp_path, name, body, status):
+    if body is None:
+        body = _midi_bytes(tmp_path)[:30]
+    r = client.post("/api/continue", data=FAST, files={"file": (name, body, "application/octet-stream")})
+    assert r.status_code == status, r.text
+    _one_line(r)
+
+
+def test_bad_fields_and_models_are_422(client, tmp_path):
+    for data in ({**FAST, "bars": "0"}, {**FAST, "temperature": "0"}, {**FAST, "model": "nope"}, {**FAST, "variations": "x"}, {**FAST, "form": "A1"}):
+        r = client.post("/api/generate", data=data)
+        assert r.status_code == 422, data
+        _one_line(r)
+    r = client.post("/api/continue", data={**FAST, "model": "mozart-kern"}, files={"file": ("p.mid", _midi_bytes(tmp_path), "audio/midi")})
+    assert r.status_code == 422 and "cannot continue" in _one_line(r)
+    assert client.get("/api/jobs/never-started").status_code == 404
+
+
+def test_a_60_mb_upload_is_refused_before_it_is_read(server):
+    """Declared length: 413 after the headers, with 60 MB never sent."""
+    host, port = server[0].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"POST /api/continue HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 62914560\r\n\r\n--b\r\n")
+        reply = b""
+        while chunk := s.recv(4096):
+            reply += chunk
+    reply = reply.decode("latin-1")
+    assert reply.startswith("HTTP/1.1 413") and "upload limit" in reply
+
+
+def test_a_chunked_body_growing_past_the_limit_is_413(client):
+    def chunks():
+        head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.mid"\r\nContent-Type: audio/midi\r\n\r\nMThd'
+        yield head
+        for _ in range(60):
+            yield b"\x00" * (1 << 20)
+        yield b"\r\n--b--\r\n"
+
+    r = client.post("/api/continue", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 413 and "limit" in _one_line(r)
+
+
+# ---- files: only from the output folder ---------------------------------------------------
+
+def _raw_get(app, raw: str) -> tuple[int, bytes]:
+    """GET with the path exactly as written (clients normalise '..' away; an attacker's does not)."""
+    from urllib.parse import unquote
+
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http", "path": unquote(raw), "raw_path": raw.encode(),
+             "query_string": b"", "headers": [(b"host", b"x")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "root_path": ""}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.parametrize("raw", [
+    "/files/../x", "/files/../../etc/passwd", "/files/%2e%2e/%2e%2e/etc/passwd", "/files/job/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/files/..%2f..%2fetc/passwd", "/files/%2e%2e%2f/config.json", "/files/x/..", "/files/./.", "/files/%252e%252e/x", "/static/../app.py",
+    "/static/%2e%2e/app.py", "/files/job/.hidden",
+])
+def test_traversal_attempts_get_nothing(server, raw):
+    status, body = _raw_get(server[1], raw)
+    assert status in (400, 404) and b"root:" not in body and b"import" not in body
+
+
+def test_result_store_is_bounded_and_checks_names(tmp_path):
+    store = ResultStore(tmp_path / "out", keep=3)
+    for _ in range(6):
+        job, folder = store.new_job()
+        (folder / "a.mid").write_bytes(b"MThd")
+        store.finish(job)
+    assert len(list((tmp_path / "out").iterdir())) <= 3
+    assert store.path(job, "a.mid") and store.path(job, "../a.mid") is None and store.path("..", "a.mid") is None and store.path(job, ".a") is None
+
+
+# ---- load -----------------------------------------------------------------------------------
+
+def test_twenty_concurrent_requests_are_all_answered(server):
+    def one(i: int) -> tuple[int, str]:
+        with httpx.Client(base_url=server[0], timeout=180) as c:
+            r = c.post("/api/generate", data={**FAST, "seed": str(i)})
+            return r.status_code, r.json().get("detail", "")
+
+    began = time.time()
+    with ThreadPoolExecutor(20) as ex:
+        got = list(ex.map(one, range(20)))
+    statuses = [s for s, _ in got]
+    assert set(statuses) <= {200, 429, 503} and statuses.count(200) >= 2, got
+    assert all(d for s, d in got if s != 200), "a refusal says why"
+    assert time.time() - began < 150
+
+
+# ---- jam --------------------------------------------------------------------------------
+
+def test_jam_streams_notes_with_their_times(client):
+    notes = [{"pitch": 60 + i, "start": i * 0.25, "duration": 0.2} for i in range(8)]
+    events = []
+    with client.stream("POST", "/api/jam", json={"notes": notes, "bars": 1, "seed": 3}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+        events = [json.loads(line) for line in r.iter_lines() if line]
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "end" and "on" in kinds and "error" not in kinds
+    ons = [e for e in events if e["type"] == "on"]
+    assert ons[0]["time"] == 0 and ons[0]["server_ms"] < 2000 and events[-1]["first_note_ms"] == ons[0]["server_ms"]
+    assert all(a["time"] <= b["time"] for a, b in zip(ons, ons[1:]))
+    assert sum(e["type"] == "off" for e in events) == len(ons), "every note ends"
+
+
+def test_jam_refuses_bad_phrases(client):
+    assert client.post("/api/jam", json={"notes": []}).status_code == 422
+    r = client.post("/api/jam", json={"notes": [{"pitch": 60, "start": 0, "duration": 0.3}], "model": "mozart-kern"})
+    assert r.status_code == 422 and "cannot jam" in _one_line(r)
+    _one_line(client.post("/api/jam", content=b"{not json", headers={"Content-Type": "application/json"}))

@@ -1,0 +1,151 @@
+"""The page in real headless Chromium (Debian's ``chromium``, driven by Playwright for Python):
+play the on-screen piano, generate, see a score and an audio player, download the MIDI; then
+jam and record each reply's time to first note. Skips cleanly without chromium or playwright.
+
+Artefacts (a screenshot, the jam latencies) go to ``$CADENZA_ARTEFACTS`` (default: the test's
+tmp folder). ``CADENZA_SCREENSHOT=1`` also writes ``docs/web.png`` for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("multipart")
+sync_api = pytest.importorskip("playwright.sync_api")
+uvicorn = pytest.importorskip("uvicorn")
+
+CHROMIUM = os.environ.get("CADENZA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+ROOT = Path(__file__).resolve().parents[1]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    from cadenza.web import WebOptions, create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(WebOptions(out=tmp_path_factory.mktemp("web-out"), port=port))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(base_url):
+    with sync_api.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except sync_api.Error as exc:
+            pytest.skip(f"chromium does not start under Playwright: {str(exc).splitlines()[0]}")
+        pg = browser.new_page(viewport={"width": 1200, "height": 1000}, accept_downloads=True)
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(base_url)
+        pg.wait_for_function("document.querySelectorAll('#model option').length >= 3", timeout=30_000)
+        yield pg
+        assert not errors, f"JavaScript errors: {errors}"
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory) -> Path:
+    d = Path(os.environ.get("CADENZA_ARTEFACTS") or tmp_path_factory.mktemp("artefacts"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _play(page, keys: str, hold: float = 0.12, gap: float = 0.05) -> None:
+    for k in keys:
+        page.keyboard.down(k)
+        page.wait_for_timeout(hold * 1000)
+        page.keyboard.up(k)
+        page.wait_for_timeout(gap * 1000)
+
+
+@pytest.mark.slow
+def test_play_generate_listen_download(page, artefacts):
+    page.click("#record")
+    key = page.locator('#piano [data-pitch="55"]')  # mouse on the on-screen keys...
+    for _ in range(2):
+        key.hover()
+        page.mouse.down()
+        page.wait_for_timeout(150)
+        page.mouse.up()
+    _play(page, "dfghj")  # ...and the computer keyboard
+    page.click("#record")
+    assert "Played: 7 notes" in page.inner_text("#prompt-info")
+    assert page.input_value("#model") == "piano-notewise"  # a prompt picks a model that continues
+    page.fill("#bars", "2")
+    page.fill("#variations", "2")
+    page.fill("#seed", "5")
+    page.click("#go")
+    page.wait_for_selector(".variation .score img", timeout=90_000)
+    assert page.locator(".variation").count() == 2 and not page.is_visible("#error")
+    page.wait_for_function("[...document.querySelectorAll('.variation img')].every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+    assert page.locator(".variation audio").first.get_attribute("src").endswith(".wav")
+    with page.expect_download() as got:
+        page.locator(".variation a.dl", has_text="MIDI").first.click()
+    path = got.value.path()
+    assert Path(path).read_bytes()[:4] == b"MThd" and got.value.suggested_filename.endswith(".mid")
+    page.set_viewport_size({"width": 1200, "height": 1700})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(artefacts / "web.png"), full_page=False)
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    if os.environ.get("CADENZA_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copy(artefacts / "web.png", ROOT / "docs" / "web.png")
+
+
+@pytest.mark.slow
+def test_errors_are_shown_in_words(page):
+    page.click("#clear")
+    page.set_input_files("#upload", files=[{"name": "broken.mid", "mimeType": "audio/midi", "buffer": b"not a midi file"}])
+    page.click("#go")
+    page.wait_for_selector("#error:not([hidden])", timeout=30_000)
+    assert "broken.mid" in page.inner_text("#error")
+    page.click("#clear")
+
+
+@pytest.mark.slow
+def test_jam_replies_and_records_time_to_first_note(page, artefacts):
+    page.evaluate("document.getElementById('gap').value = '0.4'")
+    page.fill("#jam-bars", "1")
+    page.click("#jam")
+    latencies = []
+    for phrase in ("dfgh", "hgfd", "adgj", "jhgf", "sdfg"):
+        before = page.evaluate("window.cadenza.jam.latencies.length")
+        _play(page, phrase)
+        page.wait_for_function(f"window.cadenza.jam.latencies.length > {before}", timeout=20_000)
+        latencies.append(page.evaluate("window.cadenza.jam.latencies.at(-1)"))
+        page.wait_for_timeout(300)
+    page.click("#jam")
+    replies = page.evaluate("window.cadenza.jam.replies")
+    assert all(r["notes"] > 0 for r in replies)
+    result = {"replies": len(latencies), "ms": latencies, "p50_ms": statistics.median(latencies), "max_ms": max(latencies),
+              "server_ms": [r["server"] for r in replies]}
+    (artefacts / "jam_browser.json").write_text(json.dumps(result, indent=1))
+    print(f"browser time to first note: p50 {result['p50_ms']:.0f} ms, max {result['max_ms']:.0f} ms over {len(latencies)} replies")
+    assert result["p50_ms"] < 1000, result  # a loose bound for busy CI machines; the target (300 ms p95) is measured by benchmarks/jam_latency.py
