@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from cadenza.evaluation.validity import kern_validity
-from cadenza.sample import SamplingOptions, generate
+from cadenza.generation import generate, SamplingOptions
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cadenza.codecs import get_codec
 from cadenza.music import read_midi
-from cadenza.scores import score_to_piece
+from cadenza.music.m21 import score_to_piece
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import torch
 
 from cadenza.models import ModelConfig, build_model, count_parameters
 from cadenza.models.config import PRESETS
-from cadenza.sample import SamplingOptions, sample_ids
+from cadenza.generation import sample_ids, SamplingOptions
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ def palestrina_paths() -> list[Path]:
 def palestrina_dataset(tmp_path_factory, palestrina_paths) -> Path:
     """A small kern dataset of 4-voice Palestrina movements (music21's own corpus, no licence
     restriction), prepared once per test session."""
-    from cadenza.corpus import prepare
+    from cadenza.data.prepare import prepare
 
     out = tmp_path_factory.mktemp("ds") / "palestrina"
     prepare([str(p) for p in palestrina_paths[:80]], out, "kern", {"spines": 4}, workers=1, seed=1)
@@ -39,7 +39,7 @@ def palestrina_dataset(tmp_path_factory, palestrina_paths) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, palestrina_dataset) -> Path:
     """A briefly trained small LSTM: enough to exercise sampling and export, not to sound good."""
-    from cadenza.train import TrainConfig, train
+    from cadenza.training import train, TrainConfig
 
     run = tmp_path_factory.mktemp("runs") / "tiny"
     train(palestrina_dataset, run, TrainConfig(rnn_size=48, num_layers=2, seq_length=50, batch_size=16, max_steps=150, eval_every=50, eval_batches=2, seed=3))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cadenza.evaluate import kern_validity
+from cadenza.evaluation.validity import kern_validity
 from cadenza.generation import SamplingOptions, generate
 
 

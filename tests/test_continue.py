@@ -7,10 +7,11 @@ import shutil
 import pytest
 
 from cadenza import CadenzaError
-from cadenza.corpus import load_split, prepare
+from cadenza.data.dataset import load_split
+from cadenza.data.prepare import prepare
 from cadenza.music import Note, Piece, Track, read_midi, write_midi
 from cadenza.generation import continue_piece, generate, prompt_excerpt, read_prompt
-from cadenza.train import TrainConfig, train
+from cadenza.training import train, TrainConfig
 from conftest import shared
 
 TINY = TrainConfig(rnn_size=48, num_layers=1, seq_length=64, batch_size=8, max_steps=40, eval_every=20, eval_batches=2, seed=2, threads=1)

@@ -236,7 +236,7 @@ def test_a_wrong_bar_fails_validity() -> None:
 
 
 def test_a_pickup_bar_is_valid_and_kept_as_a_short_bar() -> None:
-    from cadenza.scores import parse_kern, score_to_piece
+    from cadenza.music.m21 import parse_kern, score_to_piece
 
     text = "**kern\t**kern\n*M3/4\t*M3/4\n4c\t4e\n=1\t=1\n2.d\t2.f\n=2\t=2\n2e\t2g\n==\t==\n*-\t*-\n"
     v = kern_validity(text)
@@ -248,7 +248,7 @@ def test_a_pickup_bar_is_valid_and_kept_as_a_short_bar() -> None:
 
 def test_fast_kern_reader_agrees_with_music21(palestrina_paths) -> None:
     from cadenza.codecs.kern import Header, KernCodec, restore
-    from cadenza.scores import parse_kern, score_to_piece
+    from cadenza.music.m21 import parse_kern, score_to_piece
 
     enc = KernCodec().encode(palestrina_paths[0])[0]
     kern, _ = restore(enc.text, Header.from_dict(enc.info["header"]))
@@ -294,7 +294,7 @@ def test_token_nats_match_a_direct_forward_pass() -> None:
 
 @pytest.fixture(scope="module")
 def kern_run(tmp_path_factory, palestrina_dataset) -> Path:
-    from cadenza.train import TrainConfig, train
+    from cadenza.training import train, TrainConfig
 
     run = tmp_path_factory.mktemp("eval") / "run"
     train(palestrina_dataset, run, TrainConfig(rnn_size=32, num_layers=1, max_steps=60, eval_every=30, eval_batches=2, batch_size=8, seq_length=40, threads=1))
@@ -345,8 +345,8 @@ def test_a_run_without_its_dataset_still_gets_a_report(kern_run, tmp_path) -> No
 
 
 def test_report_builds_for_a_notewise_run(tmp_path) -> None:
-    from cadenza.corpus import prepare
-    from cadenza.train import TrainConfig, train
+    from cadenza.data.prepare import prepare
+    from cadenza.training import train, TrainConfig
 
     src = tmp_path / "midi"
     src.mkdir()

@@ -11,7 +11,7 @@ import pytest
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec
 from cadenza.codecs.kern import Header, clean, read_text, restore, transpose_text
-from cadenza.scores import parse_kern
+from cadenza.music.m21 import parse_kern
 from conftest import shared
 
 SMALL = """!!!COM: Somebody

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from cadenza.cli import app
 from cadenza.models import ModelConfig, build_model
-from cadenza.pretrained import available, resolve
-from cadenza.sample import generate
+from cadenza.models.pretrained import available, resolve
+from cadenza.generation import generate
 
 runner = CliRunner()
 MODELS = available()

@@ -16,8 +16,8 @@ from safetensors.torch import load_file
 
 from cadenza import CadenzaError
 from cadenza.generation import SamplingOptions, encode_prime, filter_logits, generate
-from cadenza.scores import parse_kern
-from cadenza.train import TrainConfig, load_run, train
+from cadenza.music.m21 import parse_kern
+from cadenza.training import load_run, train, TrainConfig
 
 SMALL = dict(rnn_size=32, num_layers=2, seq_length=40, batch_size=8, eval_every=10, eval_batches=2, seed=11, dropout=0.1, threads=1)
 

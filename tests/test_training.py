@@ -79,7 +79,7 @@ def test_kv_cache_sampling_gives_the_tokens_of_recomputation():
 
 
 def test_tiny_transformer_overfits_a_small_corpus(tmp_path):
-    from cadenza.corpus import prepare
+    from cadenza.data.prepare import prepare
 
     src = tmp_path / "src"
     src.mkdir()

@@ -2,7 +2,7 @@
 
 Data flows one way: files -> pieces -> tokens -> model -> tokens -> pieces -> files.
 Each stage has a module and a function of the same name as its CLI command:
-:func:`cadenza.corpus.prepare`, :func:`cadenza.train.train`, :func:`cadenza.sample.generate`.
+:func:`cadenza.data.prepare`, :func:`cadenza.training.train`, :func:`cadenza.generation.generate`.
 """
 
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ from typing import Callable
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec
 from cadenza.render import render
-from cadenza.sample import SamplingOptions, generate
+from cadenza.generation import generate, SamplingOptions
 
 RENDER_FORMATS = ("svg", "pdf", "wav", "png")
 
@@ -43,8 +43,8 @@ def compose(
     progress: Callable[[str], None] | None = None,
 ) -> Composition:
     """Write one new piece into ``out`` (default ``./cadenza-out/<timestamp>/``)."""
-    from cadenza.pretrained import DEFAULT, resolve
-    from cadenza.train import load_run
+    from cadenza.models.pretrained import DEFAULT, resolve
+    from cadenza.training import load_run
 
     model = model or DEFAULT
     run = resolve(model)

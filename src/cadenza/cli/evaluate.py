@@ -24,8 +24,8 @@ def evaluate(
     max_test_pieces: int = typer.Option(0, help="Score at most this many held-out pieces (0: all)."),
 ) -> None:
     """Measure how good, how valid and how original a model's music is; writes a report."""
-    from cadenza.evaluate import evaluate as _evaluate
-    from cadenza.sample import SamplingOptions
+    from cadenza.evaluation.pipeline import evaluate as _evaluate
+    from cadenza.generation import SamplingOptions
 
     with reporting(), err.status("evaluating") as status:
         rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=SamplingOptions(temperature=temperature),
@@ -51,7 +51,7 @@ def benchmark_poly(
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
     """Train and score a frame model on a standard polyphonic benchmark: test NLL per frame (nats)."""
-    from cadenza.benchmark import run_benchmark
+    from cadenza.evaluation.polybench_run import run_benchmark
 
     with progress(f"{dataset} {arch}") as update:
 

@@ -41,8 +41,8 @@ def generate(
     render_to: Optional[str] = typer.Option(None, "--render", help="Also render each sample: e.g. svg,pdf,wav,png."),
 ) -> None:
     """Sample new pieces from a trained run; writes .krn/.mid/.musicxml and a summary table."""
-    from cadenza.sample import SamplingOptions
-    from cadenza.sample import generate as _generate
+    from cadenza.generation import SamplingOptions
+    from cadenza.generation import generate as _generate
 
     if prime_file is not None:
         try:
@@ -78,7 +78,7 @@ def generate(
 
 def _continue(run: str, prompt: Path, out: Path, n: int, length: int, seed: int, prompt_bars: int, prompt_seconds: float, bars: int, seconds: float, opts) -> None:
     """``--prompt``: continue the end of a music file and show what came of it."""
-    from cadenza.sample import continue_piece
+    from cadenza.generation import continue_piece
 
     with progress(f"continuing {prompt.name}", length) as update:
         samples = continue_piece(run, prompt, out, n, length, seed, prompt_bars, prompt_seconds, bars, seconds, opts, progress=update)

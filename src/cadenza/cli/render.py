@@ -50,7 +50,7 @@ def _tokens_to_file(path: Path, run: Optional[str], out: Optional[Path]) -> Path
     """A sample's token text -> a .krn or .mid file through the run's codec."""
     from cadenza.codecs import get_codec
     from cadenza.models.pretrained import resolve
-    from cadenza.train import load_run
+    from cadenza.training import load_run
 
     if run is None:
         raise CadenzaError(f"{path}: token text needs --run RUN (or --model NAME) to know its codec")

@@ -31,7 +31,7 @@ MAX_QUARTERS = 50_000  # about seven hours at 120 a minute: anything longer is a
 def read_piece(path: Path) -> Piece:
     """A MIDI file worth encoding: with notes, and not so long that a stray event at the end of
     time would make millions of words."""
-    from cadenza.scores import read_piece_file  # notation (music21's corpus) goes through music21
+    from cadenza.music.reader import read_piece_file
 
     piece = read_piece_file(Path(path))
     if not any(t.notes for t in piece.tracks):

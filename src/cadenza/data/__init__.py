@@ -9,7 +9,10 @@
 A dataset folder holds what ``train`` needs and nothing it must be told again::
 
     train.txt val.txt test.txt   the codec text of each split, pieces separated by a blank line
-    vocab.json                   the token inventory
+    train.ids.npy val.ids.npy test.ids.npy
+                                 the same as token ids (NumPy .npy, uint16 or uint32), which
+                                 training memory-maps: a corpus larger than memory still trains
+    vocab.json                   the token inventory (index = token id)
     pieces.jsonl                 one record per piece (name, source, split, transposition, info)
     manifest.json                codec + options, layout, counts, and every source file: used or
                                  skipped with a one-line reason

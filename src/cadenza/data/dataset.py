@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cadenza import CadenzaError
-from cadenza.files import write_json
+from cadenza.files import atomic_write, write_json
 
 PIECE_SEP = "\n"  # appended after each piece's text: kern pieces end in "\n", so a blank line
 
@@ -24,10 +26,36 @@ def write_dataset(out: Path, texts: dict[str, list[str]], unit: str, vocab: list
     for split, t in texts.items():
         (out / f"{split}.txt").write_text(PIECE_SEP.join(t) + ("\n" if unit != "char" else ""), encoding="utf-8")
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=0), encoding="utf-8")
+    stoi = {t: i for i, t in enumerate(vocab)}
+    for split, t in texts.items():  # the token ids, memory-mapped by training
+        write_ids(out / f"{split}.ids.npy", encode_ids(PIECE_SEP.join(t), unit, stoi))
     with open(out / "pieces.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     write_json(out / "manifest.json", manifest)
+
+
+def ids_dtype(vocab_size: int) -> np.dtype:
+    return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
+
+
+def encode_ids(text: str, unit: str, stoi: dict[str, int]) -> np.ndarray:
+    """A split's text as token ids (uint16, or uint32 past 65,536 tokens)."""
+    from cadenza.codecs import split_tokens
+
+    toks = split_tokens(text, unit)
+    unknown = {t for t in toks if t not in stoi}
+    if unknown:
+        raise CadenzaError(f"tokens missing from the vocabulary: {sorted(unknown)[:5]}")
+    return np.fromiter((stoi[t] for t in toks), dtype=ids_dtype(len(stoi)), count=len(toks))
+
+
+def write_ids(path: Path, ids: np.ndarray) -> None:
+    def save(p: Path) -> None:
+        with open(p, "wb") as fh:
+            np.save(fh, ids)
+
+    atomic_write(path, save)
 
 
 def load_manifest(dataset: Path) -> dict[str, Any]:

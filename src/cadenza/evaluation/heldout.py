@@ -30,7 +30,7 @@ def split_pieces(dataset: Path, split: str, unit: str) -> list[tuple[str, dict[s
     """(codec text, pieces.jsonl record) of each piece of ``split``, in file order. Pieces are cut
     by their recorded token counts (a char codec's pieces are separated by one "\\n", a word
     codec's by a line break, which splitting on whitespace drops)."""
-    from cadenza.corpus import load_pieces, load_split
+    from cadenza.data.dataset import load_pieces, load_split
 
     text = load_split(dataset, split)
     rows = load_pieces(dataset, split)
@@ -82,7 +82,7 @@ def decode_piece(codec, text: str, context: dict[str, Any], name: str, kern: str
         ok = any(t.notes for t in payload.tracks)
         return payload, payload, {"parsed": ok, **({} if ok else {"error": "no notes"})}
     if isinstance(payload, str):
-        from cadenza.scores import score_to_piece
+        from cadenza.music.m21 import score_to_piece
 
         v = kern_validity(payload)
         score = v.pop("score")

@@ -29,27 +29,22 @@ def _device():
 
 def token_nats(model, seqs: list[list[int]], batch_size: int = 16, chunk: int = 512, progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
     """Per-token negative log-likelihood (nats) of ``seq[1:]`` given the tokens before, for each
-    sequence, from the model's empty state. Recurrent models read whole sequences (state carried
-    over chunks); models with a ``block_size`` slide a window of that size by half its length, so
-    every token but the first ``block_size`` sees at least half a window of context."""
+    sequence, from the model's empty state, read as a stream in chunks with the state carried
+    over: an LSTM reads whole pieces; a transformer slides its window by half its context (see
+    :mod:`cadenza.models.transformer`), exactly as when it samples."""
     import torch
     from torch.nn import functional as F
 
     dev = _device()
     model = model.to(dev).eval()
     out: list[np.ndarray] = [np.zeros(0)] * len(seqs)
-    block = getattr(getattr(model, "cfg", None), "block_size", None) if getattr(getattr(model, "cfg", None), "arch", "lstm") != "lstm" else None
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     done = 0
     with torch.no_grad():
-        if block is None:
-            for b in range(0, len(order), batch_size):
-                idx = [i for i in order[b : b + batch_size] if len(seqs[i]) > 1]
-                for i in order[b : b + batch_size]:
-                    if len(seqs[i]) <= 1:
-                        out[i] = np.zeros(0)
-                if not idx:
-                    continue
+        for b in range(0, len(order), batch_size):
+            idx = [i for i in order[b : b + batch_size] if len(seqs[i]) > 1]
+            done += len(order[b : b + batch_size])
+            if idx:
                 longest = max(len(seqs[i]) for i in idx)
                 x = torch.zeros(len(idx), longest, dtype=torch.long)
                 for r, i in enumerate(idx):
@@ -65,30 +60,8 @@ def token_nats(model, seqs: list[list[int]], batch_size: int = 16, chunk: int = 
                 nll = nll.cpu().numpy()
                 for r, i in enumerate(idx):
                     out[i] = nll[r, : len(seqs[i]) - 1].astype(float)
-                done += len(order[b : b + batch_size])
-                if progress:
-                    progress(done, len(seqs))
-        else:
-            stride = max(1, block // 2)
-            for i in order:
-                seq = seqs[i]
-                n = len(seq)
-                res = np.zeros(max(0, n - 1))
-                covered = 0  # targets 1..covered scored
-                a = 0
-                while covered < n - 1:
-                    inp = torch.tensor(seq[a : min(a + block, n - 1)], dtype=torch.long, device=dev)[None]
-                    tgt = torch.tensor(seq[a + 1 : a + 1 + inp.shape[1]], dtype=torch.long, device=dev)
-                    logits, _ = model(inp)
-                    nll = F.cross_entropy(logits[0].float(), tgt, reduction="none").cpu().numpy()
-                    first = covered + 1 - (a + 1)  # index in this window of the first new target
-                    res[covered : a + inp.shape[1]] = nll[first:]
-                    covered = a + inp.shape[1]
-                    a += stride
-                out[i] = res
-                done += 1
-                if progress:
-                    progress(done, len(seqs))
+            if progress:
+                progress(done, len(seqs))
     return out
 
 

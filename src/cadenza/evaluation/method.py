@@ -76,7 +76,7 @@ Memorisation (transposition invariant, all parts)
 
 For kern the memorisation tokens come from :func:`kern_to_piece`, a fast reader of kern text
 (a few ms a piece: the training set is too big for music21), applied alike to training, test and
-sample texts; statistics and note counts use music21 (:func:`cadenza.scores.score_to_piece`).
+sample texts; statistics and note counts use music21 (:func:`cadenza.music.m21.score_to_piece`).
 """
 
 # This docstring is the "Method" section of every report (report.md, report.html), word for word:

@@ -23,7 +23,7 @@ from cadenza.evaluation.similarity import statistics_section
 from cadenza.evaluation.validity import validity_section
 
 if TYPE_CHECKING:
-    from cadenza.sample import SamplingOptions
+    from cadenza.generation import SamplingOptions
 
 Progress = Callable[[str, int, int], None]
 
@@ -68,7 +68,7 @@ def evaluate(
     """Evaluate the run folder (or bundled model name) ``run``; write the report into ``out``.
 
     ``n_samples`` samples are drawn with ``seed`` (kern: ``bars`` bars each; other codecs:
-    ``length`` tokens) and ``options`` (:class:`cadenza.sample.SamplingOptions`, default plain
+    ``length`` tokens) and ``options`` (:class:`cadenza.generation.SamplingOptions`, default plain
     sampling at temperature 1). ``window_bars`` sets the memorisation window; ``max_test_pieces``
     (0: all) caps the held-out pieces read. ``progress(stage, done, total)`` is called as work
     proceeds, ``stage`` one of "reading test pieces", "likelihood", "sampling", "checking
@@ -76,15 +76,15 @@ def evaluate(
     (what ``report.json`` holds): ``headline`` has the key figures, ``warnings`` lists what the
     reader must not miss (samples copying from the training set, too few held-out pieces, no
     dataset). A run whose dataset folder is gone still gets validity and sample statistics.
-    On a CPU, a small model runs on one thread (:class:`cadenza.sample.few_threads`: its steps
+    On a CPU, a small model runs on one thread (:class:`cadenza.generation.few_threads`: its steps
     are too short to split; on a busy machine that is several times faster); torch's setting is
     restored afterwards.
     """
     import torch
 
-    from cadenza.pretrained import resolve
-    from cadenza.sample import SamplingOptions, few_threads
-    from cadenza.train import load_run
+    from cadenza.models.pretrained import resolve
+    from cadenza.generation import few_threads, SamplingOptions
+    from cadenza.training import load_run
 
     t_start = time.time()
     run = resolve(run)

@@ -34,7 +34,7 @@ class CheckedSample:
 def draw_samples(run: Path, out: Path, codec, opts: EvaluationOptions, say: Callable[[str, int, int], None]) -> list:
     """``opts.n_samples`` samples into ``out/samples`` (a codec with barlines: ``opts.bars`` bars
     each), written in every sample format of the codec but MusicXML."""
-    from cadenza.sample import generate
+    from cadenza.generation import generate
 
     formats = tuple(f for f in codec.sample_formats if f != "musicxml")
     kw: dict[str, Any] = dict(n=opts.n_samples, length=opts.length, seed=opts.seed, prime=opts.prime, options=opts.sampling, formats=formats, progress=lambda d, n: say("sampling", d, n))

@@ -64,7 +64,7 @@ def bar_check(score) -> dict[str, Any]:
 def kern_validity(kern: str) -> dict[str, Any]:
     """Whether music21 parses ``kern`` and how many of its bars fill the metre; ``score`` is
     the parsed music21 Score (None if parsing failed)."""
-    from cadenza.scores import parse_kern
+    from cadenza.music.m21 import parse_kern
 
     try:
         score = parse_kern(kern)

@@ -18,7 +18,7 @@ from cadenza.music import Piece, Track, write_midi
 
 def read_prompt(path: Path):
     """A user's file to continue, as a :class:`~cadenza.music.Piece` (MIDI, kern or MusicXML)."""
-    from cadenza.scores import read_piece_file  # music21 loads only when needed
+    from cadenza.music.reader import read_piece_file
 
     piece = read_piece_file(Path(path))
     if not any(t.notes for t in piece.tracks):
@@ -60,8 +60,8 @@ def continue_piece(
     """Continue the last bars of the user's ``prompt`` file. Writes per sample ``NAME-01.mid``
     (the prompt excerpt, note for note, then the continuation) and ``NAME-01-continuation.mid``,
     with the prompt's tempo, metre and instruments."""
-    from cadenza.pretrained import resolve
-    from cadenza.train import load_run
+    from cadenza.models.pretrained import resolve
+    from cadenza.training import load_run
 
     model, config = load_run(resolve(run))
     codec = get_codec(config["codec"], config["codec_options"])

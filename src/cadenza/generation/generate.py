@@ -87,8 +87,8 @@ def generate(
     on_sample: Callable[[Sample], None] | None = None,
 ) -> list[Sample]:
     """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...)."""
-    from cadenza.pretrained import resolve
-    from cadenza.train import load_run
+    from cadenza.models.pretrained import resolve
+    from cadenza.training import load_run
 
     model, config = load_run(resolve(run))
     codec = get_codec(config["codec"], config["codec_options"])

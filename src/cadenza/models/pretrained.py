@@ -55,7 +55,7 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
     from cadenza.codecs import get_codec
     from cadenza.data import load_split
     from cadenza.models import count_parameters
-    from cadenza.train import LN2, Stream, evaluate_loss, load_run
+    from cadenza.training import evaluate_loss, LN2, load_run, Stream
 
     model, config = load_run(Path(run))
     codec = get_codec(config["codec"], config["codec_options"])

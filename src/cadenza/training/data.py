@@ -16,25 +16,7 @@ import numpy as np
 import torch
 
 from cadenza import CadenzaError
-from cadenza.codecs import split_tokens
-
-
-def ids_dtype(vocab_size: int) -> np.dtype:
-    return np.dtype(np.uint16) if vocab_size <= 1 << 16 else np.dtype(np.uint32)
-
-
-def encode_ids(text: str, unit: str, stoi: dict[str, int]) -> np.ndarray:
-    toks = split_tokens(text, unit)
-    unknown = {t for t in toks if t not in stoi}
-    if unknown:
-        raise CadenzaError(f"tokens missing from the vocabulary: {sorted(unknown)[:5]}")
-    return np.fromiter((stoi[t] for t in toks), dtype=ids_dtype(len(stoi)), count=len(toks))
-
-
-def write_ids(path: Path, ids: np.ndarray) -> None:
-    from cadenza.files import atomic_write
-
-    atomic_write(path, lambda p: np.save(open(p, "wb"), ids))
+from cadenza.data.dataset import encode_ids, write_ids
 
 
 class Stream:

@@ -44,8 +44,10 @@ class TrainResult:
     interrupted: bool = False
 
 
-def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int) -> float:
-    """char-rnn: constant, then decayed per epoch; cosine: linear warm-up, then down to a tenth."""
+def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int, time_frac: float = 0.0) -> float:
+    """char-rnn: constant, then decayed per epoch; cosine: linear warm-up, then down to a tenth
+    over the steps, or over ``--max-minutes`` when time runs out first (``time_frac``: the share
+    of the time budget used)."""
     if cfg.schedule == "char-rnn":
         epoch = step / steps_per_epoch
         if epoch < cfg.learning_rate_decay_after:
@@ -54,7 +56,7 @@ def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int) -> 
     warm = cfg.warmup_steps if cfg.warmup_steps >= 0 else min(500, max_steps // 20)
     if step < warm:
         return cfg.learning_rate * (step + 1) / warm
-    frac = min(1.0, (step - warm) / max(1, max_steps - warm))
+    frac = min(1.0, max((step - warm) / max(1, max_steps - warm), time_frac))
     return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
@@ -94,7 +96,7 @@ def evaluate_loss(model: torch.nn.Module, stream: Stream, seq: int, batches: int
 def train(dataset: Path, run: Path, cfg: TrainConfig = TrainConfig(), progress: Callable[[dict[str, Any]], None] | None = None, force_resume: bool = False) -> TrainResult:
     """Train (or resume) a model on ``dataset`` into the folder ``run``. Ctrl-C saves a checkpoint."""
     from cadenza.codecs import get_codec
-    from cadenza.corpus import load_manifest
+    from cadenza.data.dataset import load_manifest
 
     dataset, run = Path(dataset), Path(run)
     cfg = cfg.resolved()
@@ -167,7 +169,8 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     train_loss, val, running, interrupted = float("nan"), None, [], False
     try:
         while step < max_steps:
-            lr = lr_at(cfg, step, steps_per_epoch, max_steps)
+            time_frac = (time.time() - t0) / (cfg.max_minutes * 60) if cfg.max_minutes > 0 else 0.0
+            lr = lr_at(cfg, step, steps_per_epoch, max_steps, time_frac)
             for g in opt.param_groups:
                 g["lr"] = lr
             torch.manual_seed(_seed(cfg.seed, step, d.rank) + 1)  # dropout masks, repeatable on resume

@@ -126,7 +126,7 @@ def stream_reply(loaded: Any, phrase: Phrase, emit: Callable[[dict[str, Any]], N
     import torch
 
     from cadenza.codecs.grid import LOWEST
-    from cadenza.sample import SamplingOptions, choose
+    from cadenza.generation import choose, SamplingOptions
 
     began = time.perf_counter()
     if not loaded.jams:

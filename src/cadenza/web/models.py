@@ -65,7 +65,7 @@ class ModelStore:
     models when empty. Names are checked now, weights loaded on first use."""
 
     def __init__(self, names: list[str] | None = None):
-        from cadenza.pretrained import available, resolve
+        from cadenza.models.pretrained import available, resolve
 
         bundled = available()
         names = list(names or []) or sorted(bundled)
@@ -92,7 +92,7 @@ class ModelStore:
         with self._lock:
             if name not in self._loaded:
                 from cadenza.codecs import get_codec
-                from cadenza.train import load_run
+                from cadenza.training import load_run
 
                 model, config = load_run(self.runs[name])
                 codec = get_codec(config["codec"], config["codec_options"])

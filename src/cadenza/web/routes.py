@@ -102,7 +102,7 @@ async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[s
 def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path | None, shown: str | None) -> dict[str, Any]:
     """Sample, then render each variation; runs in a worker thread."""
     from cadenza.render import render
-    from cadenza.sample import SamplingOptions, continue_piece, generate
+    from cadenza.generation import continue_piece, generate, SamplingOptions
 
     options = SamplingOptions(temperature=p.temperature, top_p=p.top_p)
 

@@ -69,7 +69,7 @@ async def save_upload(upload: Any, folder: Path, limit: int) -> Path:
 def read_prompt_file(path: Path, shown: str) -> Any:
     """The prompt as a Piece, or a 422 naming the file as the user called it (``shown``).
     Parsers of three formats fail in many ways on bad input; each becomes one line."""
-    from cadenza.sample import read_prompt
+    from cadenza.generation import read_prompt
 
     try:
         piece = read_prompt(path)

@@ -12,7 +12,7 @@ What lives here, bottom up (each file imports only the ones above it):
 * ``constraint``: constrained decoding; ``codec``: the registered codec.
 
 Floor 3 (codecs): imports :mod:`cadenza`, :mod:`cadenza.files`, :mod:`cadenza.music` and
-:mod:`cadenza.codecs`, never a higher floor (:mod:`cadenza.scores` only lazily, for export).
+:mod:`cadenza.codecs`, never a higher floor (:mod:`cadenza.music.m21` only lazily, for export).
 """
 
 from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text

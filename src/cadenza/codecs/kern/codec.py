@@ -87,7 +87,7 @@ class KernCodec:
         return KernConstraint(vocab, context, n, prefix)
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
-        from cadenza.scores import export_kern
+        from cadenza.music.m21 import export_kern
 
         return export_kern(decoded.payload, stem, formats, decoded.stats)
 

@@ -36,7 +36,7 @@ def kern_to_piece(text: str, name: str = "") -> Piece:
     event; spine splits, merges and exchanges are followed; ties merge; grace notes (and chord
     notes that leave out the duration) are dropped. One track per original spine, metre / tempo /
     key from interpretations, a pickup as a short opening time signature (as
-    :func:`cadenza.scores.score_to_piece`)."""
+    :func:`cadenza.music.m21.score_to_piece`)."""
     scale = TICKS
     while True:
         try:
