@@ -44,7 +44,7 @@ SMALL = """!!!COM: Somebody
 """
 
 SMALL_CLEAN = "\n".join(
-    ["@", "4F\t4a 4cc", "4A\t4dd", "4c\t4ff", "@", "*\t*^", "2.F\t2.c\t2.a", "*\t*v\t*v", "@", "*clefG2\t*", "4f\t4a", "2r\t2g", "@"]
+    ["*clefF4\t*clefG2", "*k[b-]\t*k[b-]", "*F:\t*F:", "*M3/4\t*M3/4", "@", "4F\t4a 4cc", "4A\t4dd", "4c\t4ff", "@", "*\t*^", "2.F\t2.c\t2.a", "*\t*v\t*v", "@", "*clefG2\t*", "4f\t4a", "2r\t2g", "@"]
 ) + "\n"
 
 # F3 A4 C5 | A3 D5 | C4 F5 | F3 C4 A4 | F4 A4 | G4
@@ -60,7 +60,7 @@ def pitches(kern: str) -> Counter:
     return out
 
 
-def test_clean_keeps_only_the_music():
+def test_clean_keeps_only_the_music_and_its_header():
     body, header = clean(SMALL, "small.krn")
     assert body == SMALL_CLEAN
     assert header == Header(2, ["*clefF4", "*clefG2"], ["*k[b-]", "*k[b-]"], "*F:", "*M3/4", None, "*MM96")

@@ -67,9 +67,39 @@ def test_render_command_on_a_real_file(tmp_path, palestrina_paths):
     bad = tmp_path / "broken.krn"
     bad.write_text("**kern\n4c\t4d\n")
     res = runner.invoke(app, ["render", str(bad), "--to", "svg"])
-    assert res.exit_code == 1 and "broken.krn" in res.output.replace("\n", "")
+    assert res.exit_code == 2 and "broken.krn" in res.output.replace("\n", "")
 
 
 def test_unknown_model_is_a_clear_error(tmp_path):
     res = runner.invoke(app, ["generate", "--model", "no-such-model", "-o", str(tmp_path)])
     assert res.exit_code == 2 and "no-such-model" in res.output
+
+
+def test_bundled_piano_model_continues_real_pieces_reaching_past_its_keys(tmp_path):
+    """piano-midi.de pieces whose last bars go beyond the bundled model's 62 keys are continued:
+    the model reads the out-of-range notes an octave in (as training folded the corpus), and
+    the written file keeps the user's own notes, unfolded."""
+    from cadenza.codecs import get_codec
+    from cadenza.generation import continue_piece, prompt_excerpt, read_prompt
+    from cadenza.music import read_midi
+    from conftest import shared
+
+    config = json.loads((resolve("piano-notewise") / "config.json").read_text())
+    codec = get_codec("notewise", config["codec_options"])
+    tried = 0
+    for path in sorted(shared("midi", "piano-midi").glob("*/*.mid")):
+        excerpt, _ = prompt_excerpt(read_prompt(path), bars=4)
+        folded = codec.encode_piece(excerpt).info["folded"]
+        if not folded or excerpt.end > 40:
+            continue
+        samples = continue_piece("piano-notewise", path, tmp_path / path.stem, length=60, seed=1)
+        full = read_midi(samples[0].files["mid"])
+        boundary = samples[0].stats["prompt_quarters"]
+        mine = sorted((round(n.start, 3), n.pitch) for n in excerpt.notes)
+        kept = sorted((round(n.start, 3), n.pitch) for n in full.notes if n.start < boundary - 1e-6)
+        assert kept == mine
+        assert min(p for _, p in mine) < 33 or max(p for _, p in mine) > 94  # outside A1..A#6
+        tried += 1
+        if tried == 3:
+            break
+    assert tried == 3

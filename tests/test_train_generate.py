@@ -154,7 +154,8 @@ def test_form_aab_repeats_then_varies(tmp_path, tiny_run):
     for sample in s:
         import re
 
-        bars = re.split(r"(?<=\n)@\n", sample.text[2:])
+        body = sample.text[sample.text.index("@\n") + 2 :]  # after the prime: metre and key, "@"
+        bars = re.split(r"(?<=\n)@\n", body)
         assert bars[0:2] == bars[2:4], "the second statement repeats the first exactly"
         assert bars[4] == bars[0], "the third statement starts like the first"
         assert [m["made"] for m in sample.stats["phrases"]] == ["new", "repeat", "vary"]

@@ -15,7 +15,7 @@ from typing import Callable
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec
 from cadenza.render import render
-from cadenza.generation import generate, SamplingOptions
+from cadenza.generation import continue_piece, generate, SamplingOptions
 
 RENDER_FORMATS = ("svg", "pdf", "wav", "png")
 
@@ -37,12 +37,18 @@ def compose(
     length: int = 600,
     seed: int | None = None,
     temperature: float = 0.9,
-    prompt: str | None = None,
+    prime: str | None = None,
     render_formats: tuple[str, ...] = RENDER_FORMATS,
     soundfont: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    metre: str | None = None,
+    key: str | None = None,
+    prompt: Path | None = None,
 ) -> Composition:
-    """Write one new piece into ``out`` (default ``./cadenza-out/<timestamp>/``)."""
+    """Write one new piece into ``out`` (default ``./cadenza-out/<timestamp>/``).
+
+    ``prime``: model text to start from; ``prompt``: a music file to continue (as ``generate
+    --prompt``); ``metre`` / ``key``: what a kern model writes in (default: drawn)."""
     from cadenza.models.pretrained import DEFAULT, resolve
     from cadenza.training import load_run
 
@@ -54,7 +60,13 @@ def compose(
     has_bars = get_codec(config["codec"], config["codec_options"]).bar_token is not None
     if progress:
         progress(f"composing with {model} (seed {seed})")
-    samples = generate(run, out, n=1, length=length, seed=seed, prime=prompt, options=SamplingOptions(temperature=temperature), bars=bars if has_bars else 0)
+    if prompt is not None:
+        if prime is not None or metre is not None or key is not None:
+            raise CadenzaError("--prompt continues a music file: it cannot be combined with a prime, --metre or --key")
+        samples = continue_piece(run, Path(prompt), out, n=1, length=length, seed=seed, bars=bars if has_bars else 0, options=SamplingOptions(temperature=temperature))
+    else:
+        samples = generate(run, out, n=1, length=length, seed=seed, prime=prime, options=SamplingOptions(temperature=temperature), bars=bars if has_bars else 0,
+                           metre=metre, key=key)
     s = samples[0]
     comp = Composition(out, str(model), seed, {k: [v] for k, v in s.files.items()}, s.stats)
     source = s.files.get("krn") or s.files.get("musicxml") or s.files.get("mid")

@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from typing import Callable, Iterator, NoReturn
 
@@ -21,27 +22,53 @@ console = Console()  # results: tables and summaries
 err = Console(stderr=True)  # progress, warnings and errors
 
 
+def error_line(message: object) -> None:
+    """One red ``error:`` line on stderr, never wrapped at the terminal's width (a script or a
+    test reading stderr sees the whole message on one line)."""
+    err.print("[red]error:[/red]", escape(" ".join(str(message).split())), soft_wrap=True)
+
+
 def fail(exc: Exception) -> NoReturn:
     """Report ``exc`` as one red line and leave with exit code 2."""
-    err.print("[red]error:[/red]", escape(str(exc)))
+    error_line(exc)
     raise typer.Exit(2)
+
+
+DEBUG_ENV = "CADENZA_DEBUG"  # set to 1 to see the traceback of an unexpected error
+
+
+def unexpected(exc: BaseException) -> str:
+    """An error Cadenza did not foresee (a bug), as one line a user can report."""
+    return f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:200]} (a bug in Cadenza: please report it; {DEBUG_ENV}=1 shows the traceback)"
 
 
 @contextmanager
 def reporting(*also: type[Exception]) -> Iterator[None]:
-    """Run a command's work; a :class:`CadenzaError` (or one of the ``also`` types) :func:`fail`\\ s."""
+    """Run a command's work; a :class:`CadenzaError` (or one of the ``also`` types) :func:`fail`\\ s.
+    Any other exception is a bug, but still one line and exit code 2, not a traceback (unless
+    ``$CADENZA_DEBUG`` is set)."""
     try:
         yield
     except (CadenzaError, *also) as exc:
         fail(exc)
+    except (typer.Exit, typer.Abort):
+        raise
+    except MemoryError:
+        fail(CadenzaError("out of memory (the input is too large for this machine)"))
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        fail(CadenzaError(unexpected(exc)))
 
 
 @contextmanager
 def progress(description: str, total: int | None = None, *also: type[Exception]) -> Iterator[Callable[..., None]]:
-    """A progress bar on stderr around a command's work (see :func:`reporting`). Yields
+    """A progress bar on stderr around a command's work (see :func:`reporting`), shown only on a
+    terminal (a script reading stderr gets the one error line alone). Yields
     ``update(completed, total, info=None)`` for the API's progress callback."""
     with reporting(*also), Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+        disable=not err.is_terminal,  # piped or logged: the result or the one error line, no bar
     ) as prog:
         task = prog.add_task(description, total=total, info="")
 

@@ -39,6 +39,8 @@ def generate(
     prime_file: Optional[Path] = typer.Option(None, help="Read the prime text from a file."),
     map_unknown: bool = typer.Option(False, help="Drop prime characters the model never saw instead of stopping."),
     render_to: Optional[str] = typer.Option(None, "--render", help="Also render each sample: e.g. svg,pdf,wav,png."),
+    metre: Optional[str] = typer.Option(None, "--metre", help="kern: the time signature every bar fills, e.g. 3/4, 6/8, 4/2 (default: drawn from the training pieces)."),
+    key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb, D), minor in lower case (g, f#)."),
 ) -> None:
     """Sample new pieces from a trained run; writes .krn/.mid/.musicxml and a summary table."""
     from cadenza.generation import SamplingOptions
@@ -55,12 +57,17 @@ def generate(
     run = run or model
     if run is None:
         fail(CadenzaError("give a run folder or --model NAME (see `cadenza models`)"))
+    clash = conflicts(prompt is not None, prime is not None, form is not None, beam > 1 or beam_sample, metre is not None or key is not None, constrained is not None)
+    if clash:
+        fail(CadenzaError(clash))
     if prompt is not None:
-        _continue(run, prompt, out, n, length, seed, prompt_bars, prompt_seconds, bars, seconds, opts)
+        samples = _continue(run, prompt, out, n, length, seed, prompt_bars, prompt_seconds, bars, seconds, opts)
+        if render_to:
+            _render_samples(samples, render_to, out, run, seed)
         return
     with progress(f"sampling {n}", length) as update:
         samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form,
-                            phrase_bars=phrase_bars, seconds=seconds, constrained=constrained, progress=update)
+                            phrase_bars=phrase_bars, seconds=seconds, constrained=constrained, progress=update, metre=metre, key=key)
     t = Table(title=f"{len(samples)} samples in {out}")
     for c in ("sample", "parses", "bars", "notes", "quarters", "repaired", "dropped", "forced", "files"):
         t.add_column(c)
@@ -71,12 +78,32 @@ def generate(
         t.add_row(str(s.index), "yes" if st.get("parsed", True) else f"[red]no[/red] {st.get('error', '')[:40]}", str(st.get("bars", "")), str(st.get("notes", "")),
                   f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), str(st.get("forced_steps", "-")), " ".join(sorted(s.files)))
     console.print(t)
+    heads = sorted({(st.get("metre"), st.get("key"), st.get("chosen")) for st in (s.stats for s in samples) if st.get("metre")})
+    for m, k, how in heads:
+        console.print(f"metre {m}, key {k} ({how}{'' if samples[0].stats.get('conditioned') else '; the model predates headed text: declared and enforced, not conditioned'})")
     console.print(f"{ok}/{len(samples)} parse in music21")
     if render_to:
         _render_samples(samples, render_to, out, run, seed)
 
 
-def _continue(run: str, prompt: Path, out: Path, n: int, length: int, seed: int, prompt_bars: int, prompt_seconds: float, bars: int, seconds: float, opts) -> None:
+def conflicts(prompt: bool, prime: bool, form: bool, beam: bool, header: bool, constrained: bool = False) -> str | None:
+    """Options that cannot be combined, as a one-line message (None: they can). ``--prompt``
+    (a music file) continues it: the file says how the piece opens, so no --prime, --metre or
+    --key, and continuations are sampled as the codec samples them (no --form, --beam or
+    --constrained choice); a form's phrases are
+    sampled, not beam-searched."""
+    if prompt:
+        given = [name for name, on in (("--prime/--prime-file", prime), ("--form", form), ("--beam/--beam-sample", beam), ("--metre/--key", header), ("--constrained/--no-constrained", constrained)) if on]
+        if given:
+            return f"--prompt continues a music file; it cannot be combined with {', '.join(given)} (its own metre, key and bars are the start)"
+    if prime and header:
+        return "--prime and --metre/--key both say how the piece opens: give one of them"
+    if form and beam:
+        return "--form samples each phrase; it cannot be combined with --beam/--beam-sample"
+    return None
+
+
+def _continue(run: str, prompt: Path, out: Path, n: int, length: int, seed: int, prompt_bars: int, prompt_seconds: float, bars: int, seconds: float, opts) -> list:
     """``--prompt``: continue the end of a music file and show what came of it."""
     from cadenza.generation import continue_piece
 
@@ -88,6 +115,7 @@ def _continue(run: str, prompt: Path, out: Path, n: int, length: int, seed: int,
     for s in samples:
         t.add_row(str(s.index), f"{s.stats['prompt_quarters']:.1f}", f"{s.stats['continuation_quarters']:.1f}", str(s.stats["notes"]), str(s.stats.get("dropped", 0)), " ".join(str(p) for p in s.files.values()))
     console.print(t)
+    return samples
 
 
 def _render_samples(samples: list, render_to: str, out: Path, run: str, seed: int) -> None:

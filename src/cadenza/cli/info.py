@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
-from cadenza.cli.common import console
+from cadenza.cli.common import console, err
 
 
 def models() -> None:
@@ -16,11 +17,17 @@ def models() -> None:
         t.add_column(c, no_wrap=c != "licence")
     found = available()
     for name, info in found.items():
+        if "error" in info:
+            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "[red]unreadable MODEL.json[/red]")
+            continue
         bits = info.get("test_bits_per_token")
         t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), f"{info.get('params', 0):,}",
                   str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", info.get("licence", "").split(" (")[0])
     console.print(t)
     for name, info in found.items():
+        if "error" in info:
+            err.print(f"[yellow]warning:[/yellow] {escape(info['error'])}", soft_wrap=True)
+            continue
         console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; licence: {info.get('licence', '')}")
 
 

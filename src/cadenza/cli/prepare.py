@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cadenza import CadenzaError
 from cadenza.cli.common import console, progress
+from cadenza.data.workers import FILE_TIMEOUT
 
 # the flags that are codec options, each named as its field in the codec's Options dataclass
 CODEC_FLAGS = ("spines", "steps_per_quarter", "note_range")
@@ -30,6 +31,7 @@ def prepare(
     test_fraction: float = typer.Option(0.1, help="Share of the corpus (by piece) held out for testing."),
     seed: int = typer.Option(0, help="Seed of the train/validation/test split."),
     workers: int = typer.Option(0, help="Processes for encoding (0: one per core)."),
+    file_timeout: float = typer.Option(FILE_TIMEOUT, help="Seconds one file may take; a file that takes longer (or crashes its reader) is skipped with that reason. 0: no limit."),
 ) -> None:
     """Encode a corpus into a dataset: clean, split by piece, optionally transpose."""
     from cadenza.data import prepare as _prepare
@@ -37,7 +39,7 @@ def prepare(
     given = {k: ctx.params[k] for k in CODEC_FLAGS if _given(ctx, k)}
     with progress("encoding", None, TypeError) as update:
         options = codec_options(codec, given)
-        rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, update)
+        rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, update, file_timeout or None)
     t = Table(title=f"Dataset {rep.out} ({rep.codec}{f', {rep.layout} spines' if rep.layout else ''})")
     for c in ("split", "pieces", "tokens"):
         t.add_column(c, justify="right" if c != "split" else "left")

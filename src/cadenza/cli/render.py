@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import typer
 from rich.table import Table
 
 from cadenza import CadenzaError
-from cadenza.cli.common import console, err
+from cadenza.cli.common import DEBUG_ENV, console, error_line, unexpected
 
 
 def render(
@@ -19,8 +21,11 @@ def render(
     title: Optional[str] = typer.Option(None, help="Title in the engraved score's header."),
     soundfont: Optional[Path] = typer.Option(None, help="SoundFont (.sf2) for audio."),
     run: Optional[str] = typer.Option(None, "--run", "--model", help="For token .txt files: the run or bundled model whose codec reads them."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace files that already exist (otherwise render refuses to overwrite them)."),
 ) -> None:
-    """Render music files to a score (SVG/PDF), sound (WAV) and a piano-roll picture (PNG)."""
+    """Render music files to a score (SVG/PDF), sound (WAV) and a piano-roll picture (PNG).
+
+    A file that fails is one red line (the others are still rendered), and the exit code is 2."""
     from cadenza import render as _render
 
     formats = [f.strip().lower() for f in to.split(",") if f.strip()]
@@ -29,12 +34,14 @@ def render(
     t.add_column("format")
     t.add_column("file")
     failed = 0
-    for f in files:  # a file that fails is reported and the others still rendered; exit code 1 at the end
+    for f in files:  # a file that fails is reported and the others still rendered; exit code 2 at the end
         try:
-            src = _tokens_to_file(f, run, out) if f.suffix.lower() == ".txt" else f
-            got = _render.render(src, formats, out_dir=out, title=title, soundfont=soundfont)
+            with _one_file():
+                tokens = f.suffix.lower() == ".txt"
+                src = _tokens_to_file(f, run, out, formats, force) if tokens else f
+                got = _render.render(src, formats, out_dir=out, title=title, soundfont=soundfont, overwrite=force or tokens)
         except CadenzaError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            error_line(exc)
             failed += 1
             continue
         for fmt, paths in got.items():
@@ -43,20 +50,46 @@ def render(
     if t.row_count:
         console.print(t)
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
-def _tokens_to_file(path: Path, run: Optional[str], out: Optional[Path]) -> Path:
+@contextmanager
+def _one_file() -> Iterator[None]:
+    """An unexpected error while rendering one file is that file's one line too (see
+    :func:`cadenza.cli.common.unexpected`)."""
+    try:
+        yield
+    except CadenzaError:
+        raise
+    except MemoryError:
+        raise CadenzaError("out of memory (the input is too large for this machine)") from None
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        raise CadenzaError(unexpected(exc)) from None
+
+
+def _tokens_to_file(path: Path, run: Optional[str], out: Optional[Path], formats: list[str], force: bool) -> Path:
     """A sample's token text -> a .krn or .mid file through the run's codec."""
     from cadenza.codecs import get_codec
+    from cadenza.render.convert import destinations
+    from cadenza.files import read_text
     from cadenza.models.pretrained import resolve
-    from cadenza.training import load_run
+    from cadenza.training.checkpoint import read_config
 
     if run is None:
         raise CadenzaError(f"{path}: token text needs --run RUN (or --model NAME) to know its codec")
-    _, config = load_run(resolve(run))
+    if not path.is_file():
+        raise CadenzaError(f"{path}: no such file")
+    text = read_text(path, "token text")  # UTF-8, or Latin-1; empty and binary files refused
+    config = read_config(resolve(run))
     codec = get_codec(config["codec"], config["codec_options"])
-    decoded = codec.decode(path.read_text(encoding="utf-8"), config.get("context", {}))
+    decoded = codec.decode(text, config.get("context", {}))
     stem = (out or path.parent) / path.stem
+    if not force:  # the decoded sample, and what is rendered from it
+        taken = [p for p in [stem.with_name(stem.name + ".krn"), stem.with_name(stem.name + ".mid")] + destinations(stem, formats) if p.exists()]
+        if taken:
+            raise CadenzaError(f"{path}: {taken[0]} exists; pass --force to replace, or -o another folder")
+    stem.parent.mkdir(parents=True, exist_ok=True)
     files = codec.export(decoded, stem, ("krn", "mid"))
     return files.get("krn") or files["mid"]

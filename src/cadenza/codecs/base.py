@@ -136,6 +136,26 @@ class Codec(Protocol):
         ...
 
 
+class OptionalHooks(Protocol):
+    """Hooks a codec may add (callers look them up with ``getattr``, so codecs without them
+    keep working): what generation is conditioned on, and what training windows are told."""
+
+    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+        """(prime or None for the default, decoding context, what to report) for samples in
+        ``metre`` and ``key`` (None: drawn, seeded, from the training pieces)."""
+        ...
+
+    def window_prefix(self, text: str) -> list[tuple[int, str]]:
+        """(token offset, text) where the context in force changes in one encoded piece: a
+        training window starting at or after the offset gets the text prepended (kern: the
+        metre, key and clefs; later, conditioning labels)."""
+        ...
+
+    def dataset_problem(self, manifest: dict[str, Any]) -> str | None:
+        """Why a dataset made by an older Cadenza must be prepared again (None: it need not)."""
+        ...
+
+
 def split_tokens(text: str, unit: str) -> list[str]:
     return list(text) if unit == "char" else text.split()
 

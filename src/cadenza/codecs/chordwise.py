@@ -36,6 +36,7 @@ from cadenza.codecs.midi import MidiCodec
 _STEP = re.compile(r"([a-z]+)([012]+)")
 _LETTER = re.compile(r"[a-z]")
 _SOUNDING = re.compile(r"[12]")
+BLOCK_STEPS = 4096  # grid steps turned into words at a time
 
 
 @lru_cache(maxsize=1 << 16)
@@ -72,6 +73,10 @@ class ChordwiseCodec(MidiCodec):
     quiet: ClassVar[str] = "a"
 
     def words(self, grid: Grid) -> list[str]:
+        """The grid as words. Which steps change, and the letters' counts, come from the notes'
+        start and end steps alone; the digits are built :data:`BLOCK_STEPS` steps at a time, so
+        memory stays one block (a whole piece as one steps x instruments x keys array is up
+        to ~0.85 GB)."""
         import numpy as np
 
         prefixes = grid.prefixes()
@@ -79,31 +84,37 @@ class ChordwiseCodec(MidiCodec):
         size = self.options.note_range
         if not prefixes or steps == 0:
             return []
-        roll = np.zeros((steps, len(prefixes), size), dtype=np.uint8)
-        for k, pre in enumerate(prefixes):
-            for on, off, i in grid.notes[pre]:  # notes of one key never overlap (to_grid)
-                roll[on + 1 : off, k, i] = 2
-                roll[on, k, i] = 1
-        flat = roll.reshape(steps, -1)
-        struck = (flat == 1).sum(axis=1)
-        sounding = flat > 0
-        previous = np.vstack([np.zeros((1, flat.shape[1]), dtype=bool), sounding[:-1]])
-        unchanged = (struck == 0) & ~(sounding != previous).any(axis=1)
-        # keys struck in the `lookback` steps before each step
+        cols = [np.array(grid.notes[pre], dtype=np.int64).reshape(-1, 3) for pre in prefixes]
+        on = np.concatenate([c[:, 0] for c in cols])
+        off = np.concatenate([c[:, 1] for c in cols])
+        inst = np.concatenate([np.full(len(c), k, dtype=np.int64) for k, c in enumerate(cols)])
+        key = np.concatenate([c[:, 2] for c in cols])
+        # a step is unchanged when no key is struck or released there (notes of one key never
+        # overlap, so a key struck where another note of it ends counts as struck)
+        struck = np.bincount(on, minlength=steps)[:steps]
+        changed = struck + np.bincount(off, minlength=steps + 1)[:steps] > 0
         total = np.concatenate([[0], np.cumsum(struck)])
         idx = np.arange(steps)
-        recent = total[idx] - total[np.maximum(idx - self.options.lookback, 0)]
-        digits = (roll + ord("0")).tobytes().decode("ascii")
+        recent = total[idx] - total[np.maximum(idx - self.options.lookback, 0)]  # keys struck in the `lookback` steps before
         letters = [chr(ord("a") + min(n, 25)) for n in recent.tolist()]
+        out: list[str] = []
         spans = [(pre, k * size, (k + 1) * size) for k, pre in enumerate(prefixes)]
         row = len(prefixes) * size
-        out: list[str] = []
-        for t, same in enumerate(unchanged.tolist()):
-            if same:
-                out.append(letters[t])
-            else:
-                base = t * row
-                out += [pre + digits[base + a : base + b] for pre, a, b in spans]
+        for lo in range(0, steps, BLOCK_STEPS):
+            hi = min(lo + BLOCK_STEPS, steps)
+            block = np.zeros((hi - lo, len(prefixes), size), dtype=np.uint8)
+            near = (on < hi) & (off > lo)
+            for a, b, k, i in zip(on[near].tolist(), off[near].tolist(), inst[near].tolist(), key[near].tolist()):
+                block[max(a + 1, lo) - lo : b - lo, k, i] = 2
+                if a >= lo:
+                    block[a - lo, k, i] = 1
+            digits = (block + ord("0")).tobytes().decode("ascii")
+            for t in range(lo, hi):
+                if not changed[t]:
+                    out.append(letters[t])
+                else:
+                    base = (t - lo) * row
+                    out += [pre + digits[base + x : base + y] for pre, x, y in spans]
         return out
 
     def parse(self, text: str) -> tuple[dict[str, list[GridNote]], dict[str, Any]]:

@@ -29,10 +29,50 @@ def write_dataset(out: Path, texts: dict[str, list[str]], unit: str, vocab: list
     stoi = {t: i for i, t in enumerate(vocab)}
     for split, t in texts.items():  # the token ids, memory-mapped by training
         write_ids(out / f"{split}.ids.npy", encode_ids(PIECE_SEP.join(t), unit, stoi))
+    hook = _hook(manifest, "window_prefix")
+    if hook is not None:
+        for split, t in texts.items():
+            write_prefixes(out / f"{split}.prefix.npz", t, unit, stoi, hook)
     with open(out / "pieces.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     write_json(out / "manifest.json", manifest)
+
+
+def _hook(manifest: dict[str, Any], name: str) -> Any:
+    """A codec's optional hook (:class:`cadenza.codecs.base.OptionalHooks`), or None."""
+    from cadenza.codecs import get_codec
+
+    try:
+        return getattr(get_codec(manifest["codec"], manifest.get("options")), name, None)
+    except (KeyError, CadenzaError):
+        return None
+
+
+def write_prefixes(path: Path, pieces: list[str], unit: str, stoi: dict[str, int], hook: Any) -> None:
+    """Where the context in force changes along a split (``at``: token offsets, sorted) and what
+    a window starting there is prefixed with (token ids ``ids[start[k]:start[k + 1]]``), from the
+    codec's ``window_prefix``; ``sep``: the id that ends a prefix line (-1: none), where a
+    prefix too long for a window is cut."""
+    from cadenza.codecs import split_tokens
+
+    sep_len = len(split_tokens(PIECE_SEP, unit)) if unit == "char" else 0
+    at, start, flat = [], [], []
+    base = 0
+    for text in pieces:
+        for offset, prefix in hook(text):
+            at.append(base + offset)
+            start.append(len(flat))
+            flat.extend(stoi[t] for t in split_tokens(prefix, unit) if t in stoi)
+        base += len(split_tokens(text, unit)) + sep_len
+    start.append(len(flat))
+    sep = stoi.get("\n", -1) if unit == "char" else -1
+
+    def save(p: Path) -> None:
+        with open(p, "wb") as fh:
+            np.savez(fh, at=np.array(at, dtype=np.int64), start=np.array(start, dtype=np.int64), ids=np.array(flat, dtype=np.int64), sep=np.array(sep))
+
+    atomic_write(path, save)
 
 
 def ids_dtype(vocab_size: int) -> np.dtype:
@@ -62,7 +102,12 @@ def load_manifest(dataset: Path) -> dict[str, Any]:
     path = Path(dataset) / "manifest.json"
     if not path.exists():
         raise CadenzaError(f"{dataset}: not a Cadenza dataset (no manifest.json); make one with `cadenza prepare`")
-    return json.loads(path.read_text(encoding="utf-8"))
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    problem = _hook(manifest, "dataset_problem")
+    why = problem(manifest) if problem is not None else None
+    if why:
+        raise CadenzaError(f"{dataset}: {why}")
+    return manifest
 
 
 def load_split(dataset: Path, split: str) -> str:

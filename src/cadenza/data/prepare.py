@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +20,7 @@ from cadenza.codecs import Encoded, get_codec, options_dict, split_tokens
 from cadenza.data.dataset import write_dataset
 from cadenza.data.sources import find_sources
 from cadenza.data.split import group_duplicates, parse_transpose, split_groups
+from cadenza.data.workers import FILE_TIMEOUT, run_isolated
 
 
 @dataclass
@@ -77,8 +77,13 @@ def prepare(
     seed: int = 0,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    file_timeout: float | None = FILE_TIMEOUT,
 ) -> PrepareReport:
-    """Encode ``sources`` with ``codec`` into a dataset folder ``out`` (see :mod:`cadenza.data`)."""
+    """Encode ``sources`` with ``codec`` into a dataset folder ``out`` (see :mod:`cadenza.data`).
+
+    Files are read in ``workers`` child processes (default: one per core, at most 8): a file that
+    crashes its reader, or takes more than ``file_timeout`` seconds (None: no limit), is skipped
+    with that reason and costs nothing else."""
     out = Path(out)
     codec_obj = get_codec(codec, options)
     opts = options_dict(codec_obj)
@@ -93,24 +98,26 @@ def prepare(
     done = 0
 
     def collect(result: tuple[str, list[Encoded] | None, str]) -> None:
-        nonlocal done
         path, pieces, reason = result
         if pieces is None:
             records[path] = SourceRecord(path, "skipped", reason)
         else:
             records[path] = SourceRecord(path, "used", pieces=[p.name for p in pieces])
             encoded.extend((path, p) for p in pieces)
+
+    # each file in a worker process, so a parser that crashes or hangs costs only that file
+    results: list[Any] = [None] * len(jobs)
+
+    def arrived(index: int, result: tuple[str, list[Encoded] | None, str]) -> None:
+        nonlocal done
+        results[index] = result
         done += 1
         if progress:
             progress(done, len(jobs))
 
-    if workers > 1 and len(jobs) > 8:
-        with ProcessPoolExecutor(workers) as pool:
-            for r in pool.map(encode_file, jobs, chunksize=4):
-                collect(r)
-    else:
-        for j in jobs:
-            collect(encode_file(j))
+    run_isolated(encode_file, jobs, min(workers, len(jobs)), file_timeout, lambda job, why: (job[2], None, why), arrived)
+    for r in results:  # in the files' order, so the dataset does not depend on which finished first
+        collect(r)
 
     encoded = _unique_names(encoded)
     layout = None

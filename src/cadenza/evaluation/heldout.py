@@ -58,17 +58,43 @@ def split_pieces(dataset: Path, split: str, unit: str) -> list[tuple[str, dict[s
     return out
 
 
-def find_dataset(config: dict[str, Any], run: Path) -> Path | None:
-    """The run's dataset folder (one holding manifest.json), or None where it is gone."""
+def find_dataset(config: dict[str, Any], run: Path, rejected: list[str] | None = None) -> Path | None:
+    """The run's dataset folder (one holding manifest.json) whose codec, codec options and
+    vocabulary are the model's, or None where it is gone. A folder of the right name that does
+    not match (another dataset prepared under the same name) is passed over, never silently
+    scored against; why goes into ``rejected``."""
     ds = config.get("dataset")
     if not ds:
         return None
     # bundled models record only the dataset's folder name: `make models` writes it to data/
-    for cand in (Path(ds), run / ds, run.parent / ds, Path("data") / Path(ds).name):
+    for cand in dict.fromkeys((Path(ds), run / ds, run.parent / ds, Path("data") / Path(ds).name)):
         if (cand / "manifest.json").exists():
-            return cand
+            why = dataset_mismatch(config, cand)
+            if why is None:
+                return cand
+            if rejected is not None:
+                rejected.append(f"{cand}: {why}")
     return None
 
+
+def dataset_mismatch(config: dict[str, Any], dataset: Path) -> str | None:
+    """Why ``dataset`` is not the one the model in ``config`` was trained on, or None."""
+    import json
+
+    try:
+        manifest = json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))
+        vocab = json.loads((dataset / "vocab.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"unreadable ({' '.join(str(exc).split())[:120]})"
+    if not isinstance(manifest, dict):
+        return "manifest.json is not a JSON object"
+    if manifest.get("codec") != config.get("codec"):
+        return f"a {manifest.get('codec')} dataset; the model is {config.get('codec')}"
+    if (manifest.get("options") or {}) != (config.get("codec_options") or {}):
+        return f"codec options {manifest.get('options')} differ from the model's {config.get('codec_options')}"
+    if vocab != config.get("vocab"):
+        return f"its vocabulary ({len(vocab) if isinstance(vocab, list) else '?'} tokens) is not the model's ({len(config.get('vocab') or [])})"
+    return None
 
 
 def decode_piece(codec, text: str, context: dict[str, Any], name: str, kern: str | None = None) -> tuple[Piece | None, Piece | None, dict[str, Any]]:

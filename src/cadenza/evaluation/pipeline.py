@@ -44,11 +44,13 @@ class EvaluationOptions:
     window_bars: int = 4
     max_test_pieces: int = 0
     beam: int = 0
+    metre: str | None = None
+    key: str | None = None
 
     def settings(self) -> dict[str, Any]:
         """The report's record of these options."""
         return {"n_samples": self.n_samples, "bars": self.bars, "length": self.length, "seed": self.seed, "options": dict(self.sampling.__dict__),
-                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam}
+                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam, "metre": self.metre, "key": self.key}
 
 
 def evaluate(
@@ -64,13 +66,16 @@ def evaluate(
     max_test_pieces: int = 0,
     progress: Progress | None = None,
     beam: int = 0,
+    metre: str | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate the run folder (or bundled model name) ``run``; write the report into ``out``.
 
     ``n_samples`` samples are drawn with ``seed`` (kern: ``bars`` bars each; other codecs:
     ``length`` tokens) and ``options`` (:class:`cadenza.generation.SamplingOptions`, default plain
     sampling at temperature 1). ``window_bars`` sets the memorisation window; ``max_test_pieces``
-    (0: all) caps the held-out pieces read. ``progress(stage, done, total)`` is called as work
+    (0: all) caps the held-out pieces read. ``metre`` / ``key`` (kern: ``"3/4"``, ``"F"``): what
+    the samples are written in (default: drawn from the training pieces). ``progress(stage, done, total)`` is called as work
     proceeds, ``stage`` one of "reading test pieces", "likelihood", "sampling", "checking
     samples", "statistics", "indexing training pieces", "report". Returns the report as a dict
     (what ``report.json`` holds): ``headline`` has the key figures, ``warnings`` lists what the
@@ -90,7 +95,7 @@ def evaluate(
     run = resolve(run)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    opts = EvaluationOptions(n_samples, bars, length, seed, options or SamplingOptions(), prime, window_bars, max_test_pieces, beam)
+    opts = EvaluationOptions(n_samples, bars, length, seed, options or SamplingOptions(), prime, window_bars, max_test_pieces, beam, metre, key)
     say = progress or (lambda stage, done, total: None)
     model, config = load_run(run)
     with nullcontext() if torch.cuda.is_available() else few_threads(model):

@@ -40,6 +40,8 @@ def draw_samples(run: Path, out: Path, codec, opts: EvaluationOptions, say: Call
     kw: dict[str, Any] = dict(n=opts.n_samples, length=opts.length, seed=opts.seed, prime=opts.prime, options=opts.sampling, formats=formats, progress=lambda d, n: say("sampling", d, n))
     if codec.bar_token and opts.bars:
         kw["bars"] = opts.bars
+    if opts.metre or opts.key:
+        kw.update(metre=opts.metre, key=opts.key)
     if opts.beam > 1:
         kw["beam"] = opts.beam  # beam search: expect conservative, repetitive output in the numbers
     return generate(run, out / "samples", **kw) if opts.n_samples > 0 else []

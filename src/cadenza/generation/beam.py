@@ -45,7 +45,10 @@ def beam_search_ids(
     seqs = torch.empty(N * B, 0, dtype=torch.long)
     for t in range(length):
         if constraint is not None:
+            free = filter_logits(last, opt).argmax(-1)
             last, _ = constraint.apply(last)
+            if hasattr(constraint, "observe"):  # a beam's top token the checker masked counts
+                constraint.observe(free)
         logp = filter_logits(last, opt).log_softmax(-1)
         cand = (scores.view(N * B, 1) + logp).view(N, B * V)
         if stochastic:
@@ -70,4 +73,7 @@ def beam_search_ids(
             break
     final = scores / max(seqs.shape[1], 1) ** length_penalty
     best = final.argmax(-1)
+    if constraint is not None and hasattr(constraint, "forced"):
+        rows = (torch.arange(N) * B + best).tolist()
+        constraint.forced = [constraint.forced[r] for r in rows]  # the kept beam's count
     return seqs.view(N, B, -1)[torch.arange(N), best].tolist()

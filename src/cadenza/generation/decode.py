@@ -51,6 +51,10 @@ def sample_ids(
     for t in range(length):
         if constraint is not None:
             masked, forced = constraint.apply(last)
+            if hasattr(constraint, "observe"):  # what the same draw would have been unmasked
+                shadow = torch.Generator()
+                shadow.set_state(gen.get_state())
+                constraint.observe(choose(last, opt, shadow))
             nxt = constraint.push(choose(masked, opt, gen), forced)
         else:
             nxt = choose(last, opt, gen)

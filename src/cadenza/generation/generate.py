@@ -85,8 +85,13 @@ def generate(
     constrained: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_sample: Callable[[Sample], None] | None = None,
+    metre: str | None = None,
+    key: str | None = None,
 ) -> list[Sample]:
-    """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...)."""
+    """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...).
+
+    ``metre`` / ``key`` (``"3/4"``, ``"F"`` major, ``"g"`` minor): what a codec that can be
+    conditioned (kern) writes in; without them it draws a pair from its training pieces."""
     from cadenza.models.pretrained import resolve
     from cadenza.training import load_run
 
@@ -94,6 +99,7 @@ def generate(
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
     context = config.get("context", {})
+    prime, context, opening = _condition(codec, context, vocab, prime, metre, key, seed)
     ids = encode_prime(codec.default_prime(vocab) if prime is None else prime, vocab, codec.unit, map_unknown)
     if not ids:
         # an empty prime: start from the most neutral token the model knows
@@ -108,7 +114,22 @@ def generate(
     if goal is not None and goal.finish is not None:
         stoi = {t: i for i, t in enumerate(vocab)}
         drawn.seqs = [[stoi[t] for t in goal.finish([vocab[j] for j in seq])] for seq in drawn.seqs]
-    return write_samples(run, out, codec, config, ids, drawn, request, formats, make is not None, on_sample)
+    return write_samples(run, out, codec, dict(config, context=context), ids, drawn, request, formats, make is not None, on_sample, opening)
+
+
+def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: str | None, metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+    """(prime, context, what to report): the codec's opening for ``metre`` / ``key`` (drawn when
+    not given), unless the user's own prime opens the piece."""
+    hook = getattr(codec, "condition", None)
+    if metre is None and key is None:
+        if prime is not None or hook is None:
+            return prime, context, {}
+    elif hook is None:
+        raise CadenzaError(f"--metre/--key: a {codec.name} model has no metre or key to choose (use a kern model)")
+    elif prime is not None:
+        raise CadenzaError("--prime and --metre/--key both say how the piece opens: give one of them")
+    got, context, opening = hook(context, vocab, metre, key, seed)
+    return (got if got is not None else prime), context, opening
 
 
 def _constraint_maker(codec: Codec, vocab: list[str], context: dict[str, Any], constrained: bool | None) -> Callable[[int, list[int]], Any] | None:
@@ -128,16 +149,17 @@ def _draw(model: torch.nn.Module, codec: Codec, vocab: list[str], context: dict[
           progress: Callable[[int, int], None] | None, goal: LengthGoal | None, make: Callable[[int, list[int]], Any] | None) -> Drawn:
     n = req.n
     done = None if goal is None else (lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows))
+    fixed = context.get("fixed_meter")
     if req.form:
         seqs, marks, forced = sample_form(model, ids, vocab, codec, context, req.form, req.phrase_bars, req.options, req.seed, n, progress, make)
-        meters = [_declared(vocab, ids + seq, make) for seq in seqs] if make else [None] * n
+        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) for seq in seqs] if make else [None] * n
         return Drawn(seqs, marks, forced, meters)
     if req.beam > 1 or req.beam_sample:
         B = max(req.beam, 1)
         con = make(n * B, ids) if make else None
         seqs = beam_search_ids(model, ids, n, req.length, B, req.options, req.seed, req.beam_sample, progress=progress, done=done, constraint=con)
-        meters = [_declared(vocab, ids + seq, make) for seq in seqs] if con else [None] * n
-        return Drawn(seqs, None, [0] * n, meters)
+        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) for seq in seqs] if con else [None] * n
+        return Drawn(seqs, None, list(con.forced) if con else [0] * n, meters)
     con = make(n, ids) if make else None
     seqs = sample_ids(model, ids, n, req.length, req.options, req.seed, progress, done, con)
     if con:
@@ -155,7 +177,7 @@ def _declared(vocab: list[str], seq: list[int], make) -> tuple[tuple[int, int], 
 
 
 def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], ids: list[int], drawn: Drawn, req: Request, formats: tuple[str, ...],
-                  constrained: bool, on_sample: Callable[[Sample], None] | None = None) -> list[Sample]:
+                  constrained: bool, on_sample: Callable[[Sample], None] | None = None, opening: dict[str, Any] | None = None) -> list[Sample]:
     """Decode and export each sample (``sample-01.*``, its model text as ``.txt``) and write
     ``summary.json``."""
     out = Path(out)
@@ -166,6 +188,7 @@ def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], id
         text = _whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec.unit, constrained)
         text, context = _with_meter(text, config.get("context", {}), drawn.meters[i])
         decoded = codec.decode(text, context)
+        decoded.stats.update(opening or {})
         if codec.bar_token:
             decoded.stats["constrained"] = bool(constrained)
             decoded.stats["forced_steps"] = drawn.forced[i]

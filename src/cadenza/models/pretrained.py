@@ -22,12 +22,19 @@ DEFAULT = "mozart-kern"
 
 
 def available() -> dict[str, dict[str, Any]]:
+    """The bundled models by name: their MODEL.json, size and folder. A MODEL.json that cannot be
+    read leaves the model listed with an ``error`` rather than breaking the whole list."""
     out = {}
     if ROOT.is_dir():
         for d in sorted(ROOT.iterdir()):
             meta = d / "MODEL.json"
             if meta.exists() and (d / "config.json").exists():
-                info = json.loads(meta.read_text(encoding="utf-8"))
+                try:
+                    info = json.loads(meta.read_text(encoding="utf-8"))
+                    if not isinstance(info, dict):
+                        raise ValueError("not a JSON object")
+                except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+                    info = {"error": f"{meta}: unreadable ({' '.join(str(exc).split())[:120]})"}
                 weights = d / "best.safetensors"
                 info["size_mb"] = round(weights.stat().st_size / 1e6, 2) if weights.exists() else None
                 info["path"] = str(d)
@@ -36,15 +43,45 @@ def available() -> dict[str, dict[str, Any]]:
 
 
 def resolve(run_or_model: str | Path) -> Path:
-    """A run folder from a path, or a bundled model's folder from its name."""
+    """A run folder from a path, or a bundled model's folder from its name.
+
+    A bare name (no ``/``) that names a bundled model means that model, even where a folder of
+    the same name happens to exist here (a sample folder ``-o piano-notewise``, say); a run
+    folder of that name is ambiguous and refused, so a local run never silently stands in for
+    the bundled model or the other way round: write ``./NAME`` for the folder."""
     p = Path(run_or_model)
+    text = str(run_or_model)
+    models = available()
+    bare = isinstance(run_or_model, str) and "/" not in text and "\\" not in text
+    if bare and text in models:
+        if (p / "config.json").exists() and p.resolve() != Path(models[text]["path"]).resolve():
+            raise CadenzaError(f"{text}: both a bundled model and a run folder here; write ./{text} for the folder, or rename it")
+        return Path(models[text]["path"])
     if p.exists():
         return p
-    models = available()
-    if str(run_or_model) in models:
-        return Path(models[str(run_or_model)]["path"])
     names = ", ".join(models) or "none bundled"
     raise CadenzaError(f"{run_or_model}: neither a run folder nor a bundled model ({names})")
+
+
+def read_log(run: Path) -> list[dict[str, Any]]:
+    """A run's ``log.jsonl`` records; lines that are not JSON objects (cut short by a kill,
+    damaged) are skipped, and a log that cannot be read at all is a one-line error."""
+    path = Path(run) / "log.jsonl"
+    if not path.exists():
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise CadenzaError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    out = []
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
 
 
 def package(run: Path, name: str, trained_on: str, licence: str, command: str = "", dest: Path = ROOT) -> dict[str, Any]:
@@ -56,6 +93,7 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
     from cadenza.data import load_split
     from cadenza.models import count_parameters
     from cadenza.training import evaluate_loss, LN2, load_run, Stream
+    from cadenza.training.checkpoint import read_state
 
     model, config = load_run(Path(run))
     codec = get_codec(config["codec"], config["codec_options"])
@@ -70,8 +108,8 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
     cfg = dict(config)
     cfg["dataset"] = Path(config["dataset"]).name  # no machine-specific paths in a shipped model
     (target / "config.json").write_text(json.dumps(cfg, indent=1, ensure_ascii=False), encoding="utf-8")
-    state = json.loads((Path(run) / "last.state.json").read_text())
-    log = [json.loads(line) for line in (Path(run) / "log.jsonl").read_text().splitlines() if line]
+    state = read_state(Path(run)) or {"step": 0}
+    log = read_log(Path(run))
     scored = [h for h in log if h.get("val_loss") is not None]
     best_step = min(scored, key=lambda h: h["val_loss"])["step"] if scored else state["step"]
     info = {

@@ -18,11 +18,27 @@ from cadenza.music.piece import Note, Piece, Track
 
 def parse_kern(kern: str):
     """A music21 Score from kern text (raises whatever music21 raises on bad input)."""
-    from music21 import converter
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return converter.parse(kern, format="humdrum")
+        return parse_text(kern, "humdrum")
+
+
+def parse_text(text: str, fmt: str):
+    """A music21 Score from notation text (``fmt`` "humdrum" or "musicxml"). Always text, never a
+    path: music21's file reader loads pickles from a shared temporary folder (see
+    :func:`parse_file`)."""
+    from music21 import converter
+
+    return converter.parseData(text, format=fmt)
+
+
+def parse_file(path: Path, fmt: str, **keywords):
+    """A music21 Score from a file music21 must read itself (MIDI), with its pickle cache off:
+    ``converter.parse`` otherwise loads (unpickles) and writes parses in a temporary folder any
+    local user can write to, so a file planted there would run as code."""
+    from music21 import converter
+
+    return converter.parse(str(path), format=fmt, forceSource=True, storePickle=False, **keywords)
 
 
 def score_stats(score) -> dict[str, Any]:

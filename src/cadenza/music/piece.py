@@ -77,6 +77,16 @@ class Piece:
     def end(self) -> float:
         return max((n.start + n.duration for t in self.tracks for n in t.notes), default=0.0)
 
+    def seconds(self, quarters: float) -> float:
+        """How many seconds into the piece ``quarters`` is, through its tempo map."""
+        out, at, qpm = 0.0, 0.0, DEFAULT_TEMPO
+        for q, t in sorted(self.tempos):
+            if q >= quarters:
+                break
+            out += (q - at) * 60.0 / qpm
+            at, qpm = q, t if t > 0 else qpm
+        return out + (quarters - at) * 60.0 / qpm
+
     def transpose(self, semitones: int) -> "Piece":
         """A copy ``semitones`` higher (negative: lower). Pitches pushed past MIDI's 0-127 move
         back by octaves; drum tracks keep their pitches (they name drums, not notes); key

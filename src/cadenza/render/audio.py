@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import tempfile
 import wave
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ SAMPLE_RATE = 44100
 PEAK_DBFS = -1.0
 RELEASE_TAIL_S = 1.0  # longest release kept after the last MIDI event
 SOUNDFONT_ENV = "CADENZA_SOUNDFONT"
+MAX_AUDIO_SECONDS = 3600.0  # longer is a stray event far past the music, not a piece to hear
+BLOCK_FRAMES = SAMPLE_RATE * 10  # synthesised and written 10 s at a time
 
 
 def default_soundfont() -> Path:
@@ -52,7 +55,9 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     rescanned on every step), which also lets us play the sustain pedal (CC64): TinySoundFont
     ignores it, so note-offs under a held pedal are delayed to the pedal's release here.
     SMPTE-timed files are not supported (mido raises).
-    The file lasts as long as the MIDI file (mido's length) plus the release, at most 1 s more.
+    The file lasts as long as the MIDI file (mido's length) plus the release, at most 1 s more;
+    a file lasting over :data:`MAX_AUDIO_SECONDS` is refused. Memory stays one 10 s block however
+    long the piece: samples go to a temporary file and are normalised on the way back.
     Raises :class:`CadenzaError` for an unreadable file or one with no notes.
     """
     midi_path, wav_path = Path(midi_path), Path(wav_path)
@@ -77,6 +82,9 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     if not any(kind == "on" for _, kind, *_ in timeline):
         raise CadenzaError(f"{midi_path}: no notes to play")
 
+    end_s = max(timeline[-1][0], length_s)
+    if end_s > MAX_AUDIO_SECONDS:
+        raise CadenzaError(f"{midi_path}: lasts {_clock(end_s)}, longer than audio is made for ({_clock(MAX_AUDIO_SECONDS)}): a stray event far past the music?")
     sf = Path(soundfont) if soundfont is not None else default_soundfont()
     synth = tinysoundfont.Synth(samplerate=SAMPLE_RATE)
     try:
@@ -86,47 +94,84 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     for ch in range(16):  # piano everywhere, drum kit on channel 10, until a program change
         _program(synth, ch, 0, sfid)
 
-    end_s = max(timeline[-1][0], length_s)
+    end_i = int(round(end_s * SAMPLE_RATE))
     total = int(np.ceil((end_s + RELEASE_TAIL_S) * SAMPLE_RATE)) + 1
-    audio = np.zeros((total, 2), dtype=np.float32)
-    raw = memoryview(audio).cast("B")
-    frame_bytes = 2 * 4
-    cursor = 0
-    for t, kind, ch, a, b in timeline:
-        at = min(int(round(t * SAMPLE_RATE)), total)
-        if at > cursor:
-            synth.generate_simple(at - cursor, buffer=raw[cursor * frame_bytes : at * frame_bytes])
-            cursor = at
-        if kind == "on":
-            synth.noteon(ch, a, b)
-        elif kind == "off":
-            synth.noteoff(ch, a)
-        elif kind == "cc":
-            synth.control_change(ch, a, b)
-        elif kind == "program":
-            _program(synth, ch, a, sfid)
-        elif kind == "bend":
-            synth.pitchbend(ch, a)
-    if total > cursor:
-        synth.generate_simple(total - cursor, buffer=raw[cursor * frame_bytes :])
-
-    peak = max(float(audio.max()), -float(audio.min()))
-    if peak <= 0.0:
-        raise CadenzaError(f"{midi_path}: no notes to play (the SoundFont gave silence)")
-    # Cut the release where it falls below -80 dB of the peak (inaudible), never before the end.
-    end_i = min(int(round(end_s * SAMPLE_RATE)), total)
-    tail = np.maximum(np.abs(audio[end_i:, 0]), np.abs(audio[end_i:, 1]))
-    loud = np.flatnonzero(tail > peak * 1e-4)
-    audio = audio[: end_i + (int(loud[-1]) + 1 if loud.size else 0)]
-    gain = 10 ** (PEAK_DBFS / 20) / peak
-    pcm = np.clip(np.round(audio * (gain * 32767.0)), -32768, 32767).astype("<i2")
-    wav_path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(wav_path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(pcm.tobytes())
+    with tempfile.TemporaryFile(prefix="cadenza-audio-") as body:
+        sink = _Sink(synth, body, end_i, total)
+        for t, kind, ch, a, b in timeline:
+            sink.play_to(min(int(round(t * SAMPLE_RATE)), total))
+            if kind == "on":
+                synth.noteon(ch, a, b)
+            elif kind == "off":
+                synth.noteoff(ch, a)
+            elif kind == "cc":
+                synth.control_change(ch, a, b)
+            elif kind == "program":
+                _program(synth, ch, a, sfid)
+            elif kind == "bend":
+                synth.pitchbend(ch, a)
+        sink.play_to(total)
+        peak = sink.peak
+        if peak <= 0.0:
+            raise CadenzaError(f"{midi_path}: no notes to play (the SoundFont gave silence)")
+        # Cut the release where it falls below -80 dB of the peak (inaudible), never before the end.
+        tail = sink.tail
+        loud = np.flatnonzero(np.maximum(np.abs(tail[:, 0]), np.abs(tail[:, 1])) > peak * 1e-4)
+        tail = tail[: int(loud[-1]) + 1 if loud.size else 0]
+        gain = 10 ** (PEAK_DBFS / 20) / peak * 32767.0
+        wav_path.parent.mkdir(parents=True, exist_ok=True)
+        body.seek(0)
+        with wave.open(str(wav_path), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(SAMPLE_RATE)
+            while True:  # the body back from disk a block at a time: memory stays one block
+                block = np.frombuffer(body.read(BLOCK_FRAMES * 8), dtype=np.float32)
+                if not block.size:
+                    break
+                w.writeframes(_pcm(block, gain))
+            w.writeframes(_pcm(tail.reshape(-1), gain))
     return wav_path
+
+
+class _Sink:
+    """Where synthesised frames go: up to ``end_i`` (the last event) into the ``body`` file on
+    disk, a block at a time, the release after it into memory (at most ``RELEASE_TAIL_S``). So a
+    long piece needs one block of memory, not its whole length as floats, and the peak for
+    normalising is known when the last frame is made."""
+
+    def __init__(self, synth: Any, body: Any, end_i: int, total: int):
+        self.synth, self.body, self.end_i, self.total = synth, body, end_i, total
+        self.cursor = 0
+        self.peak = 0.0
+        self.block = np.zeros((BLOCK_FRAMES, 2), dtype=np.float32)
+        self.tail = np.zeros((total - end_i, 2), dtype=np.float32)
+
+    def play_to(self, at: int) -> None:
+        while self.cursor < at:
+            if self.cursor >= self.end_i:  # the release: straight into its buffer
+                lo = self.cursor - self.end_i
+                view = self.tail[lo : at - self.end_i]
+                self.synth.generate_simple(len(view), buffer=memoryview(view).cast("B"))
+                self.peak = max(self.peak, float(np.abs(view).max(initial=0.0)))
+                self.cursor = at
+                continue
+            n = min(at, self.end_i, self.cursor + BLOCK_FRAMES) - self.cursor
+            view = self.block[:n]
+            view.fill(0.0)
+            self.synth.generate_simple(n, buffer=memoryview(view).cast("B"))
+            self.peak = max(self.peak, float(np.abs(view).max(initial=0.0)))
+            self.body.write(view.tobytes())
+            self.cursor += n
+
+
+def _pcm(samples: np.ndarray, gain: float) -> bytes:
+    return np.clip(np.round(samples * gain), -32768, 32767).astype("<i2").tobytes()
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def _program(synth: Any, ch: int, program: int, sfid: int) -> None:

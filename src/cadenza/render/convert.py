@@ -17,13 +17,14 @@ from typing import Any
 from cadenza import CadenzaError
 from cadenza.files import read_text
 from cadenza.music import Piece, read_midi
-from cadenza.render.audio import encode_audio, wav_from_midi
+from cadenza.render.audio import MAX_AUDIO_SECONDS, encode_audio, wav_from_midi
 from cadenza.render.notation import humdrum_from_musicxml, music21_musicxml, read_musicxml
 from cadenza.render.pdf import pdf_from_svgs
 from cadenza.render.pianoroll import pianoroll_png
 from cadenza.render.score import kern_with_header, loaded_toolkit, musicxml_with_header
 
 FORMATS = ("midi", "musicxml", "krn", "svg", "pdf", "wav", "png")
+MAX_RENDER_QUARTERS = 50_000  # as the MIDI codecs' limit: longer is a damaged file, not a score
 AUDIO_EXTRA = ("flac", "mp3")  # written only when ffmpeg is on PATH
 SUFFIXES = {
     ".krn": "krn",
@@ -44,13 +45,17 @@ def render(
     *,
     composer: str | None = None,
     prompt_end: float | None = None,
+    overwrite: bool = True,
 ) -> dict[str, list[Path]]:
     """Write ``path`` (.krn, .mid/.midi, .musicxml/.xml/.mxl) in each of ``formats`` to ``out_dir``
     (default: beside the input) as ``<stem>.<ext>``; SVG gives one file a page, ``<stem>-1.svg``.
 
     ``title`` (and ``composer``) replace the score's own in the engraved header and in the kern
     and MusicXML written; ``prompt_end``
-    (quarters) shades the prompt in the piano roll. Returns ``{format: [paths]}``; "flac"/"mp3"
+    (quarters) shades the prompt in the piano roll. ``overwrite=False`` refuses (before writing
+    anything) when a file it would write exists. A MIDI file lasting more than
+    :data:`MAX_RENDER_QUARTERS` or :data:`~cadenza.render.audio.MAX_AUDIO_SECONDS` (a stray
+    event hours past the music) is refused rather than engraved or synthesised. Returns ``{format: [paths]}``; "flac"/"mp3"
     are skipped with a warning when ffmpeg is absent. Conversions are done once and shared
     (a MIDI file's MusicXML serves SVG, PDF and kern alike).
     """
@@ -64,9 +69,15 @@ def render(
     if not path.is_file():
         raise CadenzaError(f"{path}: no such file")
     out_dir = Path(out_dir) if out_dir is not None else path.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / path.stem
+    if not overwrite:
+        taken = [p for p in destinations(stem, formats) if p.exists() and p.resolve() != path.resolve()]
+        if taken:
+            raise CadenzaError(f"{path}: {taken[0]} exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}; pass --force to replace, or -o another folder")
     job = _Job(path, kind, title, composer)
+    if kind == "midi":  # read it first: a damaged file fails here with its reason, in every format
+        _check_length(path, job.piece())
+    out_dir.mkdir(parents=True, exist_ok=True)
     out: dict[str, list[Path]] = {}
     with tempfile.TemporaryDirectory(prefix="cadenza-render-") as tmp:
         job.tmp = Path(tmp)
@@ -180,6 +191,22 @@ class _Job:
             _copy(self._wav, dest)
             return dest
         return self._wav
+
+
+def destinations(stem: Path, formats: list[str]) -> list[Path]:
+    """The files :func:`render` would write for ``formats`` (SVG: the first page's)."""
+    suffix = {"midi": ".mid", "svg": "-1.svg"}
+    return [_named(stem, suffix.get(f, "." + f)) for f in dict.fromkeys(formats)]
+
+
+def _check_length(path: Path, piece: Piece) -> None:
+    """Refuse a MIDI file whose music (or one stray event) lasts hours: engraving or synthesising
+    it would fill the memory with empty bars or silence."""
+    quarters = piece.end
+    seconds = piece.seconds(quarters)
+    if quarters > MAX_RENDER_QUARTERS or seconds > MAX_AUDIO_SECONDS:
+        raise CadenzaError(f"{path}: its last note ends {quarters:,.0f} quarter notes ({seconds / 3600:.1f} hours) in, more than render takes "
+                           f"({MAX_RENDER_QUARTERS:,} quarters, {MAX_AUDIO_SECONDS / 3600:.0f} hour): a stray event far past the music?")
 
 
 def _named(stem: Path, suffix: str) -> Path:

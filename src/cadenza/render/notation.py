@@ -10,48 +10,34 @@ music21's MusicXML of piano-midi.de files: then a CadenzaError).
 from __future__ import annotations
 
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from cadenza import CadenzaError
-from cadenza.files import one_line, read_text
+from cadenza.files import one_line
+from cadenza.music.m21 import parse_file, parse_text
+from cadenza.music.reader import read_notation
 
 
 def read_musicxml(path: Path) -> str:
-    """MusicXML text from .musicxml/.xml, or from the root file inside a compressed .mxl."""
-    if path.suffix.lower() != ".mxl":
-        return read_text(path, "MusicXML")
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = [n for n in z.namelist() if not n.startswith("META-INF/")]
-            root = None
-            if "META-INF/container.xml" in z.namelist():
-                container = ET.fromstring(z.read("META-INF/container.xml"))
-                found = container.find(".//{*}rootfile")
-                root = found.get("full-path") if found is not None else None
-            root = root or next((n for n in names if n.lower().endswith((".xml", ".musicxml"))), None)
-            if root is None:
-                raise CadenzaError(f"{path}: no MusicXML inside the .mxl archive")
-            return z.read(root).decode("utf-8")
-    except (zipfile.BadZipFile, KeyError, ET.ParseError, UnicodeDecodeError, OSError) as exc:
-        raise CadenzaError(f"{path}: not a readable .mxl archive ({one_line(exc)})") from None
+    """MusicXML text from .musicxml/.xml, or from the root file inside a compressed .mxl (inflated
+    to a bounded size: see :func:`cadenza.music.reader.read_mxl`)."""
+    return read_notation(path)
 
 
 def music21_musicxml(path: Path, source: Any, fmt: str, title: str | None = None) -> str:
     """MusicXML written by music21 from kern text or a MIDI file (quantised to 16ths/triplets)."""
-    from music21 import converter, metadata
+    from music21 import metadata
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if fmt == "midi":
-                score = converter.parse(str(source), format="midi", quantizePost=True)
+                score = parse_file(source, "midi", quantizePost=True)
                 _tidy_midi_score(score)
             else:
-                score = converter.parse(source, format=fmt)
+                score = parse_text(source, fmt)
             if title:
                 score.metadata = score.metadata or metadata.Metadata()
                 score.metadata.title = title

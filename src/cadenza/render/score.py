@@ -50,7 +50,7 @@ def loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None)
         from cadenza.codecs.kern import clean
 
         clean(text, "kern")
-        text = kern_with_header(text, title, composer)
+        text = universal_first(kern_with_header(text, title, composer))
         input_from = "humdrum"
     elif fmt == "musicxml":
         if not title and not composer:  # else musicxml_with_header parses it anyway
@@ -100,6 +100,16 @@ def kern_with_header(text: str, title: str | None, composer: str | None) -> str:
     while first < len(lines) and lines[first].startswith("!!!!"):
         first += 1
     return "\n".join(lines[:first] + head + lines[first:]) + "\n"
+
+
+def universal_first(text: str) -> str:
+    """Kern with its universal (``!!!!``) records moved to the top: verovio 6.4 crashes the whole
+    process (SIGSEGV) on a file whose ``!!!!SEGMENT`` line follows another record."""
+    lines = text.splitlines()
+    universal = [ln for ln in lines if ln.startswith("!!!!")]
+    if not universal or lines[: len(universal)] == universal:
+        return text
+    return "\n".join(universal + [ln for ln in lines if not ln.startswith("!!!!")]) + "\n"
 
 
 def musicxml_with_header(text: str, title: str | None, composer: str | None) -> str:

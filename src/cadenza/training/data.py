@@ -4,6 +4,14 @@ char-rnn reads a corpus as one stream; so do we. ``prepare`` stores each split's
 ``<split>.ids.npy`` (uint16, or uint32 for vocabularies over 65,536 tokens) beside the text, and
 training maps it rather than loading it, so a corpus larger than memory trains. A dataset made
 before these files existed gets them built on first use.
+
+Window prefixes: a random window cut from the middle of a piece would not know the metre and
+key in force (kern states them once, at the piece's start), so where the codec records them
+(``<split>.prefix.npz``, see :func:`cadenza.data.dataset.write_prefixes`) each training window
+starts with the header in force, cut to at most half the window (whole lines from the front:
+the metre line, last, is kept longest) and the window's own tokens shortened so the total stays
+``seq``. The target that would ask the model to guess the window's first token from the prefix
+alone is ignored (-100). Validation windows stay plain, so losses compare with older runs.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ from cadenza.data.dataset import encode_ids, write_ids
 class Stream:
     """A split as one long id array, random windows for training and fixed ones for validation."""
 
-    def __init__(self, text: str | None, unit: str = "char", stoi: dict[str, int] | None = None, ids: np.ndarray | None = None):
+    def __init__(self, text: str | None, unit: str = "char", stoi: dict[str, int] | None = None, ids: np.ndarray | None = None, prefixes: dict[str, np.ndarray] | None = None):
         self.ids = ids if ids is not None else encode_ids(text or "", unit, stoi or {})
+        self.prefixes = prefixes  # {"at", "start", "ids", "sep"} (see the module docstring)
 
     @classmethod
     def load(cls, dataset: Path, split: str, unit: str, vocab: list[str]) -> "Stream":
@@ -36,10 +45,15 @@ class Stream:
                 write_ids(path, ids)
             except OSError:
                 return cls(None, ids=ids)  # a read-only dataset: keep them in memory
+        prefixes = None
+        ppath = Path(dataset) / f"{split}.prefix.npz"
         try:
-            return cls(None, ids=np.load(path, mmap_mode="r"))
-        except (ValueError, OSError) as exc:
-            raise CadenzaError(f"{path}: unreadable token ids ({exc}); delete it to rebuild") from None
+            if ppath.exists():
+                with np.load(ppath) as z:
+                    prefixes = {k: z[k] for k in ("at", "start", "ids", "sep")}
+            return cls(None, ids=np.load(path, mmap_mode="r"), prefixes=prefixes)
+        except (ValueError, OSError, KeyError) as exc:
+            raise CadenzaError(f"{path}: unreadable token ids ({exc}); prepare the dataset again") from None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -48,9 +62,35 @@ class Stream:
         w = torch.from_numpy(np.asarray(self.ids[s : s + seq + 1], dtype=np.int64))
         return w[:-1], w[1:]
 
+    def prefix_at(self, s: int, most: int) -> np.ndarray:
+        """The prefix a window starting at ``s`` gets: the one in force there, at most ``most``
+        tokens (whole lines cut from the front where the codec marks lines)."""
+        p = self.prefixes
+        if p is None or not len(p["at"]) or most <= 0:
+            return np.zeros(0, dtype=np.int64)
+        k = int(np.searchsorted(p["at"], s, side="right")) - 1
+        if k < 0:
+            return np.zeros(0, dtype=np.int64)
+        ids = p["ids"][p["start"][k] : p["start"][k + 1]]
+        if len(ids) > most:
+            tail = ids[len(ids) - most :]
+            cut = np.flatnonzero(tail == int(p["sep"]))
+            ids = tail[cut[0] + 1 :] if int(p["sep"]) >= 0 and len(cut) else tail
+        return ids
+
+    def _prefixed(self, s: int, seq: int) -> tuple[torch.Tensor, torch.Tensor]:
+        pre = self.prefix_at(s, seq // 2)
+        if not len(pre):
+            return self._window(s, seq)
+        body = np.asarray(self.ids[s : s + seq - len(pre) + 1], dtype=np.int64)
+        w = torch.from_numpy(np.concatenate([pre, body]))
+        y = w[1:].clone()
+        y[len(pre) - 1] = -100  # the prefix cannot know where in the bar the window begins
+        return w[:-1], y
+
     def batch(self, batch: int, seq: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         starts = torch.randint(0, len(self.ids) - seq - 1, (batch,), generator=gen).tolist()
-        xs, ys = zip(*(self._window(s, seq) for s in starts))
+        xs, ys = zip(*(self._prefixed(s, seq) for s in starts))
         return torch.stack(xs), torch.stack(ys)
 
     def windows(self, seq: int, limit: int, rank: int = 0, world: int = 1) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

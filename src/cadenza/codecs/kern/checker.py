@@ -100,7 +100,8 @@ class KernChecker(DataTokens, InterpretationLines):
         music21_safe: bool = True,
     ):
         vocab_t = tuple(vocab)
-        missing = [c for c in "\n\t@." if c not in vocab_t]
+        # a one-spine corpus has no tab: its checker then never splits a spine
+        missing = [c for c in ("\n@." if spines == 1 else "\n\t@.") if c not in vocab_t]
         if missing:
             raise ValueError(f"vocab lacks required characters {missing!r}")
         if spines < 1:
@@ -109,7 +110,7 @@ class KernChecker(DataTokens, InterpretationLines):
         if not self.g.ticks or not self.g.letters and not self.g.has_rest:
             raise ValueError("vocab cannot write any note (needs duration digits and a pitch letter or r)")
         self.spines = spines
-        self.max_spines = max(spines, max_spines if max_spines is not None else spines + 4)
+        self.max_spines = max(spines, max_spines if max_spines is not None else spines + 4) if "\t" in vocab_t else spines
         self.strict = strict_durations
         self.split_bars = split_bars
         self.music21_safe = music21_safe
@@ -156,6 +157,14 @@ class KernChecker(DataTokens, InterpretationLines):
         """Fix (or clear) the metre from the next bar on, as a ``*M`` line at a bar start would;
         for samplers that let the model choose its bar length before enforcing it."""
         self._set_meter(meter)
+
+    def fix_header(self) -> None:
+        """From here on no metre, key signature, key or tempo may be written (clefs still may):
+        the metre and key the musician chose hold to the end. Called after the prime."""
+        self.g = _grammar(self.g.vocab, True)
+        self._entry = None
+        if self._phase == _INTERP:
+            self._ictx = self._interp_ctx()
 
     def can_fill(self, ticks: int) -> bool:
         """Whether a bar of ``ticks`` can be filled with the vocabulary's durations."""

@@ -1,6 +1,9 @@
-"""Kern files -> the text the model reads, as in the 2015 char-rnn experiment.
+"""Kern files -> the text the model reads, as in the 2015 char-rnn experiment, plus its header.
 
-* ``!`` comment / reference lines are dropped, and everything before the first barline;
+* the piece opens with its clefs, key signature, key and metre as interpretation lines
+  (:meth:`Header.opening`, cleaning version :data:`CLEANING` 2), so the model is told the metre
+  and key it writes in (the 2015 text dropped them, and samples wandered between metres);
+* ``!`` comment / reference lines are dropped, and the rest of what comes before the first barline;
 * every barline line becomes a single ``@`` (no measure numbers);
 * only ``**kern`` spines are kept (``**dynam``, ``**text`` ... are removed, following spine
   splits and merges so the right columns go), lines left empty by that are dropped;
@@ -137,4 +140,4 @@ def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
     meter = header_fields.get("meter", [None])[0]
     met = header_fields.get("met", [None])[0]
     header = Header(nk, clefs, keysig, key, meter, met, tempo)
-    return "\n".join(body) + "\n", header
+    return "\n".join(header.opening() + body) + "\n", header

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from cadenza.codecs import Decoded, Encoded, register
 from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
 from cadenza.codecs.kern.header import KEYSIG as _KEYSIG
-from cadenza.codecs.kern.header import Header, default_header
+from cadenza.codecs.kern.header import CLEANING, Header, default_header
 from cadenza.codecs.kern.reader import BAR
 from cadenza.codecs.kern.restoring import restore
 from cadenza.codecs.kern.transposition import (
@@ -73,9 +73,34 @@ class KernCodec:
         return BAR + "\n"
 
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
+        """The preamble of samples, the training pieces' metre/key openings (``condition``
+        draws from them) and the cleaning version (:data:`CLEANING`: older runs and datasets
+        are told apart by its absence)."""
+        from cadenza.codecs.kern.conditioning import openings
+
         bars = sum(r["info"].get("bars", 0) for r in train)
         chars = sum(r["tokens"] for r in train)
-        return {"header": most_common_header([r["info"]["header"] for r in train], layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1)}
+        heads = [r["info"]["header"] for r in train]
+        return {"header": most_common_header(heads, layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1), "cleaning": CLEANING,
+                "openings": openings([Header.from_dict(h) for h in heads if h["spines"] == layout])}
+
+    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+        """(prime, context, report) for a sample in ``metre`` / ``key`` (see :mod:`.conditioning`)."""
+        from cadenza.codecs.kern.conditioning import condition
+
+        return condition(context, vocab, metre, key, seed)
+
+    def window_prefix(self, text: str) -> list[tuple[int, str]]:
+        """(token offset, header text in force from there) of a cleaned piece, for training windows."""
+        from cadenza.codecs.kern.conditioning import window_prefix
+
+        return window_prefix(text)
+
+    def dataset_problem(self, manifest: dict[str, Any]) -> str | None:
+        """Why a dataset must be prepared again, or None: one made before the text kept headers."""
+        if (manifest.get("context") or {}).get("cleaning", 1) < CLEANING:
+            return "made by an older Cadenza whose kern text has no metre, key or clefs; prepare it again with `cadenza prepare`"
+        return None
 
     def piece_tempo(self, info: dict[str, Any]) -> float | None:
         m = re.match(r"\*MM(\d+(?:\.\d+)?)", (info.get("header") or {}).get("tempo") or "")

@@ -86,7 +86,9 @@ class KernConstraint:
     pick characters that keep the kern valid: one token per spine, durations that fill each bar of
     the metre, balanced ties and beams, barlines only when every spine is full. When the model
     puts (almost) no probability on any valid character, the checker's cheapest valid one is
-    forced and counted."""
+    forced. ``forced`` counts, per sample, every step where the checker changed what the
+    sampler would have drawn: a forced character, or one drawn from the masked distribution
+    where the unmasked draw (:meth:`observe`) was invalid."""
 
     # Probability left on valid characters under which a step is "forced": renormalising a
     # sliver of probability over whatever is still valid sends a model into junk it never saw.
@@ -104,21 +106,22 @@ class KernConstraint:
     def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
         header = context.get("header") or {}
         spines = int(header.get("spines") or 2)
-        # The cleaned text carries no metre (as in the 2015 experiment), so the model, not the
-        # dataset's most common header, decides how long its bars are: the checker starts
+        # A metre the musician chose (or drawn from the corpus, see .conditioning) is enforced
+        # from the first bar: every bar but a pickup and the last fills it, and no other metre,
+        # key or key signature may be written. Without one (a model trained on the 2015 text,
+        # which carries no metre), the model decides how long its bars are: the checker starts
         # unmetered (every voice of a bar the same length) and adopts the length of the first
         # complete bar as the metre from then on; restore() declares that metre.
-        meter = None
+        fixed = context.get("fixed_meter")
+        self.fixed: tuple[int, int] | None = (int(fixed[0]), int(fixed[1])) if fixed else None
         self.vocab = vocab
         self.offered = ["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab]
         self.stoi = {t: i for i, t in enumerate(vocab)} | {t: i for i, t in enumerate(self.offered)}
         self.full: set[int] = set()  # samples rescued onto the full grammar
         self.discouraged = torch.tensor([t in self.NOT_OFFERED for t in vocab])
-        first = KernChecker(["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab], spines, meter)
-        # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
-        # make a model that never learnt to count close its first bars
-        first.barlen = self.FIRST_BARS_AT_MOST * TPQ
-        self.meters: list[tuple[int, int] | None] = [None]
+        self.prime = prime
+        first = self._fresh(self.offered, spines)
+        self.meters: list[tuple[int, int] | None] = [self.fixed]
         self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
         self.texts, self.adopted_at, self.spines = [""], [None], spines
         for i, ch in enumerate(prime):
@@ -126,6 +129,10 @@ class KernConstraint:
                 self._push(first, 0, ch)
             except ValueError as exc:
                 raise CadenzaError(f"--prime is not valid kern for this model at character {i} ({ch!r}): {exc} (use --no-constrained to sample without the checker)") from None
+        if self.fixed:
+            if first.meter_str != f"*M{self.fixed[0]}/{self.fixed[1]}":
+                raise CadenzaError(f"the prime declares {first.meter_str or 'no metre'} where *M{self.fixed[0]}/{self.fixed[1]} was asked for")
+            first.fix_header()
         self.checkers = [first] + [first.copy() for _ in range(n - 1)]
         self.meters = self.meters * n
         self.count = self.count * n
@@ -147,7 +154,7 @@ class KernConstraint:
         checker.push(ch)
         self.count[r] += 1
         self.texts[r] += ch
-        if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None:
+        if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None and self.fixed is None:
             ticks = self.bar_ticks[r]
             if ticks > 0:
                 # where each bar before the metre was fixed starts, its columns and length, so
@@ -161,11 +168,20 @@ class KernConstraint:
                     self.adopted_at[r] = self.count[r]
             self.bar_start[r] = (self.count[r], checker.n)
 
+    def _fresh(self, vocab: list[str], spines: int) -> KernChecker:
+        c = KernChecker(vocab, spines, self.fixed)
+        if self.fixed is None:
+            # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
+            # make a model that never learnt to count close its first bars
+            c.barlen = self.FIRST_BARS_AT_MOST * TPQ
+        return c
+
     def _rescue(self, r: int) -> None:
-        c = KernChecker(list(self.vocab), self.spines, None)
-        c.barlen = self.FIRST_BARS_AT_MOST * TPQ
+        c = self._fresh(list(self.vocab), self.spines)
         for i, ch in enumerate(self.texts[r]):
             c.push(ch)
+            if self.fixed and i + 1 == len(self.prime):
+                c.fix_header()
             if self.adopted_at[r] is not None and i + 1 == self.adopted_at[r]:
                 c.set_meter(self.meters[r])
         self.checkers[r] = c
@@ -175,7 +191,7 @@ class KernConstraint:
         """(offset in the text, interpretation line) so that every bar of sample ``r`` matches
         a declared metre: the header declares the adopted one; bars written before it was
         adopted that do not fit it (other than a short first bar, a pickup) get their own."""
-        if self.meters[r] is None:
+        if self.meters[r] is None or self.fixed:
             return []
         bars = self.bars_before[r]
         metre_ticks = bars[-1][2]
@@ -245,13 +261,23 @@ class KernConstraint:
         m = self.mask()
 
         mass = (logits.softmax(-1) * m).sum(-1)
+        self._mask = m
         return logits.masked_fill(~m, float("-inf")), mass < self.FORCE_BELOW
+
+    def observe(self, free: torch.Tensor) -> None:
+        """What the sampler would have drawn without the checker (same filters, same random
+        draw, or the top token for beams): the next :meth:`push` counts the rows where that
+        was invalid as changed steps (``forced``)."""
+        self._changed = ~self._mask.gather(1, free.long()[:, None])[:, 0]
 
     def push(self, tokens: torch.Tensor, forced: torch.Tensor) -> torch.Tensor:
         out = tokens.clone()
+        changed = getattr(self, "_changed", None)
+        self._changed = None
         for r, c in enumerate(self.checkers):
             if bool(forced[r]):
                 out[r] = self.stoi[self.fallback(c)]
+            if bool(forced[r]) or (changed is not None and bool(changed[r])):
                 self.forced[r] += 1
             self._push(c, r, (self.vocab if r in self.full else self.offered)[int(out[r])])
             self._advance(r, self.vocab[int(out[r])])
@@ -271,6 +297,8 @@ class KernConstraint:
 
     def select(self, index: torch.Tensor) -> None:
         idx = index.tolist()
+        if getattr(self, "_changed", None) is not None:
+            self._changed = self._changed[index]
         self.checkers = [self.checkers[i].copy() for i in idx]
         self.forced = [self.forced[i] for i in idx]
         self.lines = [self.lines[i] for i in idx]

@@ -133,8 +133,9 @@ def fmt_ticks(t: int) -> str:
 class _Grammar:
     """Tables that depend only on the vocabulary, shared by all checkers (and their caches)."""
 
-    def __init__(self, vocab: tuple[str, ...]):
+    def __init__(self, vocab: tuple[str, ...], header_fixed: bool = False):
         self.vocab = vocab
+        self.header_fixed = header_fixed
         self.V = frozenset(vocab)
         self.index: dict[str, list[int]] = {}
         for i, c in enumerate(vocab):
@@ -174,6 +175,9 @@ class _Grammar:
                 self.meters[tok] = t
         self.met = {tok: f"*M{m[0]}/{m[1]}" for tok, m in MET.items() if ok(tok)}
         self.others = frozenset(t for t in CLEFS + KEYSIGS + KEYS + TEMPI if ok(t))
+        if header_fixed:  # the musician chose metre and key: the sample may change clefs only
+            self.meters, self.met = {}, {}
+            self.others = frozenset(t for t in CLEFS if ok(t))
         self.manips = frozenset(t for t in MANIPS if ok(t))
         self.null_interp = "*"
         self.cache: dict[tuple, list] = {}  # state key -> [allowed chars, mask or None]
@@ -201,13 +205,13 @@ class _Grammar:
         return m
 
 
-_GRAMMARS: dict[tuple[str, ...], _Grammar] = {}
+_GRAMMARS: dict[tuple[tuple[str, ...], bool], _Grammar] = {}
 
 
-def _grammar(vocab: tuple[str, ...]) -> _Grammar:
-    g = _GRAMMARS.get(vocab)
+def _grammar(vocab: tuple[str, ...], header_fixed: bool = False) -> _Grammar:
+    g = _GRAMMARS.get((vocab, header_fixed))
     if g is None:
-        g = _GRAMMARS[vocab] = _Grammar(vocab)
+        g = _GRAMMARS[(vocab, header_fixed)] = _Grammar(vocab, header_fixed)
     return g
 
 

@@ -17,6 +17,16 @@ KEYSIG = re.compile(r"^\*k\[")
 KEY = re.compile(r"^\*[A-Ga-g][#\-]?:$")
 METER = re.compile(r"^\*M\d+/\d+")
 TEMPO = re.compile(r"^\*MM\d+")
+KINDS = ((CLEF, "clef"), (KEYSIG, "keysig"), (KEY, "key"), (METER, "meter"))
+
+# Version of the cleaned text: 1 (2015): no header, the model never saw metre or key; 2: each
+# piece opens with its clefs, key signature, key and metre as interpretation lines.
+CLEANING = 2
+
+
+def kind_of(token: str) -> str | None:
+    """``clef``, ``keysig``, ``key`` or ``meter`` for a header interpretation, else None."""
+    return next((k for pat, k in KINDS if pat.match(token)), None)
 
 
 @dataclass
@@ -38,16 +48,32 @@ class Header:
     def from_dict(cls, d: dict[str, Any]) -> "Header":
         return cls(**d)
 
-    def lines(self) -> list[str]:
+    def opening(self) -> list[str]:
+        """The interpretation lines a cleaned text (:data:`CLEANING` 2) opens with, so the model
+        reads the metre and key it writes in: clefs, key signature, key, metre (the metre last,
+        nearest the music, so a window prefix cut to fit keeps it; see ``window_prefix``)."""
         n = self.spines
-        out = ["\t".join(["**kern"] * n)]
-        out.append("\t".join(self.clefs))
-        out.append("\t".join(self.keysig))
+        out = ["\t".join(self.clefs), "\t".join(self.keysig)]
         if self.key:
             out.append("\t".join([self.key] * n))
         if self.meter:
             out.append("\t".join([self.meter] * n))
-        if self.met:
+        return out
+
+    def lines(self, declared: frozenset[str] = frozenset()) -> list[str]:
+        """The preamble of a restored file; ``declared``: the kinds (``clef``, ``keysig``,
+        ``key``, ``meter``) the text opens with itself, left out here."""
+        n = self.spines
+        out = ["\t".join(["**kern"] * n)]
+        if "clef" not in declared:
+            out.append("\t".join(self.clefs))
+        if "keysig" not in declared:
+            out.append("\t".join(self.keysig))
+        if self.key and "key" not in declared:
+            out.append("\t".join([self.key] * n))
+        if self.meter and "meter" not in declared:
+            out.append("\t".join([self.meter] * n))
+        if self.met and "meter" not in declared:
             out.append("\t".join([self.met] * n))
         if self.tempo:
             out.append("\t".join([self.tempo] * n))

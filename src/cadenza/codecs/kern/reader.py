@@ -48,9 +48,11 @@ def lines_of(text: str) -> list[str]:
 
 def records(text: str) -> Iterator[tuple[int, list[str]]]:
     """(line number from 1, tab-separated tokens) of each line that is neither blank nor a
-    comment (``!``)."""
+    comment (``!``). Trailing spaces and tabs are ignored, as the Humdrum tools do (66 of the
+    CCARH files end lines with a tab)."""
     for lineno, line in enumerate(lines_of(text), 1):
-        if line.strip() and not line.startswith("!"):
+        line = line.rstrip(" \t")
+        if line and not line.startswith("!"):
             yield lineno, line.split("\t")
 
 

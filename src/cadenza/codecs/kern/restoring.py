@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from cadenza.codecs.kern.cleaning import KEPT_MANIPS
-from cadenza.codecs.kern.header import KEEP_INTERP, Header
+from cadenza.codecs.kern.header import KEEP_INTERP, Header, kind_of
 from cadenza.codecs.kern.reader import BAR, NULL, RECIP, spine_moves
 
 # A kern data sub-token music21 reads. Real files order signifiers freely (``gq8``, ``8.cc#L``,
@@ -62,6 +62,17 @@ def _spines_after(fields: list[str]) -> int | None:
     return len(moves)
 
 
+def opening_kinds(text: str) -> frozenset[str]:
+    """The header kinds (``clef``, ``keysig``, ``key``, ``meter``) a model text declares in the
+    interpretation lines it opens with (a text cleaned with headers, or a prime that has them)."""
+    kinds = set()
+    for line in text.split("\n"):
+        if not line.startswith("*"):
+            break
+        kinds.update(k for k in map(kind_of, line.split("\t")) if k)
+    return frozenset(kinds)
+
+
 def restore(text: str, header: Header) -> tuple[str, dict[str, int]]:
     """Model text -> a kern file that parses: preamble, numbered bars, repaired lines, closed spines.
 
@@ -69,7 +80,7 @@ def restore(text: str, header: Header) -> tuple[str, dict[str, int]]:
     model got wrong.
     """
     n = header.spines
-    out = header.lines()
+    out = header.lines(opening_kinds(text))
     stats = Counter()
     bar = 0
     data_in_bar = 0

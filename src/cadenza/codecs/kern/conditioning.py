@@ -1,0 +1,133 @@
+"""Metre and key the musician chooses (``--metre 3/4 --key F``) or the corpus suggests: parsed
+into a :class:`Header`, opened as the prime of a model trained on headed text, enforced by the
+checker; and the header in force at any point of a cleaned text (a training window's prefix).
+
+A text cleaned with headers (:data:`CLEANING` 2) opens with clefs, key signature, key and
+metre, so a model learns to write bars of the metre it was told, in its key. Generation opens
+the prime the same way; without ``--metre``/``--key`` the pair is drawn (seeded) from the
+training pieces' own openings, so a corpus of 3/4 minuets mostly gets 3/4.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from typing import Any
+
+from cadenza import CadenzaError
+from cadenza.codecs.kern.grammar import METERS
+from cadenza.codecs.kern.header import CLEANING, Header, kind_of
+from cadenza.codecs.kern.reader import BAR, follow, is_manipulator_line, spine_moves
+from cadenza.codecs.kern.transposition import _keysig_token
+
+_KEY = re.compile(r"^([A-Ga-g])([#b\-]?)$")
+_MAJOR_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}
+
+
+def parse_metre(text: str) -> tuple[int, int]:
+    """``"3/4"`` -> (3, 4); a metre the checker can write (up to 4/1, 8/2, 12/4, 18/8, 24/16)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not m or (int(m.group(1)), int(m.group(2))) not in METERS:
+        raise CadenzaError(f"--metre {text!r}: give a time signature such as 3/4, 6/8, 4/2 or 12/8")
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_key(text: str) -> tuple[str, int]:
+    """``"F"`` -> (``"*F:"``, -1 fifths); major as a capital, minor in lower case (``"g"``,
+    ``"f#"``, ``"Bb"`` / ``"B-"``, ``"bb"``: B-flat minor)."""
+    m = _KEY.fullmatch((text or "").strip())
+    if not m:
+        raise CadenzaError(f"--key {text!r}: give a key such as F, Bb, D (major) or g, f#, bb (minor)")
+    letter, acc = m.groups()
+    acc = "-" if acc in ("b", "-") else acc
+    fifths = _MAJOR_FIFTHS[letter.upper()] + 7 * (acc == "#") - 7 * (acc == "-") - 3 * letter.islower()
+    if abs(fifths) > 7:
+        raise CadenzaError(f"--key {text!r}: needs {abs(fifths)} {'sharps' if fifths > 0 else 'flats'} (at most 7): use its enharmonic twin")
+    return f"*{letter}{acc}:", fifths
+
+
+def key_name(token: str | None) -> str:
+    """``"*B-:"`` -> ``"Bb"`` (as ``--key`` takes it); ``"?"`` for none."""
+    return token[1:-1].replace("-", "b") if token else "?"
+
+
+def openings(headers: list[Header]) -> list[list[Any]]:
+    """[metre, key, key signature, pieces] of the training pieces: what ``draw`` picks from."""
+    got = Counter((h.meter, h.key, h.keysig[-1] if h.keysig else "*k[]") for h in headers if h.meter)
+    return [[m, k, ks, c] for (m, k, ks), c in sorted(got.items(), key=lambda x: (-x[1], str(x[0])))]
+
+
+def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+    """(prime, decoding context, what to report) for a sample in ``metre`` and ``key``.
+
+    A model trained on headed text gets a prime that opens with the header (it is conditioned
+    on it); an older one keeps its prime, and the checker and the restored file keep the
+    metre and key. Lines the vocabulary cannot spell (a key the corpus never names) are left
+    out of the prime, not of the file. Missing choices are drawn from the training openings (seeded); an older
+    model without either flag is left as it was."""
+    base = Header.from_dict(context["header"]) if "header" in context else None
+    headed = context.get("cleaning", 1) >= CLEANING
+    if base is None or (not headed and metre is None and key is None):
+        return None, context, {}
+    rng = random.Random(seed)
+    pool = [o for o in context.get("openings", []) if o[0]]
+    if metre is not None:
+        num, den = parse_metre(metre)
+        pool = [o for o in pool if o[0] == f"*M{num}/{den}"] or pool
+    if key is not None:
+        key_tok, fifths = parse_key(key)
+        pool = [o for o in pool if o[1] == key_tok] or pool
+    drawn = rng.choices(pool, weights=[o[3] for o in pool])[0] if pool else [base.meter or "*M4/4", base.key, base.keysig[-1], 1]
+    meter_tok = f"*M{num}/{den}" if metre is not None else drawn[0]
+    if key is not None:
+        keysig = _keysig_token(fifths)
+    else:
+        key_tok, keysig = drawn[1], drawn[2]
+    header = Header(base.spines, list(base.clefs), [keysig] * base.spines, key_tok, meter_tok, None, base.tempo)
+    num, den = (int(x) for x in meter_tok[2:].split("/"))
+    known = set(vocab)
+    prime = "".join(x + "\n" for x in header.opening() if set(x) <= known) + BAR + "\n" if headed else None
+    info = {"metre": meter_tok[2:], "key": key_name(key_tok) if key_tok else keysig,
+            "chosen": "given" if metre is not None and key is not None else "drawn" if metre is None and key is None else "given+drawn",
+            "conditioned": headed}
+    return prime, dict(context, header=header.to_dict(), fixed_meter=[num, den]), info
+
+
+def window_prefix(text: str) -> list[tuple[int, str]]:
+    """(offset, header text) wherever the header in force changes in a cleaned piece: a training
+    window starting at or after the offset (up to the next one) gets the text prepended, so a
+    window cut from the middle of a piece still knows its metre, key and clefs. The columns
+    follow spine splits and merges; ``""``: nothing declared yet."""
+    n = None
+    cols: dict[str, list[str]] = {}
+    out: list[tuple[int, str]] = [(0, "")]
+    offset = 0
+    for line in text.split("\n"):
+        offset += len(line) + 1
+        if not line.startswith("*"):
+            continue
+        toks = line.split("\t")
+        if n is None or len(toks) != n and not is_manipulator_line(toks):
+            n = len(toks)
+        changed = False
+        if is_manipulator_line(toks):
+            try:
+                moves = spine_moves(toks)
+            except ValueError:
+                continue
+            cols = {k: follow(v, moves) for k, v in cols.items() if len(v) == len(toks)}
+            n = len(moves)
+            changed = True
+        else:
+            for j, t in enumerate(toks):
+                kind = kind_of(t)
+                if kind:
+                    v = cols.setdefault(kind, [""] * len(toks))
+                    if len(v) == len(toks):
+                        v[j] = t
+                        changed = True
+        if changed:
+            lines = ["\t".join(cols[k]) for k in ("clef", "keysig", "key", "meter") if k in cols and len(cols[k]) == n and all(cols[k])]
+            out.append((offset, "".join(x + "\n" for x in lines)))
+    return out
