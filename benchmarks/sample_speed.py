@@ -36,16 +36,15 @@ def main() -> None:
         "LSTM 2x256 (piano-notewise's shape)": build_model(ModelConfig("lstm", args.vocab, 256, 2, 0.0)),
         f"transformer tiny ({tiny.layers}x{tiny.d_model}, context {tiny.context}), KV cache": build_model(ModelConfig("transformer", args.vocab, tiny.d_model, tiny.layers, 0.0, tiny.heads, tiny.context)),
     }
-    rows = []
-    for name, m in models.items():
-        m.eval()
-        best = float("inf")
-        for r in range(args.repeat):
+    best = {name: float("inf") for name in models}
+    for r in range(args.repeat):  # interleaved, so both see the same machine load; best of the repeats
+        for name, m in models.items():
+            m.eval()
             t = time.perf_counter()
             out = sample_ids(m, [0], 1, args.tokens, SamplingOptions(), seed=r)
-            best = min(best, time.perf_counter() - t)
+            best[name] = min(best[name], time.perf_counter() - t)
             assert len(out[0]) == args.tokens
-        rows.append({"model": name, "params": count_parameters(m), "seconds": round(best, 3), "tokens_per_second": round(args.tokens / best)})
+    rows = [{"model": name, "params": count_parameters(m), "seconds": round(best[name], 3), "tokens_per_second": round(args.tokens / best[name])} for name, m in models.items()]
     base = rows[0]["seconds"]
     for r in rows:
         r["ratio_to_lstm"] = round(r["seconds"] / base, 2)

@@ -165,6 +165,9 @@ def _register_trap_codec():
             import time
 
             if Path(path).stem == "crash":
+                import faulthandler
+
+                faulthandler.disable()  # pytest's dump of this deliberate crash is noise
                 os.kill(os.getpid(), signal.SIGSEGV)
             if Path(path).stem == "hang":
                 time.sleep(600)
