@@ -17,7 +17,7 @@ steps() { python3 -c "import sys; print(max(1, int($1 * float(sys.argv[1]))))" "
 mkdir -p data runs
 
 pack() {  # run name trained_on licence command
-  "$BIN/python" -c "import sys; from cadenza.models.pretrained import package; print(package(*sys.argv[1:6]))" "$@"
+  "$BIN/python" -c "import sys; from cadenza.evaluation.package import package; print(package(*sys.argv[1:6]))" "$@"
 }
 
 # 1. The 2015 experiment: char-level LSTM 3x128 on the kern of Mozart's piano sonatas.

@@ -4,7 +4,6 @@ per note and per second. :func:`likelihood_section` is the report's "Likelihood"
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Callable
@@ -117,9 +116,10 @@ def likelihood_section(model, test: list[HeldOut], codec, vocab: list[str], run:
         "formula": FORMULA,
         "per_piece": per_piece,
     }
-    log = run / "log.jsonl"
-    if log.exists():
-        hist = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
+    from cadenza.training.checkpoint import read_log
+
+    hist = read_log(run)
+    if hist:
         vals = [h["val_loss"] for h in hist if h.get("val_loss") is not None]
         if vals:
             lk["best_val_bits_per_token"] = min(vals) / LN2

@@ -115,9 +115,10 @@ def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: Evaluat
 
     codec = get_codec(config["codec"], config.get("codec_options") or {})
     warnings: list[str] = []
-    dataset = find_dataset(config, run)
+    rejected: list[str] = []
+    dataset = find_dataset(config, run, rejected)
     if dataset is None:
-        warnings.append(f"dataset {config.get('dataset')!r} not found: no likelihood, reference statistics or memorisation")
+        warnings.append(f"dataset {config.get('dataset')!r} not found: no likelihood, reference statistics or memorisation" + (f" ({'; '.join(rejected)})" if rejected else ""))
     report: dict[str, Any] = {
         "format": "cadenza-evaluation/1",
         "run": str(run),

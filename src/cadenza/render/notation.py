@@ -81,6 +81,8 @@ def _humdrum_worker(text: str) -> str | None:
     import verovio
 
     verovio.enableLog(verovio.LOG_OFF)
-    tk = verovio.toolkit()
+    from cadenza.render.score import new_toolkit
+
+    tk = new_toolkit()
     tk.setInputFrom("musicxml-hum")
     return tk.getHumdrumBuffer() if tk.loadData(text) else None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from cadenza import CadenzaError
@@ -100,8 +101,29 @@ def restore(run: Path, state: dict[str, Any], model: torch.nn.Module, opt: torch
     try:
         model.load_state_dict(load_file(str(weights), device=str(device)), strict=False)
         _load_optim(opt, load_file(str(optim)), state["lr"], device)
-    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+    except (OSError, RuntimeError, KeyError, ValueError, SafetensorError) as exc:
         raise CadenzaError(f"{run}: cannot resume from step {state.get('step')} ({' '.join(str(exc).split())[:160]})") from None
+
+
+def read_log(run: Path) -> list[dict[str, Any]]:
+    """A run's ``log.jsonl`` records; lines that are not JSON objects (cut short by a kill,
+    damaged) are skipped, and a log that cannot be read at all is a one-line error."""
+    path = Path(run) / "log.jsonl"
+    if not path.exists():
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise CadenzaError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    out = []
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("step"), int):
+            out.append(rec)
+    return out
 
 
 def read_config(run: Path) -> dict[str, Any]:
@@ -134,7 +156,7 @@ def load_run(run: Path, which: str = "best") -> tuple[torch.nn.Module, dict[str,
         missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or [k for k in missing if not k.endswith("head.weight")]:
             raise RuntimeError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
-    except (RuntimeError, OSError, ValueError) as exc:
+    except (RuntimeError, OSError, ValueError, SafetensorError) as exc:
         raise CadenzaError(f"{weights}: weights do not match the model in config.json ({str(exc).splitlines()[0][:160]})") from None
     model.eval()
     return model, config

@@ -220,18 +220,8 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
 
 def _read_log(run: Path, step: int) -> list[dict[str, Any]]:
     """The log up to the checkpoint's step (later lines belong to work a kill threw away)."""
-    path = run / "log.jsonl"
-    if not path.exists():
-        return []
-    history = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill
-        if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= step:
-            history.append(rec)
-    atomic_write(path, lambda p: p.write_text("".join(json.dumps(h) + "\n" for h in history)))
+    history = [h for h in checkpoint.read_log(run) if h["step"] <= step]
+    atomic_write(run / "log.jsonl", lambda p: p.write_text("".join(json.dumps(h) + "\n" for h in history)))
     return history
 
 

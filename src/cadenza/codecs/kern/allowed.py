@@ -4,7 +4,11 @@ vocabulary and cached in the grammar, so a sampled character costs a dictionary 
 
 from __future__ import annotations
 
+from cadenza.codecs.kern.clefs import run_in_range
 from cadenza.codecs.kern.grammar import RUN_CAP, _Grammar
+from cadenza.codecs.kern.reader import PITCH_LETTERS
+
+PREFIX_CHARS = frozenset("([&<>{/\\)")  # what may open a note before its duration (prefix_next)
 
 
 def prefix_next(pre: str, nok: bool) -> set[str]:
@@ -109,7 +113,7 @@ def chars_for(g: _Grammar, key: tuple) -> frozenset[str]:
                 out.add(s[lp])
         if p in S:
             out |= g.letters
-            if rest_ok and g.has_rest and nok and forced is None and p in g.fits(avail):
+            if rest_ok and g.has_rest and nok and forced is None and p in g.fits(avail) and not (rest_ok == 2 and g.ticks[p] == avail):
                 out.add("r")
             out.add("P")
             if gok and p in g.all_durs:
@@ -122,7 +126,7 @@ def chars_for(g: _Grammar, key: tuple) -> frozenset[str]:
         if "P" not in suf:
             out.add("P")
     elif kind == "P":
-        _, rl, rc, rest, acc, sk, nok, gok, bend, topen, bd_open, bd_room, hasbr, chord_ok, is_last = key
+        _, rl, rc, rest, acc, sk, nok, gok, bend, topen, bd_open, bd_room, hasbr, chord_ok, is_last, _, crange = key
         if rest:
             if acc == "":
                 if rl is None:
@@ -130,7 +134,7 @@ def chars_for(g: _Grammar, key: tuple) -> frozenset[str]:
                 elif rc < RUN_CAP[rl]:
                     out.add(rl)
         else:
-            if rl is not None and rc < RUN_CAP[rl]:
+            if rl is not None and rc < RUN_CAP[rl] and run_in_range(rl, rc + 1, crange):
                 out.add(rl)
             if acc == "":
                 out |= g.acc_chars
@@ -156,7 +160,42 @@ def chars_for(g: _Grammar, key: tuple) -> frozenset[str]:
                 out.add(s[lp])
         if p in opts:
             out.add("\n" if ctx[-1] else "\t")
+    if g.shapes is not None and kind in "RDMP":
+        return narrow(g, key, frozenset(c for c in out if c in g.V)) or frozenset(c for c in out if c in g.V)
     return frozenset(c for c in out if c in g.V)
+
+
+def narrow(g: _Grammar, key: tuple, out: frozenset[str]) -> frozenset[str]:
+    """The generation grammar: of the characters ``out`` the lenient grammar allows, those that
+    keep the token's prefix and suffix shapes the corpus's (:mod:`cadenza.codecs.kern.shapes`).
+    Empty where no corpus shape fits what the bar needs; the caller then keeps ``out``, so the
+    sampler is never stuck."""
+    sh = g.shapes
+    kind = key[0]
+    if kind == "R":
+        pre = key[1]
+        done = pre in sh.note_prefixes
+        return frozenset(c for c in out if ((pre + c in sh.note_prefix_open) if c in PREFIX_CHARS else done))
+    if kind == "D":
+        return frozenset(c for c in out if c not in "qP" or c in sh.note_suffix_open)
+    if kind == "M":
+        suf = key[1]
+        return frozenset(c for c in out if c not in "qP" or suf + c in sh.note_suffix_open)
+    rest, suf = key[3], key[-2]
+    opn, full = (sh.rest_suffix_open, sh.rest_suffixes) if rest else (sh.note_suffix_open, sh.note_suffixes)
+    keep = set()
+    for c in out:
+        if c in " \t\n":
+            ok = suf in full
+        elif c in PITCH_LETTERS:
+            ok = not rest  # no display positions (``4rGG``) on generated rests
+        elif c in "#-n" and suf == "":
+            ok = True
+        else:
+            ok = suf + c in opn
+        if ok:
+            keep.add(c)
+    return frozenset(keep)
 
 
 def suffix_part(g: _Grammar, sk: str, rest: bool, nok: bool, gok: bool, bend: bool, topen: bool,

@@ -72,7 +72,12 @@ class KernChecker(DataTokens, InterpretationLines):
     ``max_spines``: most columns spine splits may create (default ``spines + 4``).
     ``split_bars``: also accept short bars completed by the next bar (real files; see module).
     ``music21_safe``: restrict spine splits/merges to what music21 reads right (see module);
-    turn it off to check real files.
+    turn it off to check real files. ``shapes``: a
+    :class:`~cadenza.codecs.kern.shapes.TokenShapes` to allow only the token shapes a corpus
+    writes (the generation grammar; :data:`~cadenza.codecs.kern.shapes.MOZART`); None (the
+    default) accepts every shape of the lenient grammar, as real files need; with it, pitches
+    also stay within :data:`~cadenza.codecs.kern.clefs.FAR` ledger lines of their column's staff
+    (``clefs``: the opening clef per column; ``*clef`` lines change it).
 
     Sampling loop::
 
@@ -98,6 +103,8 @@ class KernChecker(DataTokens, InterpretationLines):
         max_spines: int | None = None,
         split_bars: bool = False,
         music21_safe: bool = True,
+        shapes=None,
+        clefs: list[str] | None = None,
     ):
         vocab_t = tuple(vocab)
         # a one-spine corpus has no tab: its checker then never splits a spine
@@ -106,7 +113,7 @@ class KernChecker(DataTokens, InterpretationLines):
             raise ValueError(f"vocab lacks required characters {missing!r}")
         if spines < 1:
             raise ValueError("spines must be at least 1")
-        self.g = _grammar(vocab_t)
+        self.g = _grammar(vocab_t, False, shapes)
         if not self.g.ticks or not self.g.letters and not self.g.has_rest:
             raise ValueError("vocab cannot write any note (needs duration digits and a pitch letter or r)")
         self.spines = spines
@@ -122,6 +129,8 @@ class KernChecker(DataTokens, InterpretationLines):
         # (two voices of a staff may tie the same pitch)
         self.ties: tuple[tuple[str, ...], ...] = ((),) * spines
         self.beam: tuple[int, ...] = (0,) * spines
+        # per column, the clef in force (generation grammar: pitches stay near its staff)
+        self.clef: tuple[str | None, ...] = tuple(clefs) if clefs and len(clefs) == spines else (None,) * spines
         self.elapsed = 0
         self.meter_str: str | None = None
         self._set_meter(meter, init=True)
@@ -161,7 +170,7 @@ class KernChecker(DataTokens, InterpretationLines):
     def fix_header(self) -> None:
         """From here on no metre, key signature, key or tempo may be written (clefs still may):
         the metre and key the musician chose hold to the end. Called after the prime."""
-        self.g = _grammar(self.g.vocab, True)
+        self.g = _grammar(self.g.vocab, True, self.g.shapes)
         self._entry = None
         if self._phase == _INTERP:
             self._ictx = self._interp_ctx()
@@ -232,7 +241,7 @@ class KernChecker(DataTokens, InterpretationLines):
             return (
                 "P", self._rl, self._rc, self._rest, self._acc, self._sk, self._nok, self._gok,
                 self._bend, self._topen, self._bd > 0, self._bd < MAX_BEAM, self._hasbr,
-                self._chord_ok, self._last,
+                self._chord_ok, self._last, self._suf if self.g.shapes is not None else None, self._crange,
             )
         if ph == _DUR:
             return ("D", self._p, self._nok, self._gok, self._avk, self._forced, self._rest_ok)
@@ -419,6 +428,7 @@ class KernChecker(DataTokens, InterpretationLines):
         to go on after a rejected bar)."""
         self.n = n
         self.staff = staff
+        self.clef = (None,) * n
         self.rem = (0,) * n
         self.ties = ties
         self.beam = (0,) * n

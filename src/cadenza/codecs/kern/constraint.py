@@ -14,6 +14,7 @@ import torch
 from cadenza import CadenzaError
 from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.grammar import METERS, TPQ
+from cadenza.codecs.kern.shapes import MOZART
 
 
 def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
@@ -106,6 +107,7 @@ class KernConstraint:
     def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
         header = context.get("header") or {}
         spines = int(header.get("spines") or 2)
+        self.clefs = list(header.get("clefs") or []) or None  # the columns' opening clefs
         # A metre the musician chose (or drawn from the corpus, see .conditioning) is enforced
         # from the first bar: every bar but a pickup and the last fills it, and no other metre,
         # key or key signature may be written. Without one (a model trained on the 2015 text,
@@ -169,7 +171,10 @@ class KernConstraint:
             self.bar_start[r] = (self.count[r], checker.n)
 
     def _fresh(self, vocab: list[str], spines: int) -> KernChecker:
-        c = KernChecker(vocab, spines, self.fixed)
+        # the generation grammar: only token shapes the corpus writes (no beamed rests, no
+        # pile-ups of signifiers), so every sample loads in strict kern parsers too, and
+        # pitches within four ledger lines of their column's staff
+        c = KernChecker(vocab, spines, self.fixed, shapes=MOZART, clefs=self.clefs)
         if self.fixed is None:
             # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
             # make a model that never learnt to count close its first bars

@@ -5,6 +5,7 @@ the state lives in the checker."""
 
 from __future__ import annotations
 
+from cadenza.codecs.kern.clefs import CLEF_RANGE
 from cadenza.codecs.kern.grammar import _DUR, _MID, _NULLTOK, _POST, _PRE, MAX_CHORD, SUFFIX_CAPS
 from cadenza.codecs.kern.reader import DIGITS, PITCH_LETTERS
 
@@ -38,6 +39,7 @@ class DataTokens:
         self._cbend = False
         self._bd = self.beam[j]
         self._rties = self._sties[self.staff[j]]
+        self._crange = CLEF_RANGE.get(self.clef[j]) if self.g.shapes is not None else None
         self._start_sub(nok, gok, avail, None)
         self._push_pre(ch)
 
@@ -57,7 +59,9 @@ class DataTokens:
         if ch in DIGITS:
             self._phase = _DUR
             self._p = ch
-            self._rest_ok = "[" not in self._pre and self._forced is None
+            self._rest_ok = "[" not in self._pre and self._forced is None and (self._pre == "" or self.g.shapes is None)
+            if self._rest_ok and self.g.shapes is not None and self._bd > 0:
+                self._rest_ok = 2  # a corpus rest carries no beam: it may not end the bar inside one
             return
         self._pre += ch
         if ch == "[":

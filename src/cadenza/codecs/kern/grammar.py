@@ -44,7 +44,7 @@ whole number of ticks, checked with :class:`fractions.Fraction` when the tables 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -133,9 +133,10 @@ def fmt_ticks(t: int) -> str:
 class _Grammar:
     """Tables that depend only on the vocabulary, shared by all checkers (and their caches)."""
 
-    def __init__(self, vocab: tuple[str, ...], header_fixed: bool = False):
+    def __init__(self, vocab: tuple[str, ...], header_fixed: bool = False, shapes: Any = None):
         self.vocab = vocab
         self.header_fixed = header_fixed
+        self.shapes = shapes  # a TokenShapes (the generation grammar) or None (lenient: real files)
         self.V = frozenset(vocab)
         self.index: dict[str, list[int]] = {}
         for i, c in enumerate(vocab):
@@ -205,13 +206,16 @@ class _Grammar:
         return m
 
 
-_GRAMMARS: dict[tuple[tuple[str, ...], bool], _Grammar] = {}
+_GRAMMARS: dict[tuple[tuple[str, ...], bool, Any], _Grammar] = {}
 
 
-def _grammar(vocab: tuple[str, ...], header_fixed: bool = False) -> _Grammar:
-    g = _GRAMMARS.get((vocab, header_fixed))
+def _grammar(vocab: tuple[str, ...], header_fixed: bool = False, shapes: Any = None) -> _Grammar:
+    """The shared grammar of a vocabulary; ``shapes`` (a
+    :class:`~cadenza.codecs.kern.shapes.TokenShapes`) narrows data tokens to the corpus's shapes."""
+    key = (vocab, header_fixed, shapes)
+    g = _GRAMMARS.get(key)
     if g is None:
-        g = _GRAMMARS[(vocab, header_fixed)] = _Grammar(vocab, header_fixed)
+        g = _GRAMMARS[key] = _Grammar(vocab, header_fixed, shapes)
     return g
 
 

@@ -108,6 +108,8 @@ class InterpretationLines:
         if toks[0] in self.g.meters:
             num, den = toks[0][2:].split("/")
             self._set_meter((int(num), int(den)))
+        clef = tuple(t if t.startswith("*clef") else c for t, c in zip(toks, self.clef))
+        self.clef = tuple(clef[m[0]] for m in moves)
         self.n = len(moves)
         self.staff = tuple(staff[m[0]] for m in moves)
         self.rem = tuple(rem[m[0]] for m in moves)  # merged columns end together

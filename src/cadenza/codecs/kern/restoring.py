@@ -1,5 +1,7 @@
 """Model text -> a kern file music21 and verovio read: a preamble (spines, clefs, key, metre,
-tempo), measure numbers, repaired or dropped broken lines, spines closed with ``==`` and ``*-``."""
+tempo), measure numbers, repaired or dropped broken lines, clef changes that do not bring the
+notes nearer the staff dropped (:func:`~cadenza.codecs.kern.clefs.settle_clefs`), spines closed
+with ``==`` and ``*-``."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import re
 from collections import Counter
 
 from cadenza.codecs.kern.cleaning import KEPT_MANIPS
+from cadenza.codecs.kern.clefs import settle_clefs
 from cadenza.codecs.kern.header import KEEP_INTERP, Header, kind_of
 from cadenza.codecs.kern.reader import BAR, NULL, RECIP, spine_moves
 
@@ -82,6 +85,8 @@ def restore(text: str, header: Header) -> tuple[str, dict[str, int]]:
     n = header.spines
     out = header.lines(opening_kinds(text))
     stats = Counter()
+    # a sampled clef change stays only where it brings the notes nearer the staff
+    text, stats["clefs_dropped"] = settle_clefs(text, list(header.clefs))
     bar = 0
     data_in_bar = 0
     for raw in text.split("\n"):

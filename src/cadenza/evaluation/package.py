@@ -1,0 +1,72 @@
+"""Ship a trained run as a bundled model: its weights, config, and a MODEL.json saying what it
+learned from, under which licence, how good it is on held-out music and what it cost to train."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cadenza.models.pretrained import ROOT
+
+
+def package(run: Path, name: str, trained_on: str, licence: str, command: str = "", dest: Path = ROOT) -> dict[str, Any]:
+    """Copy ``run``'s best weights and config into ``dest/name``. The held-out figure is measured
+    here as ``cadenza evaluate`` does: every test piece read whole from the model's empty state."""
+    from cadenza.codecs import get_codec, split_tokens
+    from cadenza.evaluation.heldout import split_pieces
+    from cadenza.evaluation.likelihood import LN2, token_nats
+    from cadenza.models import count_parameters
+    from cadenza.training import load_run
+    from cadenza.training.checkpoint import read_log, read_state
+
+    run = Path(run)
+    model, config = load_run(run)
+    codec = get_codec(config["codec"], config["codec_options"])
+    stoi = {t: i for i, t in enumerate(config["vocab"])}
+    prefix = [stoi["\n"]] if codec.unit == "char" and "\n" in stoi else []
+    seqs = [prefix + [stoi[t] for t in split_tokens(text, codec.unit) if t in stoi] for text, _ in split_pieces(Path(config["dataset"]), "test", codec.unit)]
+    nats = token_nats(model, seqs)
+    total, tokens = sum(float(x.sum()) for x in nats), sum(x.size for x in nats)
+    target = Path(dest) / name
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run / "best.safetensors", target / "best.safetensors")
+    (target / "best.safetensors").chmod(0o644)
+    cfg = dict(config)
+    cfg["dataset"] = Path(config["dataset"]).name  # no machine-specific paths in a shipped model
+    (target / "config.json").write_text(json.dumps(cfg, indent=1, ensure_ascii=False), encoding="utf-8")
+    state = read_state(run) or {"step": 0}
+    log = read_log(run)
+    scored = [h for h in log if h.get("val_loss") is not None]
+    best_step = min(scored, key=lambda h: h["val_loss"])["step"] if scored else state["step"]
+    info = {
+        "name": name,
+        "codec": config["codec"],
+        "arch": config["model"]["arch"],
+        "trained_on": trained_on,
+        "licence": licence,
+        "params": count_parameters(model),
+        "steps": state["step"],
+        "best_step": best_step,  # the shipped weights: the checkpoint with the lowest validation loss
+        "train_minutes": round(sum(_segments(log)) / 60, 1),  # wall clock of the training sessions, one CPU thread
+        "test_pieces": len(seqs),
+        "test_tokens": tokens,
+        "test_nats_per_token": round(total / tokens, 4),
+        "test_bits_per_token": round(total / tokens / LN2, 4),
+        "test_measure": "every test piece read whole from the model's empty state (cadenza evaluate's likelihood)",
+        "command": command,
+    }
+    (target / "MODEL.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
+    return info
+
+
+def _segments(log: list[dict[str, Any]]) -> list[float]:
+    """Seconds of each training session (``seconds`` restarts from 0 when a run is resumed)."""
+    out, last = [], 0.0
+    for h in log:
+        s = float(h.get("seconds") or 0)
+        if s < last:
+            out.append(last)
+        last = s
+    return out + [last]
