@@ -179,3 +179,27 @@ def test_reader_follows_spines_and_reads_durations_pitches_and_ties():
     assert read_note("2BB-]") == (2, 46, "]")
     assert read_note("4r") == (1, None, "")
     assert read_note("8qd") == (None, None, "")
+
+
+def test_midi_export_goes_through_the_kern_reader_and_agrees_with_music21(tmp_path):
+    # .mid is written by Cadenza's own reader and symusic (fast); music21 reads the same notes
+    from cadenza.codecs import Decoded
+    from cadenza.codecs.kern import KernCodec
+    from cadenza.music import read_midi
+    from cadenza.music.m21 import parse_kern, score_to_piece
+
+    src = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "mozart-piano-sonatas"
+    if not src.is_dir():
+        pytest.skip("../shared/corpora/mozart-piano-sonatas not present")
+    for path in sorted(src.glob("sonata01-*.krn"))[:2]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        stats: dict = {}
+        out = KernCodec().export(Decoded("", stats, text), tmp_path / path.stem, ("krn", "mid"))
+        ours = read_midi(out["mid"])
+        theirs = score_to_piece(parse_kern(text))
+
+        def notes(p):
+            return sorted((round(n.start, 3), n.pitch, round(n.duration, 3)) for t in p.tracks for n in t.notes)
+
+        assert len(notes(ours)) > 1000 and notes(ours) == notes(theirs), path.name
+        assert stats["parsed"] and not (tmp_path / f"{path.stem}.musicxml").exists()

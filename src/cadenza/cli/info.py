@@ -13,22 +13,40 @@ def models() -> None:
     from cadenza.models.pretrained import DEFAULT, available
 
     t = Table(title="Bundled models (use --model NAME)")
-    for c in ("name", "codec", "params", "MB", "test bits/token", "licence"):
+    for c in ("name", "codec", "params", "MB", "test bits/token", "labels", "licence"):
         t.add_column(c, no_wrap=c != "licence")
     found = available()
     for name, info in found.items():
         if "error" in info:
-            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "[red]unreadable MODEL.json[/red]")
+            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "-", "[red]unreadable MODEL.json[/red]")
             continue
         bits = info.get("test_bits_per_token")
+        labels = model_labels(info.get("path"))
         t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), f"{info.get('params', 0):,}",
-                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", info.get("licence", "").split(" (")[0])
+                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", ", ".join(f"{len(v)} {k}" for k, v in labels.items()) or "-",
+                  info.get("licence", "").split(" (")[0])
     console.print(t)
     for name, info in found.items():
         if "error" in info:
             err.print(f"[yellow]warning:[/yellow] {escape(info['error'])}", soft_wrap=True)
             continue
         console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; licence: {info.get('licence', '')}")
+        for kind, values in model_labels(info.get("path")).items():
+            console.print(f"  --{kind}: {', '.join(values)}")
+
+
+def model_labels(folder: str | None) -> dict[str, list[str]]:
+    """The labels a model folder's run was conditioned on ({}: none, or an unreadable config)."""
+    import json
+    from pathlib import Path
+
+    from cadenza.codecs.labels import known_labels
+
+    try:
+        config = json.loads((Path(folder or "") / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known_labels(config.get("context") if isinstance(config, dict) else None)
 
 
 def codecs() -> None:

@@ -32,6 +32,8 @@ def prepare(
     seed: int = typer.Option(0, help="Seed of the train/validation/test split."),
     workers: int = typer.Option(0, help="Processes for encoding (0: one per core)."),
     file_timeout: float = typer.Option(FILE_TIMEOUT, help="Seconds one file may take; a file that takes longer (or crashes its reader) is skipped with that reason. 0: no limit."),
+    condition: Optional[str] = typer.Option(None, "--condition", help="Open each piece with its labels, e.g. composer or composer,style,instrument (from metadata.csv, kern !!!COM: records, music21's corpus, folder names, the tracks)."),
+    label_min_pieces: int = typer.Option(1, help="With --condition: leave out labels fewer pieces than this carry."),
 ) -> None:
     """Encode a corpus into a dataset: clean, split by piece, optionally transpose."""
     from cadenza.data import prepare as _prepare
@@ -39,7 +41,7 @@ def prepare(
     given = {k: ctx.params[k] for k in CODEC_FLAGS if _given(ctx, k)}
     with progress("encoding", None, TypeError) as update:
         options = codec_options(codec, given)
-        rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, update, file_timeout or None)
+        rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, update, file_timeout or None, condition, label_min_pieces)
     t = Table(title=f"Dataset {rep.out} ({rep.codec}{f', {rep.layout} spines' if rep.layout else ''})")
     for c in ("split", "pieces", "tokens"):
         t.add_column(c, justify="right" if c != "split" else "left")
@@ -47,6 +49,9 @@ def prepare(
         t.add_row(k, str(rep.pieces[k]), f"{rep.tokens[k]:,}")
     console.print(t)
     console.print(f"{rep.used} files used, {rep.skipped} skipped, vocabulary {rep.vocab_size} tokens; every file's fate is in {rep.out / 'manifest.json'}")
+    for kind, counts in (rep.labels or {}).items():
+        shown = ", ".join(f"{v} ({k})" for v, k in sorted(counts.items(), key=lambda x: (-x[1], x[0]))[:12])
+        console.print(f"{kind} labels: {len(counts)}: {shown}{' ...' if len(counts) > 12 else ''}" if counts else f"{kind} labels: none found")
     if rep.skipped_reasons:
         reasons = Counter(r for _, r in rep.skipped_reasons)
         for r, k in reasons.most_common(8):

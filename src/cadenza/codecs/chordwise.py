@@ -171,6 +171,9 @@ class ChordwiseCodec(MidiCodec):
         """The grid step (counting from 1) each word is in."""
         out, now, last_rank = [], 0, None
         for w in words:
+            if w.startswith("<"):  # a label (see .labels): no time
+                out.append(now)
+                continue
             if re.fullmatch(r"[a-z]", w):
                 now += 1
                 last_rank = None

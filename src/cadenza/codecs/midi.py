@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from cadenza import CadenzaError
 from cadenza.codecs.base import Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
+from cadenza.codecs.labels import strip_labels
 from cadenza.codecs.grid import Grid, GridNote, from_grid, piece_info, to_grid, transposed
 from cadenza.music import Piece, write_midi
 
@@ -176,9 +177,10 @@ class MidiCodec:
 
     def decode(self, text: str, context: dict[str, Any]) -> Decoded:
         """Words -> :class:`Piece` (see :meth:`parse`), with tempo, metre and instruments from
-        ``context``. Never raises."""
+        ``context``. Never raises. Labels opening the text (:mod:`.labels`) are not music: they
+        are left out."""
         o = self.options
-        notes, stats = self.parse(text)
+        notes, stats = self.parse(strip_labels(text, self.unit))
         return Decoded(text, stats, from_grid(notes, o.steps_per_quarter, o.note_range, context))
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:

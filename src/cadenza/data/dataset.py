@@ -17,10 +17,12 @@ from cadenza.files import atomic_write, write_json
 PIECE_SEP = "\n"  # appended after each piece's text: kern pieces end in "\n", so a blank line
 
 
-def write_dataset(out: Path, texts: dict[str, list[str]], unit: str, vocab: list[str], rows: list[dict[str, Any]], manifest: dict[str, Any]) -> None:
+def write_dataset(out: Path, texts: dict[str, list[str]], unit: str, vocab: list[str], rows: list[dict[str, Any]], manifest: dict[str, Any],
+                  heads: dict[str, list[str]] | None = None) -> None:
     """Write a dataset folder: each split's pieces (``unit`` "word": the text ends in a newline),
     the vocabulary, one JSON line per piece and the manifest (last, so a folder with a manifest
-    is complete)."""
+    is complete). ``heads``: per split, the label text each piece opens with (see
+    :mod:`cadenza.codecs.labels`), which every window inside the piece is prefixed with."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for split, t in texts.items():
@@ -30,9 +32,9 @@ def write_dataset(out: Path, texts: dict[str, list[str]], unit: str, vocab: list
     for split, t in texts.items():  # the token ids, memory-mapped by training
         write_ids(out / f"{split}.ids.npy", encode_ids(PIECE_SEP.join(t), unit, stoi))
     hook = _hook(manifest, "window_prefix")
-    if hook is not None:
+    if hook is not None or heads:
         for split, t in texts.items():
-            write_prefixes(out / f"{split}.prefix.npz", t, unit, stoi, hook)
+            write_prefixes(out / f"{split}.prefix.npz", t, unit, stoi, hook, (heads or {}).get(split))
     with open(out / "pieces.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -49,19 +51,27 @@ def _hook(manifest: dict[str, Any], name: str) -> Any:
         return None
 
 
-def write_prefixes(path: Path, pieces: list[str], unit: str, stoi: dict[str, int], hook: Any) -> None:
+def write_prefixes(path: Path, pieces: list[str], unit: str, stoi: dict[str, int], hook: Any, heads: list[str] | None = None) -> None:
     """Where the context in force changes along a split (``at``: token offsets, sorted) and what
     a window starting there is prefixed with (token ids ``ids[start[k]:start[k + 1]]``), from the
-    codec's ``window_prefix``; ``sep``: the id that ends a prefix line (-1: none), where a
-    prefix too long for a window is cut."""
+    codec's ``window_prefix`` (None: the codec has none); ``sep``: the id that ends a prefix line
+    (-1: none), where a prefix too long for a window is cut. ``heads``: the label text opening
+    each piece, which comes first in every prefix inside the piece (a window starting within
+    the labels themselves gets none)."""
     from cadenza.codecs import split_tokens
 
     sep_len = len(split_tokens(PIECE_SEP, unit)) if unit == "char" else 0
     at, start, flat = [], [], []
     base = 0
-    for text in pieces:
-        for offset, prefix in hook(text):
-            at.append(base + offset)
+    for i, text in enumerate(pieces):
+        head = heads[i] if heads else ""
+        skip = len(split_tokens(head, unit))
+        body = text[len(head) :]
+        changes = hook(body) if hook is not None else [(0, "")]
+        if head:
+            changes = [(-skip, "")] + [(o, head + p) for o, p in ([] if changes and changes[0][0] == 0 else [(0, "")]) + list(changes)]
+        for offset, prefix in changes:
+            at.append(base + skip + offset)
             start.append(len(flat))
             flat.extend(stoi[t] for t in split_tokens(prefix, unit) if t in stoi)
         base += len(split_tokens(text, unit)) + sep_len

@@ -4,6 +4,10 @@ Each file is encoded by the codec in a worker process; every file ends up in the
 or skipped with a one-line reason. Then: unique piece names, one kern spine layout, exact
 duplicates dropped, near-duplicates grouped, the seeded split by piece, transposed copies of
 the training pieces, and the dataset written (:mod:`cadenza.data.dataset`).
+
+With ``condition`` (``("composer", "style", "instrument")``, any of them), each piece opens with
+its labels (:mod:`cadenza.data.labels` reads them, :mod:`cadenza.codecs.labels` writes them) and
+every training window inside it gets them as its prefix; the context records the labels known.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import Encoded, get_codec, options_dict, split_tokens
+from cadenza.codecs.labels import label_text, parse_kinds
 from cadenza.data.dataset import write_dataset
+from cadenza.data.labels import assign_labels
 from cadenza.data.sources import find_sources
 from cadenza.data.split import group_duplicates, parse_transpose, split_groups
 from cadenza.data.workers import FILE_TIMEOUT, run_isolated
@@ -42,6 +48,7 @@ class PrepareReport:
     vocab_size: int
     skipped_reasons: list[tuple[str, str]]
     layout: Any = None
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def encode_file(args: tuple[str, dict[str, Any], str]) -> tuple[str, list[Encoded] | None, str]:
@@ -78,12 +85,16 @@ def prepare(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     file_timeout: float | None = FILE_TIMEOUT,
+    condition: tuple[str, ...] | str | None = None,
+    label_min_pieces: int = 1,
 ) -> PrepareReport:
     """Encode ``sources`` with ``codec`` into a dataset folder ``out`` (see :mod:`cadenza.data`).
 
     Files are read in ``workers`` child processes (default: one per core, at most 8): a file that
     crashes its reader, or takes more than ``file_timeout`` seconds (None: no limit), is skipped
-    with that reason and costs nothing else."""
+    with that reason and costs nothing else. ``condition``: the label kinds pieces open with
+    (see the module docstring); a label fewer than ``label_min_pieces`` pieces carry is left out."""
+    kinds = parse_kinds(condition) if isinstance(condition, str) or condition is None else parse_kinds(",".join(condition))
     out = Path(out)
     codec_obj = get_codec(codec, options)
     opts = options_dict(codec_obj)
@@ -128,6 +139,7 @@ def prepare(
         reasons = Counter(r.reason for r in records.values() if r.status == "skipped")
         raise CadenzaError("no usable pieces; reasons: " + "; ".join(f"{n}x {r}" for r, n in reasons.most_common(3)))
 
+    labels, label_counts = assign_labels(encoded, sources, kinds, label_min_pieces) if kinds else ([{} for _ in encoded], {})
     pieces = [p for _, p in encoded]
     groups = group_duplicates(pieces, unit)
     names_by_group: dict[int, list[str]] = {}
@@ -139,9 +151,11 @@ def prepare(
 
     shifts = parse_transpose(transpose)
     texts: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    heads: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     piece_rows = []
     aug_skipped = 0
-    for (path, p), g in zip(encoded, groups):
+    for (path, p), g, lab in zip(encoded, groups, labels):
+        head = label_text(lab, unit)
         split = side[g]
         # Augmentation only where it cannot leak: training pieces get every shift; held-out
         # pieces stay in their own key so validation measures the real thing.
@@ -151,13 +165,18 @@ def prepare(
             except (ValueError, CadenzaError):
                 aug_skipped += 1
                 continue
-            texts[split].append(q.text)
-            piece_rows.append({"name": q.name, "source": path, "split": split, "group": int(g), "transpose": s, "tokens": len(split_tokens(q.text, unit)), "info": q.info})
+            texts[split].append(head + q.text)
+            heads[split].append(head)
+            row = {"name": q.name, "source": path, "split": split, "group": int(g), "transpose": s, "tokens": len(split_tokens(head + q.text, unit)), "info": q.info}
+            piece_rows.append(row | ({"labels": lab} if kinds else {}))
         records[path].reason = f"split={split}"
 
     vocab = sorted({tok for t in texts.values() for piece in t for tok in split_tokens(piece, unit)} | ({"\n"} if unit == "char" else set()))
     # what decoding generated text needs and the text itself lacks (the codec decides)
     context = codec_obj.generation_context([r for r in piece_rows if r["split"] == "train" and r["transpose"] == 0], layout)
+    if kinds:  # the labels a musician may ask for: those the model saw in training
+        trained = {k: sorted({r["labels"][k] for r in piece_rows if r["split"] == "train" and k in r["labels"]}) for k in kinds}
+        context["labels"] = {k: v for k, v in trained.items() if v}
     manifest = {
         "format": "cadenza-dataset/1",
         "codec": codec,
@@ -171,11 +190,12 @@ def prepare(
         "pieces": {k: sum(1 for r in piece_rows if r["split"] == k) for k in texts},
         "tokens": {k: sum(len(split_tokens(x, unit)) for x in t) for k, t in texts.items()},
         "transpositions_skipped": aug_skipped,
+        "labels": {"kinds": list(kinds), "min_pieces": label_min_pieces, "pieces": label_counts} if kinds else None,
         "sources": [records[str(f)].__dict__ for f in files if str(f) in records],
     }
-    write_dataset(out, texts, unit, vocab, piece_rows, manifest)
+    write_dataset(out, texts, unit, vocab, piece_rows, manifest, heads if kinds else None)
     skipped = [(r.path, r.reason) for r in records.values() if r.status == "skipped"]
-    return PrepareReport(out, codec, len(records) - len(skipped), len(skipped), manifest["pieces"], manifest["tokens"], len(vocab), skipped, layout)
+    return PrepareReport(out, codec, len(records) - len(skipped), len(skipped), manifest["pieces"], manifest["tokens"], len(vocab), skipped, layout, label_counts)
 
 
 def _unique_names(encoded: list[tuple[str, Encoded]]) -> list[tuple[str, Encoded]]:

@@ -2,7 +2,8 @@
 report (see :mod:`cadenza.evaluation.method` for what every number means).
 
 held-out test pieces -> likelihood -> samples -> validity -> statistics -> memorisation ->
-headline, figures, report files.
+composer recognition (a model prepared with ``--condition composer``) -> headline, figures,
+report files.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from cadenza.evaluation.composer import composer_section
 from cadenza.evaluation.heldout import HeldOut, find_dataset, read_test_pieces
 from cadenza.evaluation.likelihood import likelihood_section
 from cadenza.evaluation.memorisation import index_training_pieces, memorisation_section
@@ -46,11 +48,13 @@ class EvaluationOptions:
     beam: int = 0
     metre: str | None = None
     key: str | None = None
+    composer: str | None = None
 
     def settings(self) -> dict[str, Any]:
         """The report's record of these options."""
         return {"n_samples": self.n_samples, "bars": self.bars, "length": self.length, "seed": self.seed, "options": dict(self.sampling.__dict__),
-                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam, "metre": self.metre, "key": self.key}
+                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam, "metre": self.metre, "key": self.key,
+                "composer": self.composer}
 
 
 def evaluate(
@@ -68,6 +72,7 @@ def evaluate(
     beam: int = 0,
     metre: str | None = None,
     key: str | None = None,
+    composer: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate the run folder (or bundled model name) ``run``; write the report into ``out``.
 
@@ -75,7 +80,8 @@ def evaluate(
     ``length`` tokens) and ``options`` (:class:`cadenza.generation.SamplingOptions`, default plain
     sampling at temperature 1). ``window_bars`` sets the memorisation window; ``max_test_pieces``
     (0: all) caps the held-out pieces read. ``metre`` / ``key`` (kern: ``"3/4"``, ``"F"``): what
-    the samples are written in (default: drawn from the training pieces). ``progress(stage, done, total)`` is called as work
+    the samples are written in (default: drawn from the training pieces); ``composer``: the
+    composer the samples are asked for (a model prepared with ``--condition composer``). ``progress(stage, done, total)`` is called as work
     proceeds, ``stage`` one of "reading test pieces", "likelihood", "sampling", "checking
     samples", "statistics", "indexing training pieces", "report". Returns the report as a dict
     (what ``report.json`` holds): ``headline`` has the key figures, ``warnings`` lists what the
@@ -95,9 +101,16 @@ def evaluate(
     run = resolve(run)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    opts = EvaluationOptions(n_samples, bars, length, seed, options or SamplingOptions(), prime, window_bars, max_test_pieces, beam, metre, key)
+    opts = EvaluationOptions(n_samples, bars, length, seed, options or SamplingOptions(), prime, window_bars, max_test_pieces, beam, metre, key, composer)
     say = progress or (lambda stage, done, total: None)
     model, config = load_run(run)
+    if composer:  # the label opens the prime (an unknown composer is an error listing the known)
+        from cadenza.codecs import get_codec
+        from cadenza.codecs.labels import label_prime
+
+        codec = get_codec(config["codec"], config.get("codec_options") or {})
+        head = label_prime(config.get("context"), config["vocab"], composer=composer, unit=codec.unit)
+        opts = EvaluationOptions(**{**opts.__dict__, "prime": head + (prime if prime is not None else codec.default_prime(config["vocab"]))})
     with nullcontext() if torch.cuda.is_available() else few_threads(model):
         return _evaluate(run, out, model, config, opts, say, t_start)
 
@@ -156,6 +169,11 @@ def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: Evaluat
     report["memorisation"] = mem
     lap("memorisation")
 
+    # samples asked for each composer, against this evaluation's own (unconditioned) samples
+    plain = [] if opts.composer or opts.prime else [g.fast for g in gen]
+    report["composer"] = composer_section(run, out, codec, config, dataset, opts, plain, say)
+    lap("composer")
+
     report["headline"] = _headline(report)
     report["warnings"] = warnings
     say("report", 0, 1)
@@ -183,4 +201,5 @@ def _headline(report: dict[str, Any]) -> dict[str, Any]:
         "parsed_share": va["parsed_share"],
         "bar_share": va.get("bar_share"),
         "samples_copying_more_than_baseline": len(mem["flagged_samples"]) if mem else None,
-    }
+    } | ({"composer_recognised": comp.get("conditioned_recognised"), "composer_recognised_unconditioned": comp.get("unconditioned_recognised"),
+          "composer_chance": comp.get("chance")} if (comp := report.get("composer")) and "per_composer" in comp else {})

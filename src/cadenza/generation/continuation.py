@@ -66,8 +66,12 @@ def continue_piece(
     model, config = load_run(resolve(run))
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
+    if callable(getattr(codec, "prompt_file", None)):
+        if Path(prompt).suffix.lower() not in codec.suffixes:
+            raise CadenzaError(f"{prompt}: a {codec.name} model continues {', '.join(codec.suffixes)} files (its own bars are kept as written)")
+        return _continue_text(model, codec, config, Path(prompt), Path(out), n, length, seed, prompt_bars, bars, options, progress)
     if not callable(getattr(codec, "encode_piece", None)):
-        raise CadenzaError(f"--prompt continues MIDI-codec models (notewise/chordwise); {run} is a {codec.name} model (use --prime-file with cleaned kern text)")
+        raise CadenzaError(f"--prompt: a {codec.name} model cannot continue a file")
     excerpt, _ = prompt_excerpt(read_prompt(prompt), prompt_bars, prompt_seconds)
     enc = codec.encode_piece(excerpt)
     tokens, approximated = codec.fit_prompt(enc, vocab, str(prompt))
@@ -101,6 +105,44 @@ def continue_piece(
         stats = dict(decoded.stats)
         stats.update({"prompt_tokens_approximated": approximated, "prompt_quarters": round(boundary, 3), "continuation_quarters": round(cont.end, 3), "notes": sum(len(t.notes) for t in full.tracks), "parsed": True})
         samples.append(Sample(i + 1, text, files, stats))
+    return samples
+
+
+def _continue_text(model, codec, config: dict, prompt: Path, out: Path, n: int, length: int, seed: int, prompt_bars: int, bars: int,
+                   options: SamplingOptions, progress: Callable[[int, int], None] | None) -> list[Sample]:
+    """A text codec (kern): the file's last bars in its own metre, key and clefs are the prime;
+    each file written is the user's file unchanged, then the checked continuation."""
+    vocab = config["vocab"]
+    prime, context, handle = codec.prompt_file(prompt, prompt_bars, vocab, config.get("context", {}))
+    ids = encode_prime(prime, vocab, codec.unit, map_unknown=True, where=str(prompt))
+    goal = codec.length_goal([vocab[j] for j in ids], context, bars)
+    done = None
+    if goal is not None:
+        length = max(length, goal.min_length)
+        done = lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows)  # noqa: E731
+    con = codec.constraint(vocab, context, n, prime)
+    with few_threads(model):
+        seqs = sample_ids(model, ids, n, length, options, seed, progress, done, con)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for i, seq in enumerate(seqs):
+        toks = [vocab[j] for j in seq]
+        if goal is not None and goal.finish is not None:
+            toks = goal.finish(toks)
+        text = join_tokens(toks, codec.unit)
+        if "\n@\n" in "\n" + text:
+            text = text[: ("\n" + text).rindex("\n@\n") + 2]  # whole bars only
+        kern, stats = codec.join_prompt(handle, text)
+        stem = out / f"{prompt.stem}-{i + 1:02d}"
+        path = stem.with_suffix(".krn")
+        path.write_text(kern, encoding="utf-8")
+        stem.with_suffix(".txt").write_text(prime + text, encoding="utf-8")
+        piece = codec.to_piece(kern, prompt.stem)
+        files = {"krn": path, "mid": write_midi(piece, stem.with_suffix(".mid"))}
+        user_q = codec.to_piece(handle.user_text).end
+        stats.update({"prompt_quarters": round(user_q, 3), "continuation_quarters": round(piece.end - user_q, 3), "notes": sum(len(t.notes) for t in piece.tracks),
+                      "forced_steps": con.forced[i] if con is not None else 0, "metre": context["header"]["meter"][2:], "parsed": True})
+        samples.append(Sample(i + 1, prime + text, files, stats))
     return samples
 
 

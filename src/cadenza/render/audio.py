@@ -64,7 +64,7 @@ def wav_from_midi(midi_path: Path, wav_path: Path, soundfont: Path | None = None
     try:
         import tinysoundfont
     except ImportError:
-        raise CadenzaError(f"{wav_path}: audio needs TinySoundFont: pip install --no-deps tinysoundfont") from None
+        raise CadenzaError(f"{wav_path}: audio needs TinySoundFont: pip install --no-deps tinysoundfont==0.3.7") from None
     try:
         data = midi_path.read_bytes()
     except OSError as exc:

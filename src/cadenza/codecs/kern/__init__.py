@@ -9,7 +9,10 @@ What lives here, bottom up (each file imports only the ones above it):
 * ``grammar``: the token grammar's tables; ``allowed``, ``data_tokens``,
   ``interpretation_lines``, ``checker``: the incremental validity checker; ``explain``: its
   reasons; ``report``: whole texts checked bar by bar;
-* ``constraint``: constrained decoding; ``codec``: the registered codec.
+* ``shapes``: the token shapes the corpus writes (the generation grammar); ``clefs``: ledger
+  lines, notes far off their staff, clef changes kept only where they help;
+* ``constraint``: constrained decoding; ``prompt``: continuing a user's kern file; ``codec``:
+  the registered codec.
 
 Floor 3 (codecs): imports :mod:`cadenza`, :mod:`cadenza.files`, :mod:`cadenza.music` and
 :mod:`cadenza.codecs`, never a higher floor (:mod:`cadenza.music.m21` only lazily, for export).

@@ -112,9 +112,20 @@ class KernCodec:
         return KernConstraint(vocab, context, n, prefix)
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
+        """``.krn``; ``.mid`` through Cadenza's own kern reader and symusic (music21's MIDI export
+        took ~6 s for a 15,000-character sample); music21 parses the file (the summary's
+        "parses" and statistics) and writes ``.musicxml`` only."""
+        from cadenza.codecs.kern.piece import kern_to_piece
+        from cadenza.music import write_midi
         from cadenza.music.m21 import export_kern
 
-        return export_kern(decoded.payload, stem, formats, decoded.stats)
+        out = export_kern(decoded.payload, stem, tuple(f for f in formats if f != "mid"), decoded.stats)
+        if "mid" in formats:
+            try:
+                out["mid"] = write_midi(kern_to_piece(decoded.payload, Path(stem).name), Path(stem).with_suffix(".mid"))
+            except (ValueError, ZeroDivisionError) as exc:  # a file the reader cannot time
+                decoded.stats["mid_error"] = f"{type(exc).__name__}: {exc}"[:200]
+        return out
 
     # Time, for generation (see the Codec protocol): a bar ends with its barline line, "@" alone
 
@@ -153,6 +164,29 @@ class KernCodec:
         """Up to and including the ``units``-th barline line (all of ``tokens`` if fewer)."""
         ends = self.barline_ends(tokens)
         return tokens[: ends[units - 1] + 1] if len(ends) >= units else tokens
+
+    def prompt_file(self, path: Path, bars: int, vocab: list[str], context: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
+        """(prime, decoding context, prompt) to continue the kern file ``path`` from its last
+        ``bars`` bars in its own metre, key and clefs (see :mod:`.prompt`)."""
+        from cadenza.codecs.kern.prompt import read_kern_prompt
+
+        spines = int((context.get("header") or {}).get("spines") or 2)
+        kp = read_kern_prompt(path, bars, spines, vocab, context.get("cleaning", 1) >= CLEANING)
+        num, den = (int(x) for x in kp.header.meter[2:].split("%")[0].split("/"))
+        ctx = dict(context, header=kp.header.to_dict(), fixed_meter=[num, den], resume=kp.resume)
+        return kp.prime, ctx, kp
+
+    def to_piece(self, kern: str, name: str = "") -> Any:
+        """A kern file's notes as a :class:`~cadenza.music.Piece` (Cadenza's own reader)."""
+        from cadenza.codecs.kern.piece import kern_to_piece
+
+        return kern_to_piece(kern, name)
+
+    def join_prompt(self, prompt: Any, continuation: str) -> tuple[str, dict[str, int]]:
+        """The user's file unchanged, then the sampled ``continuation`` (model text)."""
+        from cadenza.codecs.kern.prompt import join_continuation
+
+        return join_continuation(prompt, continuation)
 
     def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
         """Cleaned kern characters, every one of them known to the model (nothing is approximated)."""

@@ -106,6 +106,10 @@ class KernConstraint:
 
     def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
         header = context.get("header") or {}
+        # continuing a user's file: the checker starts where the user's bars end (the header in
+        # force and a barline), not on bars it could not have written itself
+        resume = context.get("resume")
+        prime = resume or prime
         spines = int(header.get("spines") or 2)
         self.clefs = list(header.get("clefs") or []) or None  # the columns' opening clefs
         # A metre the musician chose (or drawn from the corpus, see .conditioning) is enforced
@@ -135,6 +139,8 @@ class KernConstraint:
             if first.meter_str != f"*M{self.fixed[0]}/{self.fixed[1]}":
                 raise CadenzaError(f"the prime declares {first.meter_str or 'no metre'} where *M{self.fixed[0]}/{self.fixed[1]} was asked for")
             first.fix_header()
+        if resume:
+            first.bars_completed = max(first.bars_completed, 1)  # the user's bars came first
         self.checkers = [first] + [first.copy() for _ in range(n - 1)]
         self.meters = self.meters * n
         self.count = self.count * n

@@ -190,6 +190,27 @@ def _memorisation(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
     return blocks
 
 
+def _composer(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
+    """Samples asked for a composer, recognised by a classifier trained on real held-out music."""
+    comp = r.get("composer")
+    if not comp:
+        return [("p", "The model was not prepared with --condition composer: nothing to measure.")]
+    info = comp["classifier"]
+    acc = f"cross-validated accuracy on real music {_pct(info.get('excerpt_accuracy'))} per excerpt, {_pct(info.get('piece_accuracy'))} per piece"
+    blocks: list[Block] = [("p", f"Logistic regression on pitch-class, interval, note-length and onset histograms, trained on {info['pieces']} held-out pieces "
+                                  f"({info['excerpts']} excerpts) of {len(info['composers'])} composers; {acc} (chance {_pct(info.get('chance'))}).")]
+    if "per_composer" not in comp:
+        return blocks + [("warn", f"no classifier: {info.get('problem', 'too few labelled pieces')}")]
+    blocks.append(("table", ["samples", "recognised as the composer asked for", "n"], [
+        ["asked for a composer", _pct(comp["conditioned_recognised"]), _f(comp["conditioned_samples"])],
+        ["unconditioned (each given a composer in turn)", _pct(comp["unconditioned_recognised"]), _f(comp["unconditioned_samples"])],
+        ["chance", _pct(comp["chance"]), ""],
+    ]))
+    blocks.append(("table", ["composer asked for", "samples", "recognised", "classified as"],
+                   [[c, _f(v["samples"]), _f(v["recognised"]), ", ".join(f"{k} {n}" for k, n in sorted(v["guessed"].items(), key=lambda x: -x[1]))] for c, v in comp["per_composer"].items()]))
+    return blocks
+
+
 def _method(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
     return [("pre", METHOD)]
 
@@ -205,6 +226,7 @@ SECTIONS = (
     ("Validity of samples", _validity),
     ("Musical statistics", _statistics),
     ("Memorisation", _memorisation),
+    ("Composer conditioning", _composer),
     ("Method", _method),
     ("Timings (seconds)", _timings),
 )
@@ -212,5 +234,5 @@ SECTIONS = (
 
 def document(r: dict[str, Any], figures: dict[str, Path]) -> Document:
     """The report's sections in order; ``figures`` names the figures that were drawn."""
-    return [(title, section(r, figures)) for title, section in SECTIONS]
+    return [(title, section(r, figures)) for title, section in SECTIONS if title != "Composer conditioning" or r.get("composer")]
 
