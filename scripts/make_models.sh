@@ -24,10 +24,10 @@ pack() {  # run name trained_on licence command
 #    The text keeps each piece's clefs, key and metre (cleaning version 2), so windows are 128
 #    characters: a piano header is about 50.
 $BIN/cadenza prepare "$SHARED/corpora/mozart-piano-sonatas" -o data/mozart --seed 0
-$BIN/cadenza train data/mozart -o runs/mozart-lstm --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --eval-every 500 --max-steps "$(steps MOZART_STEPS)"
+$BIN/cadenza train data/mozart -o runs/mozart-lstm --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --eval-every 500 --max-steps "$(steps 6000)"
 pack runs/mozart-lstm mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on), with clefs, key and metre" \
   "CC BY-NC-SA 4.0 (the weights follow the data: non-commercial, share-alike)" \
-  "cadenza train data/mozart --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --max-steps MOZART_STEPS"
+  "cadenza train data/mozart --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --max-steps 6000"
 
 # 2. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys.
 $BIN/cadenza prepare music21:bach --codec notewise --steps-per-quarter 4 --transpose all -o data/bach-nw --seed 0

@@ -58,15 +58,16 @@ def test_continuation_keeps_the_prompt_notes_exactly(tmp_path, which, request):
         assert [t.program for t in full.tracks] == [0]
 
 
-def test_prompt_the_model_cannot_express_is_refused(tmp_path, piano_run):
+def test_prompt_the_model_cannot_express_is_refused_and_out_of_range_notes_are_folded(tmp_path, piano_run):
     flute = Piece([Track("Flute", 73, [Note(0, 72, 1), Note(1, 74, 1)])])
     path = write_midi(flute, tmp_path / "flute.mid")
     with pytest.raises(CadenzaError, match="instruments p but the prompt has fl"):
         continue_piece(piano_run, path, tmp_path / "o")
-    low = Piece([Track("Piano", 0, [Note(0, 22, 1)])])  # below the 62-key range
+    low = Piece([Track("Piano", 0, [Note(0, 22, 1)])])  # below the 62-key range: read an octave up
     path = write_midi(low, tmp_path / "low.mid")
-    with pytest.raises(CadenzaError, match="outside the model's 62-key range"):
-        continue_piece(piano_run, path, tmp_path / "o")
+    s = continue_piece(piano_run, path, tmp_path / "o", length=20)
+    assert s[0].stats["prompt_notes_folded"] == 1
+    assert [n.pitch for n in read_midi(s[0].files["mid"]).notes if n.start < s[0].stats["prompt_quarters"]] == [22]  # written as played
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"not midi at all")
     with pytest.raises(CadenzaError, match="bad.mid"):

@@ -43,6 +43,7 @@ def compose(
     progress: Callable[[str], None] | None = None,
     metre: str | None = None,
     key: str | None = None,
+    labels: dict[str, str] | None = None,
     prompt: Path | None = None,
 ) -> Composition:
     """Write one new piece into ``out`` (default ``./cadenza-out/<timestamp>/``).
@@ -61,12 +62,12 @@ def compose(
     if progress:
         progress(f"composing with {model} (seed {seed})")
     if prompt is not None:
-        if prime is not None or metre is not None or key is not None:
-            raise CadenzaError("--prompt continues a music file: it cannot be combined with a prime, --metre or --key")
+        if prime is not None or metre is not None or key is not None or labels:
+            raise CadenzaError("--prompt continues a music file: it cannot be combined with a prime, --metre, --key or --composer/--style/--instrument")
         samples = continue_piece(run, Path(prompt), out, n=1, length=length, seed=seed, bars=bars if has_bars else 0, options=SamplingOptions(temperature=temperature))
     else:
         samples = generate(run, out, n=1, length=length, seed=seed, prime=prime, options=SamplingOptions(temperature=temperature), bars=bars if has_bars else 0,
-                           metre=metre, key=key)
+                           metre=metre, key=key, labels=labels)
     s = samples[0]
     comp = Composition(out, str(model), seed, {k: [v] for k, v in s.files.items()}, s.stats)
     source = s.files.get("krn") or s.files.get("musicxml") or s.files.get("mid")

@@ -24,6 +24,9 @@ def compose(
     metre: Optional[str] = typer.Option(None, "--metre", help="kern: the time signature, e.g. 3/4, 6/8 (default: drawn from the training pieces)."),
     key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb), minor in lower case (g, f#)."),
     soundfont: Optional[Path] = typer.Option(None, help="SoundFont (.sf2) for the WAV (default: the bundled General MIDI one)."),
+    composer: Optional[str] = typer.Option(None, "--composer", help="A model prepared with --condition composer: write like this composer."),
+    style: Optional[str] = typer.Option(None, "--style", help="A model prepared with --condition style: write in this style."),
+    instrument: Optional[str] = typer.Option(None, "--instrument", help="A model prepared with --condition instrument: write for these instruments."),
 ) -> None:
     """Compose a short new piece with a bundled model and render it: score, sound and picture."""
     from cadenza.compose import compose as _compose
@@ -35,7 +38,8 @@ def compose(
         except (OSError, UnicodeDecodeError) as exc:
             fail(CadenzaError(f"{prime_file}: {exc}"))
     with reporting(), err.status("composing") as status:
-        comp = _compose(model, out, bars, length, seed, temperature, prime, soundfont=soundfont, progress=lambda m: status.update(m), metre=metre, key=key, prompt=prompt)
+        comp = _compose(model, out, bars, length, seed, temperature, prime, soundfont=soundfont, progress=lambda m: status.update(m), metre=metre, key=key, prompt=prompt,
+                          labels={k: v for k, v in (("composer", composer), ("style", style), ("instrument", instrument)) if v})
     t = Table(title=f"A new piece by {comp.model}, seed {comp.seed}")
     t.add_column("format")
     t.add_column("file")

@@ -41,6 +41,9 @@ def generate(
     render_to: Optional[str] = typer.Option(None, "--render", help="Also render each sample: e.g. svg,pdf,wav,png."),
     metre: Optional[str] = typer.Option(None, "--metre", help="kern: the time signature every bar fills, e.g. 3/4, 6/8, 4/2 (default: drawn from the training pieces)."),
     key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb, D), minor in lower case (g, f#)."),
+    composer: Optional[str] = typer.Option(None, "--composer", help="A model prepared with --condition composer: write like this composer (see `cadenza models`)."),
+    style: Optional[str] = typer.Option(None, "--style", help="A model prepared with --condition style: write in this style."),
+    instrument: Optional[str] = typer.Option(None, "--instrument", help="A model prepared with --condition instrument: write for these instruments."),
 ) -> None:
     """Sample new pieces from a trained run; writes .krn/.mid/.musicxml and a summary table."""
     from cadenza.generation import SamplingOptions
@@ -57,7 +60,8 @@ def generate(
     run = run or model
     if run is None:
         fail(CadenzaError("give a run folder or --model NAME (see `cadenza models`)"))
-    clash = conflicts(prompt is not None, prime is not None, form is not None, beam > 1 or beam_sample, metre is not None or key is not None, constrained is not None)
+    labels = {k: v for k, v in (("composer", composer), ("style", style), ("instrument", instrument)) if v}
+    clash = conflicts(prompt is not None, prime is not None, form is not None, beam > 1 or beam_sample, metre is not None or key is not None, constrained is not None, bool(labels))
     if clash:
         fail(CadenzaError(clash))
     if prompt is not None:
@@ -67,7 +71,7 @@ def generate(
         return
     with progress(f"sampling {n}", length) as update:
         samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form,
-                            phrase_bars=phrase_bars, seconds=seconds, constrained=constrained, progress=update, metre=metre, key=key)
+                            phrase_bars=phrase_bars, seconds=seconds, constrained=constrained, progress=update, metre=metre, key=key, labels=labels)
     t = Table(title=f"{len(samples)} samples in {out}")
     for c in ("sample", "parses", "bars", "notes", "quarters", "repaired", "dropped", "forced", "files"):
         t.add_column(c)
@@ -79,6 +83,9 @@ def generate(
                   f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), str(st.get("forced_steps", "-")), " ".join(sorted(s.files)))
     console.print(t)
     heads = sorted({(st.get("metre"), st.get("key"), st.get("chosen")) for st in (s.stats for s in samples) if st.get("metre")})
+    asked = samples[0].stats.get("labels") if samples else None
+    if asked:
+        console.print("conditioned on " + ", ".join(f"{k} {v}" for k, v in asked.items()))
     for m, k, how in heads:
         console.print(f"metre {m}, key {k} ({how}{'' if samples[0].stats.get('conditioned') else '; the model predates headed text: declared and enforced, not conditioned'})")
     console.print(f"{ok}/{len(samples)} parse in music21")
@@ -86,14 +93,14 @@ def generate(
         _render_samples(samples, render_to, out, run, seed)
 
 
-def conflicts(prompt: bool, prime: bool, form: bool, beam: bool, header: bool, constrained: bool = False) -> str | None:
+def conflicts(prompt: bool, prime: bool, form: bool, beam: bool, header: bool, constrained: bool = False, labels: bool = False) -> str | None:
     """Options that cannot be combined, as a one-line message (None: they can). ``--prompt``
     (a music file) continues it: the file says how the piece opens, so no --prime, --metre or
     --key, and continuations are sampled as the codec samples them (no --form, --beam or
     --constrained choice); a form's phrases are
     sampled, not beam-searched."""
     if prompt:
-        given = [name for name, on in (("--prime/--prime-file", prime), ("--form", form), ("--beam/--beam-sample", beam), ("--metre/--key", header), ("--constrained/--no-constrained", constrained)) if on]
+        given = [name for name, on in (("--prime/--prime-file", prime), ("--form", form), ("--beam/--beam-sample", beam), ("--metre/--key", header), ("--constrained/--no-constrained", constrained), ("--composer/--style/--instrument", labels)) if on]
         if given:
             return f"--prompt continues a music file; it cannot be combined with {', '.join(given)} (its own metre, key and bars are the start)"
     if prime and header:
@@ -115,6 +122,9 @@ def _continue(run: str, prompt: Path, out: Path, n: int, length: int, seed: int,
     for s in samples:
         t.add_row(str(s.index), f"{s.stats['prompt_quarters']:.1f}", f"{s.stats['continuation_quarters']:.1f}", str(s.stats["notes"]), str(s.stats.get("dropped", 0)), " ".join(str(p) for p in s.files.values()))
     console.print(t)
+    folded = samples[0].stats.get("prompt_notes_folded", 0) if samples else 0
+    if folded:
+        console.print(f"{folded} prompt note(s) outside the model's keys were read an octave in; the files keep them as written")
     return samples
 
 

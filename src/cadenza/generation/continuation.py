@@ -103,7 +103,7 @@ def continue_piece(
         files = {"mid": write_midi(full, stem.with_suffix(".mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
         stem.with_suffix(".txt").write_text(text, encoding="utf-8")
         stats = dict(decoded.stats)
-        stats.update({"prompt_tokens_approximated": approximated, "prompt_quarters": round(boundary, 3), "continuation_quarters": round(cont.end, 3), "notes": sum(len(t.notes) for t in full.tracks), "parsed": True})
+        stats.update({"prompt_tokens_approximated": approximated, "prompt_notes_folded": int(enc.info.get("folded", 0)), "prompt_quarters": round(boundary, 3), "continuation_quarters": round(cont.end, 3), "notes": sum(len(t.notes) for t in full.tracks), "parsed": True})
         samples.append(Sample(i + 1, text, files, stats))
     return samples
 

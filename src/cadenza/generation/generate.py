@@ -15,6 +15,7 @@ import torch
 
 from cadenza import CadenzaError
 from cadenza.codecs import Codec, LengthGoal, get_codec, join_tokens, split_tokens
+from cadenza.codecs.labels import label_prime, split_labels, strip_labels
 from cadenza.generation.beam import beam_search_ids
 from cadenza.generation.decode import few_threads, sample_ids
 from cadenza.generation.filters import SamplingOptions
@@ -87,11 +88,14 @@ def generate(
     on_sample: Callable[[Sample], None] | None = None,
     metre: str | None = None,
     key: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> list[Sample]:
     """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...).
 
     ``metre`` / ``key`` (``"3/4"``, ``"F"`` major, ``"g"`` minor): what a codec that can be
-    conditioned (kern) writes in; without them it draws a pair from its training pieces."""
+    conditioned (kern) writes in; without them it draws a pair from its training pieces.
+    ``labels`` (``{"composer": "Chopin", "style": ..., "instrument": ...}``): what a model
+    prepared with ``--condition`` is asked for (see :mod:`cadenza.codecs.labels`)."""
     from cadenza.models.pretrained import resolve
     from cadenza.training import load_run
 
@@ -100,7 +104,10 @@ def generate(
     vocab = config["vocab"]
     context = config.get("context", {})
     prime, context, opening = _condition(codec, context, vocab, prime, metre, key, seed)
-    ids = encode_prime(codec.default_prime(vocab) if prime is None else prime, vocab, codec.unit, map_unknown)
+    head = label_prime(context, vocab, unit=codec.unit, **(labels or {}))
+    if head:
+        opening = dict(opening, labels=split_labels(head, codec.unit)[0])
+    ids = encode_prime(head + (codec.default_prime(vocab) if prime is None else prime), vocab, codec.unit, map_unknown)
     if not ids:
         # an empty prime: start from the most neutral token the model knows
         ids = [vocab.index("\n")] if "\n" in vocab else [0]
@@ -142,7 +149,7 @@ def _constraint_maker(codec: Codec, vocab: list[str], context: dict[str, Any], c
         raise CadenzaError(f"--constrained: {codec.name} decoding never fails, so it has no constraint")
     if not constrained:
         return None
-    return lambda rows, prefix: codec.constraint(vocab, context, rows, join_tokens([vocab[j] for j in prefix], codec.unit))
+    return lambda rows, prefix: codec.constraint(vocab, context, rows, strip_labels(join_tokens([vocab[j] for j in prefix], codec.unit), codec.unit))
 
 
 def _draw(model: torch.nn.Module, codec: Codec, vocab: list[str], context: dict[str, Any], ids: list[int], req: Request,
@@ -172,7 +179,7 @@ def _declared(vocab: list[str], seq: list[int], make) -> tuple[tuple[int, int], 
     from cadenza.codecs.kern.constraint import declare_meters
 
     spines = make(1, []).checkers[0].spines
-    meter, lines = declare_meters("".join(vocab[j] for j in seq), vocab, spines)
+    meter, lines = declare_meters(strip_labels("".join(vocab[j] for j in seq), "char"), vocab, spines)
     return (meter, lines) if meter else None
 
 
@@ -185,7 +192,7 @@ def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], id
     vocab = config["vocab"]
     samples = []
     for i, seq in enumerate(drawn.seqs):
-        text = _whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec.unit, constrained)
+        text = strip_labels(_whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec.unit, constrained), codec.unit)
         text, context = _with_meter(text, config.get("context", {}), drawn.meters[i])
         decoded = codec.decode(text, context)
         decoded.stats.update(opening or {})
