@@ -165,3 +165,36 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
     la, lb = _log(ddp), _log(single)
     assert [h["val_loss"] for h in la] == pytest.approx([h["val_loss"] for h in lb], rel=1e-5)
     assert json.loads((ddp / "config.json").read_text())["processes"] == 2
+
+
+def test_transformer_samples_with_every_control(tmp_path, palestrina_dataset):
+    """The KV-cached transformer under the kern constraint, beam search and a form."""
+    from cadenza.generation import SamplingOptions, generate
+
+    run = tmp_path / "gpt"
+    train(palestrina_dataset, run, TrainConfig(**{**TINY_GPT, "max_steps": 30}))
+    beams = generate(run, tmp_path / "beam", n=2, length=150, seed=1, beam=3)
+    form = generate(run, tmp_path / "form", n=1, seed=2, form="AAB", phrase_bars=1, options=SamplingOptions(temperature=0.9))
+    for s in beams + form:
+        assert s.stats["parsed"], s.stats
+    phrases = form[0].stats["phrases"]
+    assert [p["phrase"] for p in phrases] == ["A", "A", "B"] and phrases[1]["made"] == "repeat"
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, palestrina_dataset):
+    run = tmp_path / "interrupted"
+    cmd = [sys.executable, "-m", "cadenza", "train", str(palestrina_dataset), "-o", str(run), "--rnn-size", "32", "--num-layers", "2",
+           "--seq-length", "40", "--batch-size", "8", "--eval-every", "5", "--max-steps", "100000", "--threads", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    state = run / "last.state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and not state.exists():
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "run the same command again to resume" in err
+    step = json.loads(state.read_text())["step"]
+    assert f"interrupted at step {step}" in err
+    load_run(run, "last")

@@ -73,6 +73,6 @@ def train(
         console.print(f"resumed from step {res.resumed_from}")
     best = f"{res.best_val_loss:.4f} nats ({res.best_val_loss / LN2:.4f} bits/token)" if res.best_val_loss is not None else "-"
     if res.interrupted:
-        err.print(f"interrupted at step {res.step}: checkpoint saved in {res.run}; run the same command again to resume")
+        err.print(f"interrupted at step {res.step}: checkpoint saved in {res.run}; run the same command again to resume", soft_wrap=True)
         raise typer.Exit(130)
     console.print(f"step {res.step}: best validation loss {best}; {res.seconds:.0f} s. Run folder: {res.run} (loss curve: {res.run / 'loss.png'})")
