@@ -114,19 +114,44 @@ def test_an_old_dataset_is_told_to_prepare_again(tmp_path, palestrina_dataset):
         train(old, tmp_path / "run", TrainConfig(max_steps=1))
 
 
-def test_an_old_model_keeps_working_and_takes_the_flags(tmp_path):
-    from cadenza.models.pretrained import available
-
-    if "mozart-kern" not in available():
-        pytest.skip("mozart-kern not bundled")
-    plain = generate("mozart-kern", tmp_path / "a", n=1, bars=2, seed=1, formats=("krn",))[0]
+def test_an_old_model_keeps_working_and_takes_the_flags(tmp_path, tiny_run):
+    """A run trained before headed text (its config has no cleaning version) still generates as
+    before without flags, and with them the metre and key are enforced and declared."""
+    old = tmp_path / "old-run"
+    shutil.copytree(tiny_run, old)
+    config = json.loads((old / "config.json").read_text())
+    for k in ("cleaning", "openings"):
+        config["context"].pop(k, None)
+    (old / "config.json").write_text(json.dumps(config))
+    plain = generate(old, tmp_path / "a", n=1, bars=2, seed=1, formats=("krn",))[0]
     assert "metre" not in plain.stats  # no flags: as before (the model adopts its metre)
-    s = generate("mozart-kern", tmp_path / "b", n=2, bars=4, seed=1, metre="3/4", key="F", formats=("krn",))
+    s = generate(old, tmp_path / "b", n=2, bars=4, seed=1, metre="3/4", key="F", formats=("krn",))
     for x in s:
         assert _declared(x.files["krn"].read_text()) == ({"*M3/4"}, {"*k[b-]"})
         assert x.stats["conditioned"] is False
         v = kern_validity(x.files["krn"].read_text())
         assert v["parsed"] and v["bars_ok"] == v["bars"]
+
+
+def test_bundled_mozart_model_writes_the_metre_and_key_it_is_told(tmp_path):
+    """The issue's done-when on the bundled model: only *M3/4 and *k[b-], every inner bar full,
+    notes near their staff."""
+    from cadenza.codecs.kern.clefs import far_share
+    from cadenza.models.pretrained import available
+
+    if "mozart-kern" not in available():
+        pytest.skip("mozart-kern not bundled")
+    s = generate("mozart-kern", tmp_path / "m", n=3, bars=8, seed=4, metre="3/4", key="F", formats=("krn",))
+    far = notes = 0
+    for x in s:
+        text = x.files["krn"].read_text()
+        assert _declared(text) == ({"*M3/4"}, {"*k[b-]"})
+        assert x.stats["conditioned"] is True
+        v = kern_validity(text)
+        assert v["parsed"] and v["bars_ok"] == v["bars"] >= 8
+        a, b = far_share(text)
+        far, notes = far + a, notes + b
+    assert notes > 100 and far / notes <= 0.005
 
 
 class _PrefersInvalid(torch.nn.Module):
