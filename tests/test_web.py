@@ -116,6 +116,17 @@ def test_generate_kern_model_engraves_a_score(client):
     assert "<svg" in client.get(v["svg"]).text and "**kern" in client.get(v["krn"]).text
 
 
+def test_generate_in_the_metre_and_key_asked_for(client):
+    models = {m["name"]: m for m in client.get("/api/models").json()["models"]}
+    assert models["mozart-kern"]["metre_key"] and not models["piano-notewise"]["metre_key"]
+    r = client.post("/api/generate", data={"model": "mozart-kern", "bars": "2", "variations": "1", "seed": "5", "metre": "6/8", "key": "g"})
+    assert r.status_code == 200, r.text
+    krn = client.get(r.json()["variations"][0]["krn"]).text
+    assert {line.split("\t")[0] for line in krn.splitlines() if line.startswith(("*M", "*k[")) and not line.startswith("*MM")} == {"*M6/8", "*k[b-e-]"}
+    bad = client.post("/api/generate", data={"model": "mozart-kern", "metre": "three"})
+    assert bad.status_code == 422 and "metre" in bad.json()["detail"]
+
+
 def test_continue_a_midi_and_a_kern_file(client, tmp_path):
     r = client.post("/api/continue", data={**FAST, "model": "piano-notewise"}, files={"file": ("played.mid", _midi_bytes(tmp_path), "audio/midi")})
     assert r.status_code == 200, r.text

@@ -53,6 +53,7 @@ class LoadedModel:
             "continues": self.codec.unit == "word",  # continue_piece reads prompts into words
             "jam": self.jams,
             "form": True,
+            "metre_key": getattr(self.codec, "condition", None) is not None,  # kern: --metre/--key
             "bars_are_grid": self.codec.bar_token is None,
             "metre": f"{metre[0]}/{metre[1]}" if metre else (header.get("meter") or "").removeprefix("*M") or None,
             "key": (header.get("key") or "").strip("*:") or None,

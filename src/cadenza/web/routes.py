@@ -31,7 +31,7 @@ class Params:
     """The fields both generation endpoints take, checked into one place."""
 
     def __init__(self, model: Optional[str], bars: int, variations: int, seed: Optional[int], temperature: float, top_p: float,
-                 form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str]):
+                 form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str], metre: Optional[str] = None, key: Optional[str] = None):
         def need(ok: bool, message: str) -> None:
             if not ok:
                 raise WebError(422, message)
@@ -43,15 +43,18 @@ class Params:
         need(1 <= phrase_bars <= 16 and 1 <= prompt_bars <= 32, "phrase bars must be 1-16 and prompt bars 1-32")
         need(form is None or form == "" or re.fullmatch(r"[A-Za-z]{1,8}", form) is not None, "form must be letters such as AAB or ABA")
         need(job is None or JOB_ID.fullmatch(job) is not None, "job must be 4-64 letters, digits, _ or -")
+        need(not metre or re.fullmatch(r"\d{1,2}/\d{1,2}", metre) is not None, "metre must look like 3/4 or 6/8")
+        need(not key or re.fullmatch(r"[A-Ga-g][#b-]?", key) is not None, "key must look like F, Bb, g or f# (capital: major, lower case: minor)")
         self.model, self.bars, self.variations, self.temperature, self.top_p = model or None, bars, variations, temperature, top_p
         self.seed = random.SystemRandom().randrange(1_000_000) if seed is None else seed
         self.form, self.phrase_bars, self.prompt_bars, self.job = (form or None), phrase_bars, prompt_bars, job
+        self.metre, self.key = metre or None, key or None
 
 
 def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: int = Form(1), seed: Optional[int] = Form(None),
             temperature: float = Form(1.0), top_p: float = Form(1.0), form: Optional[str] = Form(None), phrase_bars: int = Form(4),
-            prompt_bars: int = Form(4), job: Optional[str] = Form(None)) -> Params:
-    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job)
+            prompt_bars: int = Form(4), job: Optional[str] = Form(None), metre: Optional[str] = Form(None), key: Optional[str] = Form(None)) -> Params:
+    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key)
 
 
 @router.get("/api/models", summary="The models this server offers and what each supports")
@@ -114,7 +117,8 @@ def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path
         read_prompt_file(prompt, Path(shown or prompt.name).name)
         samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick)
     else:
-        samples = generate(loaded.run, folder, n=p.variations, seed=p.seed, bars=p.bars, options=options, form=p.form, phrase_bars=p.phrase_bars,
+        steer = {"metre": p.metre, "key": p.key} if loaded.describe()["metre_key"] else {}
+        samples = generate(loaded.run, folder, n=p.variations, seed=p.seed, bars=p.bars, options=options, form=p.form, phrase_bars=p.phrase_bars, **steer,
                            formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), progress=tick)
     variations = []
     for k, s in enumerate(samples):

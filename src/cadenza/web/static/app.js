@@ -83,6 +83,7 @@ function showModel() {
   const bits = [m.about, m.metre && `metre ${m.metre}`, m.key && `key ${m.key}`, m.tempo && `${m.tempo} quarters/min`, m.licence && `licence: ${m.licence}`];
   $("model-info").textContent = bits.filter(Boolean).join(" · ");
   document.querySelectorAll(".form-only").forEach((el) => (el.hidden = !m.form || !!state.prompt));
+  document.querySelectorAll(".metre-only").forEach((el) => (el.hidden = !m.metre_key || !!state.prompt));
   if (state.prompt && !m.continues) $("model-info").textContent += " · this model cannot continue a prompt; pick a notewise one";
 }
 
@@ -101,6 +102,7 @@ function fields() {
   const f = new FormData();
   for (const k of ["model", "bars", "variations", "temperature", "top_p", "seed", "prompt_bars"]) if ($(k).value !== "") f.append(k, $(k).value);
   if (!state.prompt && $("form").value.trim()) { f.append("form", $("form").value.trim()); f.append("phrase_bars", $("phrase_bars").value); }
+  if (!state.prompt && model().metre_key) for (const k of ["metre", "key"]) if ($(k).value.trim()) f.append(k, $(k).value.trim());
   return f;
 }
 
