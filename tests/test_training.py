@@ -185,7 +185,9 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, palestrina_d
     run = tmp_path / "interrupted"
     cmd = [sys.executable, "-m", "cadenza", "train", str(palestrina_dataset), "-o", str(run), "--rnn-size", "32", "--num-layers", "2",
            "--seq-length", "40", "--batch-size", "8", "--eval-every", "5", "--max-steps", "100000", "--threads", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # pytest-xdist workers ignore SIGINT and children inherit that: give the trainer the default
+    # disposition, as a terminal would, so Python turns Ctrl-C into KeyboardInterrupt
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     state = run / "last.state.json"
     deadline = time.time() + 120
     while time.time() < deadline and not state.exists():
