@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec, join_tokens
@@ -56,6 +56,7 @@ def continue_piece(
     seconds: float = 0.0,
     options: SamplingOptions = SamplingOptions(),
     progress: Callable[[int, int], None] | None = None,
+    loaded: tuple[Any, dict[str, Any]] | None = None,
 ) -> list[Sample]:
     """Continue the last bars of the user's ``prompt`` file. Writes per sample ``NAME-01.mid``
     (the prompt excerpt, note for note, then the continuation) and ``NAME-01-continuation.mid``,
@@ -63,7 +64,7 @@ def continue_piece(
     from cadenza.models.pretrained import resolve
     from cadenza.training import load_run
 
-    model, config = load_run(resolve(run))
+    model, config = loaded if loaded is not None else load_run(resolve(run))  # a server passes the model it shares
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
     if callable(getattr(codec, "prompt_file", None)):

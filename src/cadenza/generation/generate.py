@@ -89,6 +89,7 @@ def generate(
     metre: str | None = None,
     key: str | None = None,
     labels: dict[str, str] | None = None,
+    loaded: tuple[Any, dict[str, Any]] | None = None,
 ) -> list[Sample]:
     """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...).
 
@@ -99,7 +100,7 @@ def generate(
     from cadenza.models.pretrained import resolve
     from cadenza.training import load_run
 
-    model, config = load_run(resolve(run))
+    model, config = loaded if loaded is not None else load_run(resolve(run))  # a server passes the model it shares
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
     context = config.get("context", {})

@@ -115,11 +115,13 @@ def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path
     tick(0)
     if prompt is not None:
         read_prompt_file(prompt, Path(shown or prompt.name).name)
-        samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick)
+        samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick,
+                                 loaded=(loaded.model, loaded.config))
     else:
         steer = {"metre": p.metre, "key": p.key} if loaded.describe()["metre_key"] else {}
         samples = generate(loaded.run, folder, n=p.variations, seed=p.seed, bars=p.bars, options=options, form=p.form, phrase_bars=p.phrase_bars, **steer,
-                           formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), progress=tick)
+                           formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), progress=tick,
+                           loaded=(loaded.model, loaded.config))
     variations = []
     for k, s in enumerate(samples):
         web.progress.update(p.job, "rendering", k, len(samples))
