@@ -121,7 +121,9 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
 
-    mcfg = ModelConfig(cfg.arch, len(vocab), cfg.rnn_size, cfg.num_layers, cfg.dropout, cfg.n_head, cfg.block_size or cfg.seq_length)
+    # a transformer's context is its training window; an LSTM has none (256 kept, as runs made before recorded)
+    context = cfg.seq_length if cfg.arch == "transformer" else max(256, cfg.seq_length)
+    mcfg = ModelConfig(cfg.arch, len(vocab), cfg.rnn_size, cfg.num_layers, cfg.dropout, cfg.n_head, context)
     config = {"format": "cadenza-run/2", "model": mcfg.to_dict(), "train": asdict(cfg), "codec": manifest["codec"], "codec_options": manifest["options"],
               "vocab": vocab, "context": manifest.get("context", {}), "dataset": str(dataset), "dataset_tokens": manifest["tokens"], "processes": d.world}
     state = checkpoint.read_state(run)
