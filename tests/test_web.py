@@ -266,3 +266,12 @@ def test_jam_refuses_bad_phrases(client):
     r = client.post("/api/jam", json={"notes": [{"pitch": 60, "start": 0, "duration": 0.3}], "model": "mozart-kern"})
     assert r.status_code == 422 and "cannot jam" in _one_line(r)
     _one_line(client.post("/api/jam", content=b"{not json", headers={"Content-Type": "application/json"}))
+
+
+def test_serve_command_refuses_an_unknown_model_in_one_line():
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "cadenza", "serve", "--model", "no-such-model", "--port", str(_free_port())], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and "no-such-model" in res.stderr and len(res.stderr.strip().splitlines()) == 1
