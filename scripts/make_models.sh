@@ -43,3 +43,10 @@ $BIN/cadenza train data/piano-nw88 -o runs/piano-notewise88 --rnn-size 256 --num
 pack runs/piano-notewise88 piano-notewise "piano-midi.de classical piano (Bernd Krueger): 297 files, notewise, 12 steps/quarter, 88 keys, 12 keys transposition" \
   "CC BY-SA 3.0 DE (the weights follow the data: share-alike, credit Bernd Krueger)" \
   "cadenza train data/piano-nw88 --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --max-steps 6538"
+
+# 4. The 2015 experiment's other composer: Beethoven's piano sonatas, the same kern recipe.
+$BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" -o data/beethoven --seed 0
+$BIN/cadenza train data/beethoven -o runs/beethoven-lstm --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --eval-every 500 --max-steps "$(steps 7064)"
+pack runs/beethoven-lstm beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements), with clefs, key and metre" \
+  "no licence stated by the source (research use): the weights follow the data" \
+  "cadenza train data/beethoven --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --max-steps 7064"
