@@ -29,24 +29,17 @@ LN2 = math.log(2)
 
 
 def score(run: Path, dataset: Path, split: str = "test") -> dict:
-    from cadenza.codecs import get_codec, split_tokens
-    from cadenza.evaluation.heldout import split_pieces
-    from cadenza.evaluation.likelihood import token_nats
+    from cadenza.evaluation.likelihood import heldout_bits
     from cadenza.models import count_parameters
     from cadenza.training import load_run
 
     model, config = load_run(run)
-    codec = get_codec(config["codec"], config["codec_options"])
-    stoi = {t: i for i, t in enumerate(config["vocab"])}
-    prefix = [stoi["\n"]] if codec.unit == "char" and "\n" in stoi else []
-    seqs = [prefix + [stoi[t] for t in split_tokens(text, codec.unit) if t in stoi] for text, _ in split_pieces(dataset, split, codec.unit)]
-    nats = token_nats(model, seqs)
-    total, tokens = sum(float(x.sum()) for x in nats), sum(x.size for x in nats)
+    held = heldout_bits(model, config, dataset, split)
     log = [json.loads(l) for l in (run / "log.jsonl").read_text().splitlines() if l.strip()]
     vals = [h["val_loss"] for h in log if h.get("val_loss") is not None]
     state = json.loads((run / "last.state.json").read_text())
-    return {"params": count_parameters(model), "steps": state["step"], "test_pieces": len(seqs), "test_tokens": tokens,
-            "test_bits_per_token": round(total / tokens / LN2, 4), "best_val_bits_per_token": round(min(vals) / LN2, 4) if vals else None,
+    return {"params": count_parameters(model), "steps": state["step"], "test_pieces": held["pieces"], "test_tokens": held["tokens"],
+            "test_bits_per_token": round(held["bits_per_token"], 4), "best_val_bits_per_token": round(min(vals) / LN2, 4) if vals else None,
             "train_seconds": log[-1]["seconds"] if log else None, "context": config["model"]["block_size"] if config["model"]["arch"] == "transformer" else None}
 
 

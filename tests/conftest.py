@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -44,3 +49,28 @@ def tiny_run(tmp_path_factory, palestrina_dataset) -> Path:
     run = tmp_path_factory.mktemp("runs") / "tiny"
     train(palestrina_dataset, run, TrainConfig(rnn_size=48, num_layers=2, seq_length=50, batch_size=16, max_steps=150, eval_every=50, eval_batches=2, seed=3))
     return run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def live_server(app: Any, port: int) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; yields its base URL."""
+    import uvicorn
+
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,33 +20,21 @@ uvicorn = pytest.importorskip("uvicorn")
 from cadenza.music import Note, Piece, Track, write_midi  # noqa: E402
 from cadenza.web import WebOptions, create_app  # noqa: E402
 from cadenza.web.results import ResultStore  # noqa: E402
+from conftest import free_port, live_server  # noqa: E402
 
 FAST = {"model": "bach-notewise", "bars": "1", "variations": "1", "seed": "7"}
 KERN = "**kern\t**kern\n*clefF4\t*clefG2\n*M4/4\t*M4/4\n=1\t=1\n4C\t4c\n4E\t4e\n4G\t4g\n4c\t4cc\n==\t==\n*-\t*-\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = free_port
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """(base URL, app) of a live server: 2 workers, 4 waiting, a 5 MB upload limit."""
-    out = tmp_path_factory.mktemp("web-out")
-    app = create_app(WebOptions(out=out, workers=2, queue=4, keep=50))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "server did not start"
-    yield f"http://127.0.0.1:{port}", app
-    srv.should_exit = True
-    thread.join(10)
+    app = create_app(WebOptions(out=tmp_path_factory.mktemp("web-out"), workers=2, queue=4, keep=50))
+    with live_server(app, free_port()) as url:
+        yield url, app
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -36,21 +33,11 @@ if not Path(CHROMIUM).exists():
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
     from cadenza.web import WebOptions, create_app
+    from conftest import free_port, live_server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(WebOptions(out=tmp_path_factory.mktemp("web-out"), port=port))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    port = free_port()
+    with live_server(create_app(WebOptions(out=tmp_path_factory.mktemp("web-out"), port=port)), port) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

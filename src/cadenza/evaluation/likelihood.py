@@ -64,21 +64,42 @@ def token_nats(model, seqs: list[list[int]], batch_size: int = 16, chunk: int = 
     return out
 
 
-def likelihood_section(model, test: list[HeldOut], codec, vocab: list[str], run: Path, say: Callable[[str, int, int], None]) -> dict[str, Any]:
-    """Score every test piece. A character codec's pieces follow a ``"\\n"`` separator in the
-    training stream: scoring after it scores every token of the piece; without one the first
-    token of each piece is not scored. Per-note and per-second figures use the pieces that
-    decode to notes; the best validation loss of the run's log is added when there is one."""
+def piece_ids(texts: list[str], codec, vocab: list[str]) -> tuple[list[list[int]], int, list[int]]:
+    """Each piece's token ids as the model reads it (a character codec's pieces after the
+    ``"\\n"`` separator they follow in training), tokens the vocabulary lacks skipped and
+    counted. Returns (sequences, unknown tokens, the separator prefix)."""
     from cadenza.codecs import split_tokens
 
     stoi = {t: i for i, t in enumerate(vocab)}
     prefix = [stoi["\n"]] if codec.unit == "char" and "\n" in stoi else []
     seqs, unknown = [], 0
-    for h in test:
-        toks = split_tokens(h.text, codec.unit)
+    for text in texts:
+        toks = split_tokens(text, codec.unit)
         ids = [stoi[t] for t in toks if t in stoi]
         unknown += len(toks) - len(ids)
         seqs.append(prefix + ids)
+    return seqs, unknown, prefix
+
+
+def heldout_bits(model, config: dict[str, Any], dataset: Path, split: str = "test") -> dict[str, Any]:
+    """Bits per token of a split's pieces, each read whole from the model's empty state: the
+    figure ``evaluate``, ``cadenza models`` and the benchmarks report."""
+    from cadenza.codecs import get_codec
+    from cadenza.evaluation.heldout import split_pieces
+
+    codec = get_codec(config["codec"], config["codec_options"])
+    seqs, _, _ = piece_ids([text for text, _ in split_pieces(Path(dataset), split, codec.unit)], codec, config["vocab"])
+    nats = token_nats(model, seqs)
+    total, tokens = sum(float(x.sum()) for x in nats), sum(x.size for x in nats)
+    return {"pieces": len(seqs), "tokens": tokens, "nats_per_token": total / tokens, "bits_per_token": total / tokens / LN2}
+
+
+def likelihood_section(model, test: list[HeldOut], codec, vocab: list[str], run: Path, say: Callable[[str, int, int], None]) -> dict[str, Any]:
+    """Score every test piece. A character codec's pieces follow a ``"\\n"`` separator in the
+    training stream: scoring after it scores every token of the piece; without one the first
+    token of each piece is not scored. Per-note and per-second figures use the pieces that
+    decode to notes; the best validation loss of the run's log is added when there is one."""
+    seqs, unknown, prefix = piece_ids([h.text for h in test], codec, vocab)
     nats = token_nats(model, seqs, progress=lambda d, n: say("likelihood", d, n))
     per_piece = []
     tot_nats = float(sum(x.sum() for x in nats))

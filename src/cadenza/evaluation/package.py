@@ -14,21 +14,14 @@ from cadenza.models.pretrained import ROOT
 def package(run: Path, name: str, trained_on: str, licence: str, command: str = "", dest: Path = ROOT) -> dict[str, Any]:
     """Copy ``run``'s best weights and config into ``dest/name``. The held-out figure is measured
     here as ``cadenza evaluate`` does: every test piece read whole from the model's empty state."""
-    from cadenza.codecs import get_codec, split_tokens
-    from cadenza.evaluation.heldout import split_pieces
-    from cadenza.evaluation.likelihood import LN2, token_nats
+    from cadenza.evaluation.likelihood import heldout_bits
     from cadenza.models import count_parameters
     from cadenza.training import load_run
     from cadenza.training.checkpoint import read_log, read_state
 
     run = Path(run)
     model, config = load_run(run)
-    codec = get_codec(config["codec"], config["codec_options"])
-    stoi = {t: i for i, t in enumerate(config["vocab"])}
-    prefix = [stoi["\n"]] if codec.unit == "char" and "\n" in stoi else []
-    seqs = [prefix + [stoi[t] for t in split_tokens(text, codec.unit) if t in stoi] for text, _ in split_pieces(Path(config["dataset"]), "test", codec.unit)]
-    nats = token_nats(model, seqs)
-    total, tokens = sum(float(x.sum()) for x in nats), sum(x.size for x in nats)
+    held = heldout_bits(model, config, Path(config["dataset"]))
     target = Path(dest) / name
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(run / "best.safetensors", target / "best.safetensors")
@@ -50,10 +43,10 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
         "steps": state["step"],
         "best_step": best_step,  # the shipped weights: the checkpoint with the lowest validation loss
         "train_minutes": round(sum(_segments(log)) / 60, 1),  # wall clock of the training sessions, one CPU thread
-        "test_pieces": len(seqs),
-        "test_tokens": tokens,
-        "test_nats_per_token": round(total / tokens, 4),
-        "test_bits_per_token": round(total / tokens / LN2, 4),
+        "test_pieces": held["pieces"],
+        "test_tokens": held["tokens"],
+        "test_nats_per_token": round(held["nats_per_token"], 4),
+        "test_bits_per_token": round(held["bits_per_token"], 4),
         "test_measure": "every test piece read whole from the model's empty state (cadenza evaluate's likelihood)",
         "command": command,
     }
