@@ -40,6 +40,7 @@ def train(
     threads: int = typer.Option(0, help="CPU threads for torch (0: default)."),
     device: str = typer.Option("auto", help="auto (a GPU when there is one), cpu, cuda or mps."),
     compile: bool = typer.Option(False, "--compile", help="torch.compile the model (faster steps on a GPU after a slow start)."),
+    fim_rate: float = typer.Option(0.0, "--fim-rate", help="Share of training windows taught to fill in the middle (prefix, suffix, then middle), so `cadenza infill` works with the model; 0.5 is a good choice."),
     force_resume: bool = typer.Option(False, "--force-resume", help="Resume even though training options that change the run differ (deliberately)."),
 ) -> None:
     """Train a language model on a dataset; checkpoints keep best and last, and re-running resumes.
@@ -61,7 +62,7 @@ def train(
         shape = {k: v if v is not None else base[k] for k, v in given.items()}
         cfg = TrainConfig(**shape, batch_size=batch_size, learning_rate=learning_rate, learning_rate_decay=learning_rate_decay, learning_rate_decay_after=learning_rate_decay_after,
                           grad_clip=grad_clip, max_epochs=max_epochs, max_steps=max_steps, eval_every=eval_every, seed=seed, arch=arch, max_minutes=max_minutes,
-                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile)
+                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile, fim_rate=fim_rate)
 
         def cb(s: dict) -> None:
             v = s["val_loss"]

@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from cadenza.codecs.base import Codec, Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
+from cadenza.codecs.base import Codec, Decoded, Encoded, InfillParts, LengthGoal, PhraseGrid, join_tokens, split_tokens
 
-__all__ = ["Codec", "Decoded", "Encoded", "LengthGoal", "PhraseGrid", "available", "get_codec", "join_tokens", "options_dict", "register", "split_tokens"]
+__all__ = ["Codec", "Decoded", "Encoded", "InfillParts", "LengthGoal", "PhraseGrid", "available", "get_codec", "join_tokens", "options_dict", "register", "split_tokens"]
 
 
 _REGISTRY: dict[str, type] = {}

@@ -59,6 +59,20 @@ class PhraseGrid:
     measured: bool
 
 
+@dataclass
+class InfillParts:
+    """What a codec reads around the bars a musician wants rewritten (``cadenza infill``):
+    ``prefix`` and ``suffix`` tokens of the model's vocabulary, the middle's length in
+    :class:`PhraseGrid` units (kern: bars; grid codecs: steps), the decoding ``context`` (kern:
+    where the checker starts), and the codec's ``handle`` for putting the middle back."""
+
+    prefix: list[str]
+    suffix: list[str]
+    units: int
+    context: dict[str, Any]
+    handle: Any
+
+
 @runtime_checkable
 class Codec(Protocol):
     """What every encoding provides.
@@ -153,6 +167,15 @@ class OptionalHooks(Protocol):
 
     def dataset_problem(self, manifest: dict[str, Any]) -> str | None:
         """Why a dataset made by an older Cadenza must be prepared again (None: it need not)."""
+        ...
+
+    def infill_parts(self, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> InfillParts:
+        """The user's file ``path`` around bars ``first``-``last`` (see :class:`InfillParts`)."""
+        ...
+
+    def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
+        """The user's piece with the bars replaced by ``middle`` (tokens of whole units);
+        ``payload`` is what :meth:`Codec.export` writes."""
         ...
 
 

@@ -227,6 +227,17 @@ class MidiCodec:
         steps = self.steps(tokens)
         return steps[-1] if steps else 0
 
+    def infill_parts(self, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> Any:
+        """Bars ``first``-``last`` of a music file to rewrite (see :mod:`.midi_infill`)."""
+        from cadenza.codecs.midi_infill import infill_parts
+
+        return infill_parts(self, path, first, last, vocab, context, context_bars, suffix_bars)
+
+    def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
+        from cadenza.codecs.midi_infill import join_infill
+
+        return join_infill(self, handle, middle, context)
+
     def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
         """See :func:`fit_prompt_words` and :func:`check_prompt`."""
         words, approximated = fit_prompt_words(split_tokens(encoded.text, self.unit), vocab)

@@ -10,7 +10,7 @@ from cadenza import CadenzaError
 # Options that change what the weights become: resuming with other values would silently mix two
 # different runs, so it is refused unless the user says it is deliberate (``force_resume``).
 TRAJECTORY = ("arch", "rnn_size", "num_layers", "n_head", "seq_length", "batch_size", "grad_accum", "learning_rate", "schedule", "warmup_steps",
-              "learning_rate_decay", "learning_rate_decay_after", "weight_decay", "dropout", "grad_clip", "seed")
+              "learning_rate_decay", "learning_rate_decay_after", "weight_decay", "dropout", "grad_clip", "seed", "fim_rate")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class TrainConfig:
     grad_accum: int = 1
     device: str = "auto"  # auto | cpu | cuda | mps
     compile: bool = False
+    fim_rate: float = 0.0  # share of training windows rearranged to fill in the middle (codecs/fim.py)
 
     def resolved(self) -> "TrainConfig":
         """The automatic choices made explicit (what config.json records)."""
@@ -66,6 +67,8 @@ class TrainConfig:
                 raise CadenzaError(f"--{name.replace('_', '-')} must be at least 1")
         if not 0 <= self.dropout < 1:
             raise CadenzaError("--dropout must be in [0, 1)")
+        if not 0 <= self.fim_rate <= 1:
+            raise CadenzaError("--fim-rate must be in [0, 1]")
         wd = self.weight_decay if self.weight_decay >= 0 else (0.0 if self.arch == "lstm" else 0.1)
         return dataclasses.replace(self, schedule=schedule, weight_decay=wd, block_size=self.seq_length if self.arch == "transformer" else self.block_size)
 

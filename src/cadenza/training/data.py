@@ -12,12 +12,17 @@ starts with the header in force, cut to at most half the window (whole lines fro
 the metre line, last, is kept longest) and the window's own tokens shortened so the total stays
 ``seq``. The target that would ask the model to guess the window's first token from the prefix
 alone is ignored (-100). Validation windows stay plain, so losses compare with older runs.
+
+Fill in the middle (``--fim-rate``, see :mod:`cadenza.codecs.fim`): that share of training
+windows is cut in three (at line starts for character codecs, so a kern middle is whole lines)
+and read as header + <prefix> A <suffix> C <middle> B <end>, the same ``seq`` tokens long.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -27,12 +32,26 @@ from cadenza import CadenzaError
 from cadenza.data.dataset import encode_ids, write_ids
 
 
+@dataclass(frozen=True)
+class Fim:
+    """How training windows are taught to fill in the middle: ``rate`` of them, with these
+    sentinel ids; cuts fall only after ``line`` (the newline's id) when it is >= 0."""
+
+    rate: float
+    prefix: int
+    suffix: int
+    middle: int
+    end: int
+    line: int = -1
+
+
 class Stream:
     """A split as one long id array, random windows for training and fixed ones for validation."""
 
     def __init__(self, text: str | None, unit: str = "char", stoi: dict[str, int] | None = None, ids: np.ndarray | None = None, prefixes: dict[str, np.ndarray] | None = None):
         self.ids = ids if ids is not None else encode_ids(text or "", unit, stoi or {})
         self.prefixes = prefixes  # {"at", "start", "ids", "sep"} (see the module docstring)
+        self.fim: Fim | None = None  # set by training when windows fill in the middle
 
     @classmethod
     def load(cls, dataset: Path, split: str, unit: str, vocab: list[str]) -> "Stream":
@@ -88,9 +107,28 @@ class Stream:
         y[len(pre) - 1] = -100  # the prefix cannot know where in the bar the window begins
         return w[:-1], y
 
+    def _middle(self, s: int, seq: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """A window rearranged as header + <prefix> A <suffix> C <middle> B <end>."""
+        f = self.fim
+        pre = self.prefix_at(s, seq // 2)
+        n = seq + 1 - len(pre) - 4
+        body = np.asarray(self.ids[s : s + n], dtype=np.int64)
+        cuts = np.flatnonzero(body[:-1] == f.line) + 1 if f.line >= 0 else np.arange(1, n)
+        cuts = np.concatenate([[0], cuts, [n]])
+        a, b = sorted(cuts[torch.randint(0, len(cuts), (2,), generator=gen)].tolist())
+        if a == b:  # an empty middle teaches nothing: take the rest of the window
+            b = n
+        w = np.concatenate([pre, [f.prefix], body[:a], [f.suffix], body[b:], [f.middle], body[a:b], [f.end]])
+        t = torch.from_numpy(w.astype(np.int64))
+        return t[:-1], t[1:].clone()
+
     def batch(self, batch: int, seq: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         starts = torch.randint(0, len(self.ids) - seq - 1, (batch,), generator=gen).tolist()
-        xs, ys = zip(*(self._prefixed(s, seq) for s in starts))
+        if self.fim is not None and self.fim.rate > 0 and seq >= 16:
+            fim = (torch.rand(batch, generator=gen) < self.fim.rate).tolist()
+            xs, ys = zip(*(self._middle(s, seq, gen) if m else self._prefixed(s, seq) for s, m in zip(starts, fim)))
+        else:
+            xs, ys = zip(*(self._prefixed(s, seq) for s in starts))
         return torch.stack(xs), torch.stack(ys)
 
     def windows(self, seq: int, limit: int, rank: int = 0, world: int = 1) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -22,11 +22,12 @@ import torch
 from torch.nn import functional as F
 
 from cadenza import CadenzaError
+from cadenza.codecs.fim import sentinels, with_sentinels
 from cadenza.files import atomic_write, write_json
 from cadenza.models import ModelConfig, build_model, count_parameters
 from cadenza.training import checkpoint
 from cadenza.training.config import TrainConfig, trajectory_changes
-from cadenza.training.data import Stream, load_vocab
+from cadenza.training.data import Fim, Stream, load_vocab
 from cadenza.training.distributed import Dist, all_sum, barrier, broadcast_flag, check_in_sync, setup, teardown
 
 LN2 = math.log(2)
@@ -116,6 +117,10 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
         val_s = Stream.load(dataset, "val", unit, vocab)
     barrier(d)
     train_s, val_s = Stream.load(dataset, "train", unit, vocab), Stream.load(dataset, "val", unit, vocab)
+    if cfg.fim_rate > 0:  # the model learns four more tokens: the fill-in-the-middle sentinels
+        vocab = with_sentinels(vocab, unit)
+        ids = [vocab.index(t) for t in sentinels(unit)]
+        train_s.fim = Fim(cfg.fim_rate, *ids, line=vocab.index("\n") if unit == "char" and "\n" in vocab else -1)
     if len(train_s) < cfg.seq_length + 2:
         raise CadenzaError(f"{dataset}: the training split has {len(train_s)} tokens, fewer than --seq-length {cfg.seq_length}")
     if cfg.threads:

@@ -1,0 +1,126 @@
+"""``cadenza infill``: rewrite chosen bars of the user's own piece and keep every other bar.
+
+A model trained with ``--fim-rate`` (:mod:`cadenza.codecs.fim`) reads
+``[labels] <prefix> bars before <suffix> bars after <middle>`` and writes the middle; the codec
+reads the user's file around the range (:meth:`Codec.infill_parts`), measures the middle in its
+own units (kern: bars, checked bar by bar in the metre in force; grid codecs: steps) and puts it
+back (:meth:`Codec.join_infill`). A sample whose middle cannot join what follows (kern: it ends
+with a staff split into voices, or ran out of tokens before its last bar) is drawn again, with
+the next seed, up to :data:`ROUNDS` times.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from cadenza import CadenzaError
+from cadenza.codecs import get_codec, join_tokens, split_tokens
+from cadenza.codecs.fim import can_infill, sentinel
+from cadenza.codecs.labels import label_prime
+from cadenza.generation.decode import few_threads, sample_ids
+from cadenza.generation.filters import SamplingOptions
+from cadenza.generation.generate import Sample
+
+ROUNDS = 4
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """``"5-8"`` -> (5, 8); ``"5"`` -> (5, 5)."""
+    try:
+        a, _, b = str(text).partition("-")
+        first, last = int(a), int(b or a)
+    except ValueError:
+        raise CadenzaError(f"--bars {text!r}: give a bar range such as 5-8") from None
+    if first < 1 or last < first:
+        raise CadenzaError(f"--bars {text!r}: bars count from 1 and the range must not run backwards")
+    return first, last
+
+
+def infill(
+    run: Path,
+    path: Path,
+    bars: tuple[int, int],
+    out: Path,
+    n: int = 1,
+    seed: int = 0,
+    options: SamplingOptions = SamplingOptions(),
+    context_bars: int = 4,
+    suffix_bars: int = 2,
+    labels: dict[str, str] | None = None,
+    formats: tuple[str, ...] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    loaded: tuple[Any, dict[str, Any]] | None = None,
+) -> list[Sample]:
+    """``n`` versions of ``path`` with bars ``bars`` (first, last; the file's own numbers)
+    rewritten, written to ``out`` as ``<stem>-infill-01.*`` plus ``summary.json``."""
+    from cadenza.models.pretrained import resolve
+    from cadenza.training import load_run
+
+    model, config = loaded if loaded is not None else load_run(resolve(run))
+    codec = get_codec(config["codec"], config["codec_options"])
+    vocab, unit = config["vocab"], codec.unit
+    if not can_infill(vocab, unit):
+        raise CadenzaError(f"{run}: this model was not trained to fill in the middle; train one with `cadenza train --fim-rate 0.5`")
+    if not callable(getattr(codec, "infill_parts", None)):
+        raise CadenzaError(f"{run}: a {codec.name} model cannot rewrite bars of a file")
+    path = Path(path)
+    first, last = bars
+    parts = codec.infill_parts(path, first, last, vocab, config.get("context", {}), context_bars, suffix_bars)
+    head = split_tokens(label_prime(config.get("context", {}), vocab, unit=unit, **(labels or {})), unit)
+    stoi = {t: i for i, t in enumerate(vocab)}
+    tokens = head + [sentinel("prefix", unit)] + parts.prefix + [sentinel("suffix", unit)] + parts.suffix + [sentinel("middle", unit)]
+    ids = [stoi[t] for t in tokens]
+    end = stoi[sentinel("end", unit)]
+    units = parts.units
+    length = max(256, units * codec.phrase_grid(1, parts.context).tokens_per_unit + 64)
+
+    def middle(seq: list[int]) -> tuple[list[str], bool]:
+        """The middle's tokens (up to the end sentinel, cut at the range's end) and whether it
+        fills the range."""
+        toks = [vocab[j] for j in (seq[: seq.index(end)] if end in seq else seq)]
+        whole = codec.reached(toks, units)
+        return (codec.cut(toks, units, vocab) if whole else toks), whole or (end in seq and codec.bar_token is None)
+
+    def finished(rows: list[list[int]]) -> bool:
+        return all(end in r or codec.reached([vocab[j] for j in r], units) for r in rows)
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[int, Any] = {}
+    problems: dict[int, str] = {}
+    tries = [0] * n
+    todo = list(range(n))
+    with few_threads(model):
+        for round_ in range(ROUNDS):
+            if not todo:
+                break
+            con = codec.constraint(vocab, parts.context, len(todo), "")
+            seqs = sample_ids(model, ids, len(todo), length, options, seed + 1000 * round_, progress, finished, con)
+            again = []
+            for k, (r, seq) in enumerate(zip(todo, seqs)):
+                tries[r] += 1
+                toks, whole = middle(seq)
+                try:
+                    if not whole and codec.bar_token is not None:
+                        raise CadenzaError(f"the middle stopped before bar {last} was complete")
+                    results[r] = (codec.join_infill(parts.handle, toks, parts.context), con.forced[k] if con is not None else 0)
+                except CadenzaError as exc:
+                    problems[r] = str(exc)
+                    again.append(r)
+            todo = again
+    if todo:
+        raise CadenzaError(f"{path}: {len(todo)} of {n} infill(s) failed after {ROUNDS} tries ({problems[todo[0]]}); try other bars, --temperature or --seed")
+    samples = []
+    for i in range(n):
+        decoded, forced = results[i]
+        decoded.stats.update({"bars_rewritten": f"{first}-{last}", "forced_steps": forced, "tries": tries[i]})
+        stem = out / f"{path.stem}-infill-{i + 1:02d}"
+        files = codec.export(decoded, stem, formats or codec.sample_formats)
+        stem.with_suffix(".txt").write_text(join_tokens(tokens, unit) + decoded.text, encoding="utf-8")
+        samples.append(Sample(i + 1, decoded.text, files, decoded.stats))
+    summary = {"run": str(run), "file": str(path), "bars": [first, last], "seed": seed, "n": n, "options": options.__dict__,
+               "samples": [{"sample": s.index, **s.stats, "files": {k: str(v) for k, v in s.files.items()}} for s in samples]}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
+    return samples
