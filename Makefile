@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install models serve bench-jam clean
+.PHONY: demo test test-fast install models serve bench bench-quick bench-jam clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,13 @@ test-fast: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/cadenza serve
+
+# issue #15's table (benchmarks/results/latest.json): full = 10 CPU minutes per quality pair, quick < ~15 minutes
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --quick
 
 bench-jam: $(STAMP)
 	$(BIN)/python benchmarks/jam_latency.py

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cadenza.evaluation.composer import ComposerClassifier, excerpts, features
-from tests.conftest import shared
+from conftest import shared
 
 
 def _pieces(composer: str, a: int, b: int):

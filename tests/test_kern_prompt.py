@@ -72,7 +72,8 @@ def test_continuation_goes_into_the_files_columns():
     assert stats["bars"] == 2
 
 
-def test_a_kern_model_refuses_a_midi_prompt(tmp_path, mozart_run):
-    mid = next(shared("midi").rglob("*.mid"))
-    with pytest.raises(CadenzaError, match="continues .krn"):
-        continue_piece(mozart_run, mid, tmp_path, n=1, bars=2)
+def test_a_kern_model_refuses_a_file_it_cannot_read(tmp_path, mozart_run):
+    text = tmp_path / "notes.txt"
+    text.write_text("not music", encoding="utf-8")
+    with pytest.raises(CadenzaError, match="continues .krn, .mid"):
+        continue_piece(mozart_run, text, tmp_path, n=1, bars=2)

@@ -15,7 +15,7 @@ from cadenza import CadenzaError
 from cadenza.codecs import get_codec
 from cadenza.codecs.labels import label_prime, label_text, parse_kinds, split_labels, strip_labels
 from cadenza.data.labels import composer_name, from_folder, from_kern, from_metadata, from_music21, from_tracks, period_of, read_labels
-from tests.conftest import shared
+from conftest import shared
 
 
 # Reading labels from each source

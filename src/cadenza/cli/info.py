@@ -13,17 +13,17 @@ def models() -> None:
     from cadenza.models.pretrained import DEFAULT, available
 
     t = Table(title="Bundled models (use --model NAME)")
-    for c in ("name", "codec", "params", "MB", "test bits/token", "labels", "licence"):
+    for c in ("name", "codec", "params", "MB", "test bits/token", "trained", "infill", "labels", "licence"):
         t.add_column(c, no_wrap=c != "licence")
     found = available()
     for name, info in found.items():
         if "error" in info:
-            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "-", "[red]unreadable MODEL.json[/red]")
+            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "-", "-", "-", "[red]unreadable MODEL.json[/red]")
             continue
         bits = info.get("test_bits_per_token")
         labels = model_labels(info.get("path"))
         t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), f"{info.get('params', 0):,}",
-                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", ", ".join(f"{len(v)} {k}" for k, v in labels.items()) or "-",
+                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", trained(info), "yes" if info.get("infill") else "no", ", ".join(f"{len(v)} {k}" for k, v in labels.items()) or "-",
                   info.get("licence", "").split(" (")[0])
     console.print(t)
     for name, info in found.items():
@@ -33,6 +33,13 @@ def models() -> None:
         console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; licence: {info.get('licence', '')}")
         for kind, values in model_labels(info.get("path")).items():
             console.print(f"  --{kind}: {', '.join(values)}")
+
+
+def trained(info: dict) -> str:
+    """How long a model trained, and on what: "37 min, 1 CPU thread"."""
+    minutes = info.get("train_minutes")
+    hardware = str(info.get("hardware") or "one CPU thread").replace("one ", "1 ")
+    return f"{minutes:.0f} min, {hardware}" if isinstance(minutes, (int, float)) else "-"
 
 
 def model_labels(folder: str | None) -> dict[str, list[str]]:

@@ -68,8 +68,9 @@ def continue_piece(
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
     if callable(getattr(codec, "prompt_file", None)):
-        if Path(prompt).suffix.lower() not in codec.suffixes:
-            raise CadenzaError(f"{prompt}: a {codec.name} model continues {', '.join(codec.suffixes)} files (its own bars are kept as written)")
+        takes = getattr(codec, "prompt_suffixes", codec.suffixes)
+        if Path(prompt).suffix.lower() not in takes:
+            raise CadenzaError(f"{prompt}: a {codec.name} model continues {', '.join(takes)} files (its own bars are kept as written)")
         return _continue_text(model, codec, config, Path(prompt), Path(out), n, length, seed, prompt_bars, bars, options, progress)
     if not callable(getattr(codec, "encode_piece", None)):
         raise CadenzaError(f"--prompt: a {codec.name} model cannot continue a file")
@@ -112,9 +113,12 @@ def continue_piece(
 def _continue_text(model, codec, config: dict, prompt: Path, out: Path, n: int, length: int, seed: int, prompt_bars: int, bars: int,
                    options: SamplingOptions, progress: Callable[[int, int], None] | None) -> list[Sample]:
     """A text codec (kern): the file's last bars in its own metre, key and clefs are the prime;
-    each file written is the user's file unchanged, then the checked continuation."""
+    each file written is the user's file unchanged, then the checked continuation. A file the
+    codec first converts (MIDI, MusicXML to kern) is kept in ``out`` as the codec wrote it, and
+    that conversion is the user's part of each file."""
     vocab = config["vocab"]
-    prime, context, handle = codec.prompt_file(prompt, prompt_bars, vocab, config.get("context", {}))
+    prime, context, handle = codec.prompt_file(prompt, prompt_bars, vocab, config.get("context", {}), out)
+    converted = context.get("converted_prompt")
     ids = encode_prime(prime, vocab, codec.unit, map_unknown=True, where=str(prompt))
     goal = codec.length_goal([vocab[j] for j in ids], context, bars)
     done = None
@@ -134,12 +138,14 @@ def _continue_text(model, codec, config: dict, prompt: Path, out: Path, n: int, 
         if "\n@\n" in "\n" + text:
             text = text[: ("\n" + text).rindex("\n@\n") + 2]  # whole bars only
         kern, stats = codec.join_prompt(handle, text)
-        stem = out / f"{prompt.stem}-{i + 1:02d}"
-        path = stem.with_suffix(".krn")
+        stem = f"{out / prompt.stem}-{i + 1:02d}"  # a name such as bwv66.6 keeps its dot
+        path = Path(stem + ".krn")
         path.write_text(kern, encoding="utf-8")
-        stem.with_suffix(".txt").write_text(prime + text, encoding="utf-8")
+        Path(stem + ".txt").write_text(prime + text, encoding="utf-8")
         piece = codec.to_piece(kern, prompt.stem)
-        files = {"krn": path, "mid": write_midi(piece, stem.with_suffix(".mid"))}
+        files = {"krn": path, "mid": write_midi(piece, Path(stem + ".mid"))}
+        if converted:
+            files["prompt"] = Path(converted)
         user_q = codec.to_piece(handle.user_text).end
         stats.update({"prompt_quarters": round(user_q, 3), "continuation_quarters": round(piece.end - user_q, 3), "notes": sum(len(t.notes) for t in piece.tracks),
                       "forced_steps": con.forced[i] if con is not None else 0, "metre": context["header"]["meter"][2:], "parsed": True})

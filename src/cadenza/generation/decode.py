@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import ctypes
+import functools
+import gc
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
+import numpy as np
 import torch
 
-from cadenza.generation.filters import SamplingOptions, choose
+from cadenza.generation.filters import SamplingOptions, choose, numpy_choosers
+
+NOISE = 1 << 16  # noise drawn at a time by the numpy loop
 
 
 class few_threads:
@@ -25,6 +32,49 @@ class few_threads:
         torch.set_num_threads(self.before)
 
 
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy's OpenBLAS on one thread while the numpy step runs: its products are too small to
+    share, and on two busy cores a second thread turned a 34 us product into 110-180 us. The
+    garbage collector waits too: the loop makes no reference cycles, and its passes over the
+    objects torch and music21 leave behind took 60 ms of a one-second kern sample."""
+    libs = [(set_, get()) for set_, get in _openblas()]
+    collecting = gc.isenabled()
+    gc.disable()
+    for set_, _ in libs:
+        set_(1)
+    try:
+        yield
+    finally:
+        for set_, before in libs:
+            set_(before)
+        if collecting:
+            gc.enable()
+
+
+@functools.cache
+def _openblas() -> tuple[tuple[Callable[[int], None], Callable[[], int]], ...]:
+    """(set, get) of the thread count of each OpenBLAS loaded in this process (numpy's wheels
+    bring one; what threadpoolctl does, without the dependency). None found: nothing to set."""
+    found = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line and ".so" in line}
+    except OSError:
+        return ()
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_{}_num_threads64_", "openblas_{}_num_threads64_", "openblas_{}_num_threads"):
+            set_, get = getattr(lib, name.format("set"), None), getattr(lib, name.format("get"), None)
+            if set_ is not None and get is not None:
+                found.append((set_, get))
+                break
+    return tuple(found)
+
+
 @torch.no_grad()
 def sample_ids(
     model: torch.nn.Module,
@@ -40,13 +90,55 @@ def sample_ids(
     """``n`` continuations of ``prime`` of ``length`` new tokens each, as one batch. ``done``
     (checked every 64 steps) may end sampling early, e.g. once every sample has enough bars;
     ``constraint`` (a codec's, e.g. kern's validity checker) masks tokens that would make the
-    output invalid."""
+    output invalid.
+
+    A model with a ``fast_step`` (the LSTM's numpy step) is sampled in numpy: ~10x faster, with
+    the torch loop's draws from the same seeded torch generator, so it gives the torch loop's
+    tokens (up to float32 rounding on a near tie)."""
     opt.validate()
-    gen = torch.Generator().manual_seed(seed)
     state = model.init_state(n)
-    x = torch.tensor([prime] * n, dtype=torch.long)
-    logits, state = model(x, state)
-    last = logits[:, -1]
+    logits, state = model(torch.tensor([prime] * n, dtype=torch.long), state)
+    fast = getattr(model, "fast_step", None)
+    step = fast(state) if fast is not None and (constraint is None or hasattr(constraint, "pick")) else None
+    if step is None:
+        return _torch_loop(model, logits[:, -1], state, n, length, opt, seed, progress, done, constraint)
+    with one_blas_thread():
+        return _numpy_loop(step, logits[:, -1].float().numpy(), n, length, opt, seed, progress, done, constraint)
+
+
+def _numpy_loop(step, last, n, length, opt, seed, progress, done, constraint) -> list[list[int]]:
+    gen = torch.Generator().manual_seed(seed)
+    out = np.empty((n, length), dtype=np.int64)
+    V = last.shape[-1]
+    block = max(1, NOISE // (n * V))
+    clara = opt.random_freq > 0 or opt.trunc > 0
+    free_draw, masked_draw = numpy_choosers(opt)
+    coin = None
+    for t in range(length):
+        # the generator's draws in the torch loop's order: per step, multinomial's exponentials
+        # (batch, vocab), or for Clara's rule over the top tokens (batch, trunc) and a coin each
+        if clara:
+            noise = -np.log(torch.empty(n, min(max(1, opt.trunc or 3), V)).exponential_(generator=gen).numpy().astype(np.float64))
+            coin = torch.rand(n, generator=gen).numpy()
+        else:
+            if t % block == 0:
+                noises = -np.log(torch.empty(block, n, V).exponential_(generator=gen).numpy().astype(np.float64))
+            noise = noises[t % block]
+        if constraint is not None:
+            nxt = constraint.pick(last, lambda lg, m: masked_draw(lg, m, noise, coin))
+        else:
+            nxt = free_draw(last, noise, coin)
+        out[:, t] = nxt
+        last = step(nxt)
+        if progress and (t % 50 == 0 or t == length - 1):
+            progress(t + 1, length)
+        if done is not None and t % 64 == 63 and done(out[:, : t + 1].tolist()):
+            return out[:, : t + 1].tolist()
+    return out.tolist()
+
+
+def _torch_loop(model, last, state, n, length, opt, seed, progress, done, constraint) -> list[list[int]]:
+    gen = torch.Generator().manual_seed(seed)
     out = torch.empty(n, length, dtype=torch.long)
     for t in range(length):
         if constraint is not None:

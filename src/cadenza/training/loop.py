@@ -174,6 +174,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     t0 = time.time()
     model.train()
     train_loss, val, running, interrupted = float("nan"), None, [], False
+    plotted = 0.0
     try:
         while step < max_steps:
             time_frac = (time.time() - t0) / (cfg.max_minutes * 60) if cfg.max_minutes > 0 else 0.0
@@ -212,8 +213,9 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
                     with open(run / "log.jsonl", "a") as fh:
                         fh.write(json.dumps(rec) + "\n")
                 save(val)
-                if d.main:
+                if d.main and (out_of_time or step == max_steps or time.time() - plotted > 30):  # a plot costs ~0.1 s: at most one per 30 s
                     plot_losses(history, run / "loss.png")
+                    plotted = time.time()
             if progress and d.main:
                 progress({"step": step, "max_steps": max_steps, "train_loss": train_loss, "val_loss": val, "epoch": step / steps_per_epoch})
             if out_of_time:

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
+from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, register
 from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
 from cadenza.codecs.kern.header import KEYSIG as _KEYSIG
@@ -21,6 +22,7 @@ from cadenza.codecs.kern.transposition import (
     choose_interval,
     transpose_text,
 )
+from cadenza.music.reader import PIECE_SUFFIXES
 
 
 # The codec
@@ -33,6 +35,8 @@ class KernCodec:
     name: ClassVar[str] = "kern"
     unit: ClassVar[str] = "char"
     suffixes: ClassVar[tuple[str, ...]] = (".krn",)
+    # files it continues: kern as written, MIDI / MusicXML written as kern first (see .writer)
+    prompt_suffixes: ClassVar[tuple[str, ...]] = (".krn", *(s for s in PIECE_SUFFIXES if s != ".krn"))
     bar_token: ClassVar[str | None] = BAR
     sample_formats: ClassVar[tuple[str, ...]] = ("krn", "mid", "musicxml")
     Options = KernOptions
@@ -136,7 +140,6 @@ class KernCodec:
     def length_goal(self, prime: list[str], context: dict[str, Any], bars: int = 0, seconds: float = 0.0, start: float | None = None) -> Any:
         """``bars`` bars: as many barline lines, one more unless the prime ends with one (the
         closing barline of the last bar); the sample is cut after it."""
-        from cadenza import CadenzaError
         from cadenza.codecs import LengthGoal
 
         if seconds:
@@ -165,16 +168,49 @@ class KernCodec:
         ends = self.barline_ends(tokens)
         return tokens[: ends[units - 1] + 1] if len(ends) >= units else tokens
 
-    def prompt_file(self, path: Path, bars: int, vocab: list[str], context: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
+    def prompt_file(self, path: Path, bars: int, vocab: list[str], context: dict[str, Any], out: Path | None = None) -> tuple[str, dict[str, Any], Any]:
         """(prime, decoding context, prompt) to continue the kern file ``path`` from its last
-        ``bars`` bars in its own metre, key and clefs (see :mod:`.prompt`)."""
-        from cadenza.codecs.kern.prompt import read_kern_prompt
+        ``bars`` bars in its own metre, key and clefs (see :mod:`.prompt`). A MIDI / MusicXML
+        file is written as kern first, and that score kept in ``out`` as ``NAME-prompt.krn``
+        (the context's ``converted_prompt``), so the user sees what the model read."""
+        from cadenza.codecs.kern.prompt import prompt_kern, read_kern_prompt
 
         spines = int((context.get("header") or {}).get("spines") or 2)
-        kp = read_kern_prompt(path, bars, spines, vocab, context.get("cleaning", 1) >= CLEANING)
+        path = Path(path)
+        text = prompt_kern(path, spines) if path.suffix.lower() not in self.suffixes else None
+        kp = read_kern_prompt(path, bars, spines, vocab, context.get("cleaning", 1) >= CLEANING, text)
         num, den = (int(x) for x in kp.header.meter[2:].split("%")[0].split("/"))
         ctx = dict(context, header=kp.header.to_dict(), fixed_meter=[num, den], resume=kp.resume)
+        if text is not None and out is not None:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            converted = Path(out) / f"{path.stem}-prompt.krn"
+            converted.write_text(text, encoding="utf-8")
+            ctx["converted_prompt"] = str(converted)
         return kp.prime, ctx, kp
+
+    def infill_parts(self, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> Any:
+        """Bars ``first``-``last`` of the kern file ``path`` to rewrite (see :mod:`.infill`): the
+        checker starts from the header in force there, in its metre."""
+        from cadenza.codecs import InfillParts
+        from cadenza.codecs.kern.infill import read_kern_infill
+
+        spines = int((context.get("header") or {}).get("spines") or 2)
+        kin = read_kern_infill(path, first, last, spines, context.get("cleaning", 1) >= CLEANING, context_bars, suffix_bars)
+        known = set(vocab)
+        bad = sorted(set(kin.prefix + kin.suffix) - known)
+        if bad:
+            raise CadenzaError(f"{path}: character(s) the model never saw around bars {first}-{last}: {', '.join(map(repr, bad[:5]))}")
+        num, den = (int(x) for x in kin.header.meter[2:].split("%")[0].split("/"))
+        ctx = dict(context, header=kin.header.to_dict(), fixed_meter=[num, den], resume=kin.resume)
+        return InfillParts(list(kin.prefix), list(kin.suffix), last - first + 1, ctx, kin)
+
+    def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
+        """The user's file with the bars replaced (every other line as it was)."""
+        from cadenza.codecs.kern.infill import join_infill
+
+        text = "".join(middle)
+        kern, stats = join_infill(handle, text)
+        return Decoded(text, dict(stats, metre=handle.header.meter[2:]), kern)
 
     def to_piece(self, kern: str, name: str = "") -> Any:
         """A kern file's notes as a :class:`~cadenza.music.Piece` (Cadenza's own reader)."""
@@ -190,7 +226,6 @@ class KernCodec:
 
     def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
         """Cleaned kern characters, every one of them known to the model (nothing is approximated)."""
-        from cadenza import CadenzaError
 
         known = set(vocab)
         bad = [(i, c) for i, c in enumerate(encoded.text) if c not in known]

@@ -124,12 +124,15 @@ class KernConstraint:
         self.offered = ["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab]
         self.stoi = {t: i for i, t in enumerate(vocab)} | {t: i for i, t in enumerate(self.offered)}
         self.full: set[int] = set()  # samples rescued onto the full grammar
-        self.discouraged = torch.tensor([t in self.NOT_OFFERED for t in vocab])
+        self.discouraged = np.array([t in self.NOT_OFFERED for t in vocab])
+        self._offer: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}  # rows() per checker mask
+        self._no_star: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.prime = prime
         first = self._fresh(self.offered, spines)
         self.meters: list[tuple[int, int] | None] = [self.fixed]
         self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
-        self.texts, self.adopted_at, self.spines = [""], [None], spines
+        self.texts: list[list[str]] = [[]]  # per sample, its characters (a list: += on a str copies)
+        self.adopted_at, self.spines = [None], spines
         for i, ch in enumerate(prime):
             try:
                 self._push(first, 0, ch)
@@ -147,7 +150,7 @@ class KernConstraint:
         self.bars_before = [list(self.bars_before[0]) for _ in range(n)]
         self.bar_start = self.bar_start * n
         self.bar_ticks = self.bar_ticks * n
-        self.texts = self.texts * n
+        self.texts = [list(self.texts[0]) for _ in range(n)]
         self.adopted_at = self.adopted_at * n
         self.forced = [0] * n
         # at most one interpretation line (clef, split, merge...) per bar: otherwise a model that
@@ -155,13 +158,16 @@ class KernConstraint:
         state = self._line_state(prime)
         self.lines = [state] * n
         self.star = self.stoi.get("*")
+        self._bar = self.stoi.get("@")
+        self._only_bar = np.arange(len(vocab)) == self.stoi.get("@", -1)
+        self._top_suffices = len(vocab) * self.FORCE_BELOW <= 1
 
     def _push(self, checker, r: int, ch: str) -> None:
         if ch == "@":
             self.bar_ticks[r] = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
         self.count[r] += 1
-        self.texts[r] += ch
+        self.texts[r].append(ch)
         if ch == "\n" and checker.at_bar_boundary and checker.meter_str is None and self.fixed is None:
             ticks = self.bar_ticks[r]
             if ticks > 0:
@@ -235,42 +241,49 @@ class KernConstraint:
             interp = 0 if ch == "@" else interp + (ch == "*")
         self.lines[r] = (ch == "\n", interp)
 
-    def mask(self) -> torch.Tensor:
-
-        m = torch.from_numpy(np.stack([c.allowed() for c in self.checkers]).copy())
-        # not offered unless nothing else is valid (the grammar itself keeps them, so the
-        # checker can never be left without a way on)
-        plain = m & ~self.discouraged
-        m = torch.where(plain.any(-1, keepdim=True), plain, m)
-        stuck = ~m.any(-1)
-        if bool(stuck.any()):
-            # the generation grammar (no grace notes) has led into a corner only a grace note
-            # gets out of: re-read that sample with the full grammar and go on from there
-            for r in stuck.nonzero().flatten().tolist():
+    def rows(self) -> np.ndarray:
+        """Per sample, the characters it may take next: (samples, vocab) bool."""
+        rows = []
+        bar, star, offer = self._bar, self.star, self._offer
+        for r, c in enumerate(self.checkers):
+            raw = c.allowed()
+            got = offer.get(id(raw))
+            if got is None:
+                # not offered unless nothing else is valid (the grammar itself keeps them, so the
+                # checker can never be left without a way on)
+                plain = raw & ~self.discouraged
+                row = plain if plain.any() else raw
+                got = self._offer[id(raw)] = (raw, row, bool(row.any()))  # raw pins the id
+            row = got[1]
+            if not got[2]:
+                # the generation grammar (no grace notes) has led into a corner only a grace note
+                # gets out of: re-read that sample with the full grammar and go on from there
                 self._rescue(r)
-                m[r] = torch.from_numpy(self.checkers[r].allowed().copy())
-            stuck = ~m.any(-1)
-            if bool(stuck.any()):
-                rows = stuck.nonzero().flatten().tolist()
-                raise CadenzaError(f"constrained sampling: the kern checker has no valid character for sample(s) {rows}; use --no-constrained")
-        # a full bar may go on only with grace notes; the model means a new bar: close it
-        bar = self.stoi.get("@")
-        if bar is not None:
-            for r, c in enumerate(self.checkers):
-                if self.lines[r][0] and c.elapsed >= c.barlen and bool(m[r, bar]):
-                    m[r] = False
-                    m[r, bar] = True
+                c = self.checkers[r]
+                row = c.allowed()
+                if not row.any():
+                    raise CadenzaError(f"constrained sampling: the kern checker has no valid character for sample(s) {[r]}; use --no-constrained")
+            at_start, interp = self.lines[r]
+            if at_start:
+                # a full bar may go on only with grace notes; the model means a new bar: close it
+                if bar is not None and c.elapsed >= c.barlen and row[bar]:
+                    row = self._only_bar
+                elif star is not None and interp >= 1:
+                    got = self._no_star.get(id(row))
+                    if got is None:
+                        cut = row.copy()
+                        cut[star] = False
+                        got = self._no_star[id(row)] = (row, cut if row.sum() > 1 else row)
+                    row = got[1]
+            rows.append(row)
+        return rows[0][None] if len(rows) == 1 else np.stack(rows)
 
-        if self.star is not None:
-            for r, (at_start, interp) in enumerate(self.lines):
-                if at_start and interp >= 1 and m[r].sum() > 1:
-                    m[r, self.star] = False
-        return m
+    def mask(self) -> torch.Tensor:
+        return torch.from_numpy(self.rows().copy())  # rows() may be a read-only cached row
 
     def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(masked logits, rows where the model left no real probability on valid characters)."""
         m = self.mask()
-
         mass = (logits.softmax(-1) * m).sum(-1)
         self._mask = m
         return logits.masked_fill(~m, float("-inf")), mass < self.FORCE_BELOW
@@ -282,17 +295,39 @@ class KernConstraint:
         self._changed = ~self._mask.gather(1, free.long()[:, None])[:, 0]
 
     def push(self, tokens: torch.Tensor, forced: torch.Tensor) -> torch.Tensor:
-        out = tokens.clone()
         changed = getattr(self, "_changed", None)
         self._changed = None
+        out = self._push_rows(tokens.tolist(), forced.tolist(), None if changed is None else changed.tolist())
+        return torch.tensor(out, dtype=tokens.dtype)
+
+    def pick(self, logits: np.ndarray, draw) -> np.ndarray:
+        """:meth:`apply`, :meth:`observe` and :meth:`push` in one, for a numpy sampling loop:
+        ``draw(logits, mask)`` gives (the token drawn from ``logits``, the same draw from the
+        masked logits) per row."""
+        m = self.rows()
+        free, chosen = draw(logits, m)
+        forced, changed = [], []
+        for r, (f, top) in enumerate(zip(free.tolist(), logits.argmax(-1).tolist())):
+            row = m[r]
+            changed.append(not row[f])
+            # the model's top token has at least 1/vocab of the probability: where it is valid
+            # and that is at least FORCE_BELOW, the step is not forced (no softmax needed)
+            if self._top_suffices and row[top]:
+                forced.append(False)
+            else:
+                e = np.exp(logits[r] - logits[r, top])
+                forced.append(bool(e[row].sum() < self.FORCE_BELOW * e.sum()))
+        return np.array(self._push_rows(chosen.tolist(), forced, changed), dtype=np.int64)
+
+    def _push_rows(self, ids: list[int], forced: list[bool], changed: list[bool] | None) -> list[int]:
         for r, c in enumerate(self.checkers):
-            if bool(forced[r]):
-                out[r] = self.stoi[self.fallback(c)]
-            if bool(forced[r]) or (changed is not None and bool(changed[r])):
+            if forced[r]:
+                ids[r] = self.stoi[self.fallback(c)]
+            if forced[r] or (changed is not None and changed[r]):
                 self.forced[r] += 1
-            self._push(c, r, (self.vocab if r in self.full else self.offered)[int(out[r])])
-            self._advance(r, self.vocab[int(out[r])])
-        return out
+            self._push(c, r, (self.vocab if r in self.full else self.offered)[ids[r]])
+            self._advance(r, self.vocab[ids[r]])
+        return ids
 
     def fallback(self, checker) -> str:
         """The cheapest valid character: end the token or line if allowed (a model that has left
@@ -318,6 +353,6 @@ class KernConstraint:
         self.bars_before = [list(self.bars_before[i]) for i in idx]
         self.bar_start = [self.bar_start[i] for i in idx]
         self.bar_ticks = [self.bar_ticks[i] for i in idx]
-        self.texts = [self.texts[i] for i in idx]
+        self.texts = [list(self.texts[i]) for i in idx]
         self.adopted_at = [self.adopted_at[i] for i in idx]
         self.full = {k for k, i in enumerate(idx) if i in self.full}

@@ -1,7 +1,8 @@
 """Continuing the user's own kern score (``generate --prompt my.krn``): the prime is the header
 in force and the last bars of the file as cleaned text; the file written is the user's own
 lines, unchanged, then the continuation in the same columns (other spines such as ``**dynam``
-get nulls), numbered on from the user's last bar.
+get nulls), numbered on from the user's last bar. A MIDI or MusicXML file is first written as a
+kern score (:func:`prompt_kern`, through :mod:`.writer`) and continued as that.
 
 The checker is told only where the user's bars end (the header in force and a barline), not
 the bars themselves: real files write shapes and voice layouts the generation grammar never
@@ -20,6 +21,7 @@ from cadenza.codecs.kern.clefs import settle_clefs
 from cadenza.codecs.kern.conditioning import window_prefix
 from cadenza.codecs.kern.header import Header, kind_of
 from cadenza.codecs.kern.reader import BAR, is_manipulator_line, records, spine_moves
+from cadenza.codecs.kern.writer import piece_to_kern
 
 _BARNUM = re.compile(r"^=+(\d+)")
 
@@ -56,10 +58,22 @@ def _header_at(text: str, offset: int, spines: int, base: Header) -> tuple[str, 
     return head, Header(spines, got.get("clef", list(base.clefs)), got.get("keysig", list(base.keysig)), key, meter, None, base.tempo)
 
 
-def read_kern_prompt(path: Path, bars: int, spines: int, vocab: list[str], headed: bool = True) -> KernPrompt:
-    """The last ``bars`` bars of the kern file ``path`` as a prime for a model of ``spines``
-    staves (moved back to the nearest bar where no staff is split into voices)."""
-    user = read_text(Path(path))
+def prompt_kern(path: Path, spines: int) -> str:
+    """The kern text a kern model continues for the user's file ``path``: a kern file's own text;
+    a MIDI or MusicXML file read as a Piece and written as a score of ``spines`` staves."""
+    path = Path(path)
+    if path.suffix.lower() == ".krn":
+        return read_text(path)
+    from cadenza.music.reader import read_piece_file
+
+    return piece_to_kern(read_piece_file(path), spines, where=str(path))
+
+
+def read_kern_prompt(path: Path, bars: int, spines: int, vocab: list[str], headed: bool = True, text: str | None = None) -> KernPrompt:
+    """The last ``bars`` bars of the kern file ``path`` (or of its kern ``text``, given) as a
+    prime for a model of ``spines`` staves (moved back to the nearest bar where no staff is split
+    into voices)."""
+    user = read_text(Path(path)) if text is None else text
     text, base = clean(user, str(path))
     if base.spines != spines:
         raise CadenzaError(f"{path}: {base.spines} **kern spines, but the model writes {spines}")

@@ -162,19 +162,20 @@ def _memorisation(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
             ("p", f"Representation: {mem['representation']}; transposition invariant. Training set: {mem['training_pieces']} pieces (untransposed), {mem['training_tokens']} onset tokens."),
             (
                 "table",
-                ["", "samples", "held-out pieces (baseline)"],
+                ["", "samples", f"held-out excerpts of {mem.get('excerpt_onsets', 0)} onsets (baseline)", "whole held-out pieces"],
                 [
-                    ["longest stretch found in training (notes): max", _f(mem["samples_max_longest_notes"]), _f(mem["baseline_max_longest_notes"])],
-                    ["longest stretch (notes): limit for flagging = held-out 90th percentile", "", _f(mem["baseline_limit_longest_notes"], 1)],
-                    [f"{mem['window_bars']}-bar windows found verbatim: mean share", _pct(mem["samples_mean_window_share"]), _pct(mem["baseline_mean_window_share"])],
-                    [f"{mem['window_bars']}-bar windows: limit for flagging = held-out 90th percentile", "", _pct(mem["baseline_limit_window_share"])],
+                    ["longest stretch found in training (notes): max", _f(mem["samples_max_longest_notes"]), _f(mem.get("excerpts_max_longest_notes")), _f(mem["baseline_max_longest_notes"])],
+                    ["longest stretch (notes): 90th percentile", "", _f(mem["baseline_limit_longest_notes"], 1), _f(mem.get("baseline_whole_limit_longest_notes"), 1)],
+                    [f"{mem['window_bars']}-bar windows found verbatim: mean share", _pct(mem["samples_mean_window_share"]), _pct(mem.get("excerpts_mean_window_share")), _pct(mem["baseline_mean_window_share"])],
+                    [f"{mem['window_bars']}-bar windows: 90th percentile", "", _pct(mem["baseline_limit_window_share"]), _pct(mem.get("baseline_whole_limit_window_share"))],
                 ],
             ),
+            ("p", f"Samples are flagged against the 90th percentile of {mem.get('flagged_against', 'held-out pieces')}."),
         ]
         if mem["flagged_samples"]:
-            blocks.append(("warn", f"{len(mem['flagged_samples'])} sample(s) copy more from the training set than 9 in 10 held-out pieces do: " + ", ".join(f"{i:02d}" for i in mem["flagged_samples"])))
+            blocks.append(("warn", f"{len(mem['flagged_samples'])} sample(s) copy more from the training set than 9 in 10 " + mem.get("flagged_against", "held-out pieces") + " do: " + ", ".join(f"{i:02d}" for i in mem["flagged_samples"])))
         else:
-            blocks.append(("p", "No sample copies more from the training set than 9 in 10 held-out pieces do."))
+            blocks.append(("p", "No sample copies more from the training set than 9 in 10 " + mem.get("flagged_against", "held-out pieces") + " do."))
         heads = ["piece", "onsets", "notes", "longest (onsets)", "longest (notes)", "longest (bars)", "from training piece (at quarter)", "windows found", "flag"]
 
         def src(x: dict[str, Any]) -> str:

@@ -1,0 +1,205 @@
+"""Issue #15's benchmark in one run: quality against the 2015 recipe and Clara's, training
+throughput, sampling (benchmarks/sample_speed.py), data preparation against music21, peak memory
+and memorisation, as one table (figure, value, anchor, ratio, target, met?).
+
+Timings are ratios measured in the same run on the same machine. Quality: Cadenza's trainer and
+the baseline (benchmarks/charrnn_2015.py) train at the same time, one process and one thread
+each (OMP_NUM_THREADS=1), for the same ``--minutes``; then both are scored on the same test
+characters, whole pieces from a zero state. Writes benchmarks/results/latest.json and a dated
+copy (bench-YYYY-MM-DD.json).
+
+    python benchmarks/bench.py            # make bench: 10 minutes per quality pair
+    python benchmarks/bench.py --quick    # make bench-quick: 3 minutes per pair, fewer repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+# the datasets, Cadenza's recipe on each and the baseline it must beat (issue #15, target 1)
+QUALITY = [
+    {"name": "Mozart kern", "dataset": "data/mozart", "baseline": "charrnn", "anchor": "char-rnn 2015 (LSTM 3x128, RMSprop, stateful)",
+     "cadenza": "--rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --eval-every 500"},
+    {"name": "piano-midi notewise", "dataset": "data/piano-nw88", "baseline": "clara", "anchor": "Clara 2018 (AWD-LSTM 4x600, stateful)",
+     "cadenza": "--rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --eval-every 250"},
+]
+COLUMNS = ("figure", "value", "anchor", "ratio", "target", "met")
+
+
+def row(figure: str, value, anchor, ratio: float | None, target: str, met: bool | None, **extra) -> dict:
+    return {"figure": figure, "value": value, "anchor": anchor, "ratio": None if ratio is None else round(ratio, 3), "target": target, "met": met, **extra}
+
+
+def run(cmd: list[str], commands: list[str], env: dict | None = None, timeout: float = 3600) -> subprocess.CompletedProcess:
+    """Run ``cmd`` from the repository root, recording it; a failure is raised with its stderr."""
+    commands.append(shlex.join(cmd))
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if p.returncode:
+        raise RuntimeError(f"{shlex.join(cmd)} failed ({p.returncode}): {p.stderr.strip()[-800:]}")
+    return p
+
+
+def quality(spec: dict, minutes: float, work: Path, commands: list[str]) -> dict:
+    """Both trainings side by side, then both scored on the same test pieces."""
+    from arch_compare import score
+
+    dataset, runs = ROOT / spec["dataset"], work / f"cadenza-{Path(spec['dataset']).name}"
+    out = work / f"{spec['baseline']}-{Path(spec['dataset']).name}.json"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmds = {
+        "cadenza": [sys.executable, "-m", "cadenza", "train", str(dataset), "-o", str(runs), "--threads", "1", "--max-minutes", str(minutes),
+                    "--max-steps", "10000000", *shlex.split(spec["cadenza"])],
+        "baseline": [sys.executable, str(HERE / "charrnn_2015.py"), str(dataset), "--recipe", spec["baseline"], "--minutes", str(minutes),
+                     "--threads", "1", "--json", str(out)],
+    }
+    procs = {}
+    for k, c in cmds.items():
+        commands.append("OMP_NUM_THREADS=1 " + shlex.join(c))
+        procs[k] = subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for k, p in procs.items():
+        _, errtext = p.communicate()
+        if p.returncode:
+            raise RuntimeError(f"{k} training failed: {errtext.strip()[-800:]}")
+    ours, base = score(runs, dataset), json.loads(out.read_text())
+    ratio = ours["test_bits_per_token"] / base["test_bits_per_token"]
+    return row(f"quality: {spec['name']}, test bits/token, {minutes:g} CPU min each", ours["test_bits_per_token"], base["test_bits_per_token"], ratio,
+               "<= 0.85", ratio <= 0.85, anchor_is=spec["anchor"], cadenza=ours, baseline={k: v for k, v in base.items() if k != "history"})
+
+
+def throughput(steps: int, rounds: int, work: Path, commands: list[str]) -> dict:
+    out = work / "throughput.json"
+    run([sys.executable, str(HERE / "train_throughput.py"), "data/mozart", "--steps", str(steps), "--rounds", str(rounds), "--json", str(out)],
+        commands, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    r = json.loads(out.read_text())
+    t = r["tokens_per_second"]
+    return row("throughput: cadenza train vs a minimal loop, tokens/s", t["cadenza"], t["minimal"], r["ratio"], ">= 0.95", r["ratio"] >= 0.95, detail=r)
+
+
+def encode_speed(files: int, commands: list[str]) -> dict:
+    run([sys.executable, str(HERE / "encode_speed.py"), "--music21-files", str(files)], commands)
+    r = json.loads((HERE / "results" / "encode_speed.json").read_text())
+    return row("data preparation: music21 ms/file / Cadenza ms/file", r["symusic_ms_per_file_sample"], r["music21_ms_per_file_sample"], r["speedup"],
+               ">= 100", r["speedup"] >= 100, detail=r)
+
+
+def sampling(quick: bool, work: Path, commands: list[str]) -> list[dict]:
+    """helper B's sample_speed.py rows, where it can write them as JSON yet."""
+    script = HERE / "sample_speed.py"
+    if "--json" not in subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True).stdout:
+        return [row("sampling: benchmarks/sample_speed.py", None, None, None, "", None, note="skipped: sample_speed.py has no --json yet")]
+    out = work / "sampling.json"
+    run([sys.executable, str(script), "--json", str(out), *(["--quick"] if quick else [])], commands)
+    return [{k: r.get(k) for k in COLUMNS} | {"detail": r} for r in json.loads(out.read_text())["rows"]]
+
+
+def memory_and_memorisation(work: Path, samples: int, commands: list[str]) -> list[dict]:
+    """Peak RSS (process tree) of prepare, train, generate and evaluate on the shared corpora;
+    evaluate's report gives the memorisation rows."""
+    from memory import measure
+
+    shared = ROOT.parent / "shared" / "corpora" / "mozart-piano-sonatas"
+    cases = [
+        ("prepare", ["prepare", str(shared), "-o", str(work / "mem-ds"), "--codec", "kern", "--workers", "2"]),
+        ("train", ["train", str(work / "mem-ds"), "-o", str(work / "mem-run"), "--max-steps", "200", "--threads", "1"]),
+        ("generate", ["generate", "mozart-kern", "-o", str(work / "mem-gen"), "-n", "20", "--bars", "16"]),
+        ("evaluate", ["evaluate", "mozart-kern", "-o", str(work / "mem-eval"), "-n", str(samples)]),
+    ]
+    rows = []
+    for name, args in cases:
+        commands.append("cadenza " + shlex.join(args))
+        r = measure(args, ROOT)
+        if r["exit"]:
+            raise RuntimeError(f"cadenza {shlex.join(args)} failed: {r['stderr']}")
+        rows.append(row(f"memory: peak RSS of cadenza {name} (MB)", r["peak_mb"], None, None, "reported", None, seconds=r["seconds"], command="cadenza " + shlex.join(args)))
+    mem = json.loads((work / "mem-eval" / "report.json").read_text())["memorisation"]
+    ex, whole = mem["baseline_excerpts"], mem["baseline"]
+    rows.append(row(f"memorisation: longest copy (notes), {samples} samples vs held-out excerpts as long (90th pct)", mem["samples_max_longest_notes"],
+                    mem["baseline_limit_longest_notes"], _ratio(mem["samples_max_longest_notes"], mem["baseline_limit_longest_notes"]),
+                    "no sample flagged", not mem["flagged_samples"], excerpts=len(ex), flagged=mem["flagged_samples"]))
+    rows.append(row("memorisation: same, against whole held-out pieces (90th pct, for reference)", mem["samples_max_longest_notes"], mem["baseline_whole_limit_longest_notes"],
+                    _ratio(mem["samples_max_longest_notes"], mem["baseline_whole_limit_longest_notes"]), "reported", None, pieces=len(whole)))
+    return rows
+
+
+def _ratio(a, b) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def machine() -> dict:
+    import torch
+
+    return {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "load_average": os.getloadavg()}
+
+
+def table(rows: list[dict]) -> str:
+    def cell(v) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "NO"
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return "" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
+
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in COLUMNS) + (f" ({r['note']})" if r.get("note") else "") + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write(result: dict, folder: Path) -> list[Path]:
+    """latest.json and the dated copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "latest.json", folder / f"bench-{result['date']}.json"]
+    for p in paths:
+        p.write_text(json.dumps(result, indent=1, default=str) + "\n")
+    return paths
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="3 minutes per quality pair, fewer repeats (under ~15 minutes in all)")
+    ap.add_argument("--minutes", type=float, help="Training minutes per quality pair (default 10; --quick 3).")
+    ap.add_argument("--skip", default="", help="Comma-separated parts to leave out: quality,throughput,sampling,encode,memory")
+    ap.add_argument("--results", type=Path, default=HERE / "results")
+    args = ap.parse_args()
+    minutes = args.minutes or (3.0 if args.quick else 10.0)
+    skip = set(filter(None, args.skip.split(",")))
+    t0, rows, commands, errors = time.time(), [], [shlex.join([sys.executable, *sys.argv])], []
+    parts = {
+        "quality": lambda w: [quality(s, minutes, w, commands) for s in QUALITY],
+        "throughput": lambda w: [throughput(300 if args.quick else 600, 2 if args.quick else 3, w, commands)],
+        "sampling": lambda w: sampling(args.quick, w, commands),
+        "encode": lambda w: [encode_speed(2 if args.quick else 8, commands)],
+        "memory": lambda w: memory_and_memorisation(w, 10 if args.quick else 20, commands),
+    }
+    with tempfile.TemporaryDirectory(prefix="cadenza-bench-") as tmp:
+        for name, fn in parts.items():
+            if name in skip:
+                continue
+            print(f"[{time.time() - t0:6.0f} s] {name}", flush=True)
+            try:
+                rows += fn(Path(tmp))
+            except Exception as exc:  # one broken part must not lose the others' numbers
+                errors.append(f"{name}: {exc}")
+                rows.append(row(f"{name}: failed", None, None, None, "", False, note=str(exc)[:200]))
+    result = {"date": time.strftime("%Y-%m-%d"), "quick": args.quick, "minutes_per_quality_pair": minutes, "seconds": round(time.time() - t0),
+              "machine": machine(), "commands": commands, "errors": errors, "rows": rows}
+    print(table(rows))
+    for p in write(result, args.results):
+        print(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    main()
