@@ -7,42 +7,52 @@
 # Needs ../shared for the Mozart and piano-midi corpora; the Bach model uses only music21's own
 # corpus. Step counts are those of the shipped weights: training resumes exactly, so these
 # commands give the same weights up to floating-point differences between thread counts.
-# On 2 CPU cores expect about 45 + 30 + 40 minutes (one thread each); set STEPS_SCALE=0.1 for a quick smoke run.
+# mozart-kern, bach-notewise and piano-notewise were trained on one NVIDIA H200 (scripts/gpu_run.sh,
+# scripts/gpu_run2.sh: several runs sharing the GPU, --max-minutes); with DEVICE=cpu the same commands
+# run on a CPU, for many times longer (set MINUTES_SCALE). beethoven-kern trained on one CPU thread.
+# Set STEPS_SCALE=0.1 / MINUTES_SCALE=0.1 for a quick smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 SHARED=${SHARED:-../shared}
 SCALE=${STEPS_SCALE:-1}
+DEVICE=${DEVICE:-auto}
+MSCALE=${MINUTES_SCALE:-1}
+minutes() { python3 -c "import sys; print(float($1) * float(sys.argv[1]))" "$MSCALE"; }
 steps() { python3 -c "import sys; print(max(1, int($1 * float(sys.argv[1]))))" "$SCALE"; }
 mkdir -p data runs
 
-pack() {  # run name trained_on licence command
-  "$BIN/python" -c "import sys; from cadenza.evaluation.package import package; print(package(*sys.argv[1:6]))" "$@"
+pack() {  # run name trained_on licence command [hardware]
+  "$BIN/python" -c "import sys; from cadenza.evaluation.package import package; print(package(*sys.argv[1:6], hardware=(sys.argv[6:] or ['one CPU thread'])[0]))" "$@"
 }
+GPU="${HARDWARE:-one NVIDIA H200 GPU (runs sharing it)}"
 
-# 1. The 2015 experiment: char-level LSTM 3x128 on the kern of Mozart's piano sonatas.
-#    The text keeps each piece's clefs, key and metre (cleaning version 2), so windows are 128
-#    characters: a piano header is about 50.
-$BIN/cadenza prepare "$SHARED/corpora/mozart-piano-sonatas" -o data/mozart --seed 0
-$BIN/cadenza train data/mozart -o runs/mozart-lstm --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --eval-every 500 --max-steps "$(steps 6000)"
-pack runs/mozart-lstm mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on), with clefs, key and metre" \
+# 1. The 2015 experiment: char-level LSTM 3x128 on the kern of Mozart's piano sonatas, in all 12
+#    keys (the test pieces are untransposed), with fill in the middle on a quarter of the windows.
+#    The text keeps each piece's clefs, key and metre (cleaning version 2).
+$BIN/cadenza prepare "$SHARED/corpora/mozart-piano-sonatas" --transpose all -o data/mozart-all --seed 0
+$BIN/cadenza train data/mozart-all -o runs/mozart-kern --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --batch-size 128 --fim-rate 0.25 --fim-format psm \
+  --schedule cosine --max-minutes "$(minutes 2.5)" --max-steps 10000000 --eval-every 100 --device "$DEVICE"
+pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on, in all 12 keys), with clefs, key and metre" \
   "CC BY-NC-SA 4.0 (the weights follow the data: non-commercial, share-alike)" \
-  "cadenza train data/mozart --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --max-steps 6000"
+  "cadenza train data/mozart-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --batch-size 128 --fim-rate 0.25 --schedule cosine --max-minutes 2.5 --eval-every 100 --device cuda" "$GPU"
 
 # 2. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys.
 $BIN/cadenza prepare music21:bach --codec notewise --steps-per-quarter 4 --transpose all -o data/bach-nw --seed 0
-$BIN/cadenza train data/bach-nw -o runs/bach-notewise --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --eval-every 250 --max-steps "$(steps 3384)"
+$BIN/cadenza train data/bach-nw -o runs/bach-notewise --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --fim-format psm \
+  --schedule cosine --max-minutes "$(minutes 6)" --max-steps 10000000 --eval-every 250 --device "$DEVICE"
 pack runs/bach-notewise bach-notewise "Bach chorales from music21's bundled corpus (412 files), notewise, 4 steps/quarter, 62 keys, 12 keys transposition" \
   "BSD-3-Clause (music21); the chorale encodings carry no further restriction" \
-  "cadenza train data/bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --max-steps 3384"
+  "cadenza train data/bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --schedule cosine --max-minutes 6 --device cuda" "$GPU"
 
-# 3. Clara's notewise encoding on classical piano MIDI (piano-midi.de).
-#    All 88 keys a piano has, so real prompts are never folded.
-$BIN/cadenza prepare "$SHARED/midi/piano-midi" --codec notewise --note-range 88 --transpose all -o data/piano-nw88 --seed 0
-$BIN/cadenza train data/piano-nw88 -o runs/piano-notewise88 --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --eval-every 250 --max-steps "$(steps 6538)"
-pack runs/piano-notewise88 piano-notewise "piano-midi.de classical piano (Bernd Krueger): 297 files, notewise, 12 steps/quarter, 88 keys, 12 keys transposition" \
+# 3. Clara's notewise encoding on classical piano MIDI (piano-midi.de), all 88 keys, each piece
+#    opening with its composer (the 13 with at least 10 pieces), fill in the middle on half the windows.
+$BIN/cadenza prepare "$SHARED/midi/piano-midi" --codec notewise --note-range 88 --transpose all --condition composer --label-min-pieces 10 -o data/piano-cond --seed 0
+$BIN/cadenza train data/piano-cond -o runs/piano-notewise --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --fim-rate 0.5 --fim-format psm \
+  --schedule cosine --max-minutes "$(minutes 6)" --max-steps 10000000 --eval-every 250 --device "$DEVICE"
+pack runs/piano-notewise piano-notewise "piano-midi.de classical piano (Bernd Krueger): 297 files, notewise, 12 steps/quarter, 88 keys, 12 keys transposition; each piece opens with its composer (13 composers with at least 10 pieces; --composer)" \
   "CC BY-SA 3.0 DE (the weights follow the data: share-alike, credit Bernd Krueger)" \
-  "cadenza train data/piano-nw88 --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 100 --batch-size 32 --max-steps 6538"
+  "cadenza train data/piano-cond --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --fim-rate 0.5 --schedule cosine --max-minutes 6 --device cuda" "$GPU"
 
 # 4. The 2015 experiment's other composer: Beethoven's piano sonatas, the same kern recipe.
 $BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" -o data/beethoven --seed 0

@@ -13,9 +13,11 @@ from cadenza.codecs.fim import can_infill, sentinel, sentinels, strip_sentinels,
 from conftest import shared
 
 
-def test_fim_windows_rearrange_the_same_tokens():
-    """A FIM window is header + <prefix> A <suffix> C <middle> B <end>: the same tokens as the
-    plain window, cut at line starts for characters, exactly seq + 1 long."""
+@pytest.mark.parametrize("spm", [True, False])
+def test_fim_windows_rearrange_the_same_tokens(spm):
+    """A FIM window is header + <suffix> C <prefix> A B <end> (SPM) or <prefix> A <suffix> C
+    <middle> B <end> (PSM): the same tokens as a plain window, cut at line starts for
+    characters, exactly seq + 1 long."""
     from cadenza.training.data import Fim, Stream
 
     text = "".join(f"4c{i % 7}\t8d\n@\n" for i in range(200))
@@ -24,18 +26,25 @@ def test_fim_windows_rearrange_the_same_tokens():
     s = Stream(text, "char", stoi)
     full = with_sentinels(vocab, "char")
     pre, suf, mid, end = (full.index(t) for t in sentinels("char"))
-    s.fim = Fim(1.0, pre, suf, mid, end, line=stoi["\n"])
+    s.fim = Fim(1.0, pre, suf, mid, end, line=stoi["\n"], spm=spm)
     x, y = s.batch(8, 64, torch.Generator().manual_seed(0))
     assert x.shape == y.shape == (8, 64)
     for row_x, row_y in zip(x.tolist(), y.tolist()):
         w = row_x + [row_y[-1]]
-        assert w[0] == pre and w[-1] == end
-        i, j = w.index(suf), w.index(mid)
-        a, c, b = w[1:i], w[i + 1 : j], w[j + 1 : -1]
-        plain = "".join(full[t] for t in a + b + c)
-        assert plain in text  # prefix, middle, suffix put back in order are the corpus's text
-        assert not a or full[a[-1]] == "\n"  # the middle starts at a line start
-        assert not b or full[b[-1]] == "\n" or not c  # and ends at one (unless it runs to the end)
+        assert w[-1] == end
+        if spm:
+            assert w[0] == suf and mid not in w
+            i = w.index(pre)
+            c, ab = w[1:i], w[i + 1 : -1]
+            plain = "".join(full[t] for t in ab + c)
+            assert not c or full[ab[-1]] == "\n"  # the middle ends at a line start
+        else:
+            assert w[0] == pre
+            i, j = w.index(suf), w.index(mid)
+            a, c, b = w[1:i], w[i + 1 : j], w[j + 1 : -1]
+            plain = "".join(full[t] for t in a + b + c)
+            assert not a or full[a[-1]] == "\n"  # the middle starts at a line start
+        assert plain in text  # put back in order, the corpus's own text
 
 
 def test_sentinels_are_new_tokens_and_stripped():
@@ -143,3 +152,23 @@ def test_fim_model_still_generates_without_sentinels(fim_kern_run, tmp_path):
 
     samples = generate(fim_kern_run, tmp_path, n=1, length=300, seed=0, formats=("krn",))
     assert not set(samples[0].text) & set(sentinels("char"))
+
+
+@pytest.mark.parametrize("arch", ["lstm", "transformer"])
+def test_labels_and_sentinels_are_never_sampled(arch):
+    """Label words and sentinels belong in a prime: an untrained model draws them often, but
+    never once they are banned (the numpy LSTM loop and the torch loop alike)."""
+    from cadenza.codecs.fim import prime_only
+    from cadenza.generation import SamplingOptions, sample_ids
+    from cadenza.models import ModelConfig, build_model
+
+    vocab = ["wait1", "p60", "endp60", "<composer:Chopin>"] + sentinels("word")
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch, len(vocab), 16, 1, 0.0, 2, 32)).eval()
+    banned = prime_only(vocab, "word", keep=(sentinel("end", "word"),))
+    assert [vocab[i] for i in banned] == ["<composer:Chopin>", "<fim:prefix>", "<fim:suffix>", "<fim:middle>"]
+    marks = {vocab[i] for i in banned}
+    free = sample_ids(model, [0], 3, 200, SamplingOptions(), seed=1)
+    assert {vocab[t] for s in free for t in s} & marks  # the control: drawn without the ban
+    seqs = sample_ids(model, [0], 3, 200, SamplingOptions(), seed=1, banned=banned)
+    assert not {vocab[t] for s in seqs for t in s} & marks

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -200,3 +201,31 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, palestrina_d
     step = json.loads(state.read_text())["step"]
     assert f"interrupted at step {step}" in err
     load_run(run, "last")
+
+
+def test_stateful_streams_follow_on_and_train(tmp_path, palestrina_dataset):
+    """--stateful reads char-rnn's batches: each row's next window starts where its last ended,
+    a new pass is flagged when the streams wrap; training with it runs and resumes."""
+    from cadenza.training.data import Stream
+
+    ids = np.arange(1000) % 50
+    s = Stream(None, ids=ids)
+    x0, y0, fresh0 = s.streams(4, 10, 0)
+    x1, _, fresh1 = s.streams(4, 10, 1)
+    assert fresh0 and not fresh1
+    assert x0.shape == (4, 10) and (x1[:, 0] == y0[:, -1]).all()  # row r goes straight on
+    per = 999 // 4
+    assert [int(v) for v in x0[:, 0]] == [int(ids[r * per]) for r in range(4)]
+    _, _, wrapped = s.streams(4, 10, per // 10)
+    assert wrapped
+    other, _, _ = s.streams(4, 10, 0, rank=1, world=2)  # another process reads the next 4 of 8 streams
+    per8 = 999 // 8
+    assert [int(v) for v in other[:, 0]] == [int(ids[(4 + r) * per8]) for r in range(4)]
+    run = tmp_path / "stateful"
+    cfg = TrainConfig(rnn_size=24, num_layers=1, seq_length=32, batch_size=4, max_steps=12, eval_every=6, eval_batches=1, stateful=True)
+    res = train(palestrina_dataset, run, cfg)
+    assert res.step == 12 and res.best_val_loss is not None
+    with pytest.raises(CadenzaError, match="choose one"):
+        TrainConfig(stateful=True, fim_rate=0.5).resolved()
+    with pytest.raises(CadenzaError, match="transformer has none"):
+        TrainConfig(stateful=True, arch="transformer").resolved()

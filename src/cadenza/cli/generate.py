@@ -18,7 +18,7 @@ def generate(
     model: Optional[str] = typer.Option(None, "--model", help="A bundled model (see `cadenza models`) instead of a run folder."),
     bars: int = typer.Option(0, help="Stop each sample after this many bars (0: use --length)."),
     seconds: float = typer.Option(0.0, help="notewise/chordwise: stop after this many seconds of music."),
-    prompt: Optional[Path] = typer.Option(None, "--prompt", help="Continue this file (.mid, or .krn/.musicxml): its last --prompt-bars are the start."),
+    prompt: Optional[Path] = typer.Option(None, "--prompt", help="Continue this file (.mid, .krn or .musicxml, for every model): its last --prompt-bars are the start."),
     prompt_bars: int = typer.Option(4, help="With --prompt: how many of its last bars to continue from."),
     prompt_seconds: float = typer.Option(0.0, help="With --prompt: continue from its last this-many seconds instead of bars."),
     n: int = typer.Option(1, "-n", help="Number of samples (drawn together as one batch)."),

@@ -41,6 +41,8 @@ def train(
     device: str = typer.Option("auto", help="auto (a GPU when there is one), cpu, cuda or mps."),
     compile: bool = typer.Option(False, "--compile", help="torch.compile the model (faster steps on a GPU after a slow start)."),
     fim_rate: float = typer.Option(0.0, "--fim-rate", help="Share of training windows taught to fill in the middle (prefix, suffix, then middle), so `cadenza infill` works with the model; 0.5 is a good choice."),
+    stateful: bool = typer.Option(False, "--stateful", help="LSTM: char-rnn's batches, the text cut into --batch-size parallel streams read in order, the state carried from batch to batch (resuming starts the state afresh)."),
+    fim_format: str = typer.Option("spm", "--fim-format", help="spm: suffix first, then the prefix and the middle as one stream (suits an LSTM: the middle goes straight on from the prefix); psm: prefix, suffix, middle."),
     force_resume: bool = typer.Option(False, "--force-resume", help="Resume even though training options that change the run differ (deliberately)."),
 ) -> None:
     """Train a language model on a dataset; checkpoints keep best and last, and re-running resumes.
@@ -62,7 +64,7 @@ def train(
         shape = {k: v if v is not None else base[k] for k, v in given.items()}
         cfg = TrainConfig(**shape, batch_size=batch_size, learning_rate=learning_rate, learning_rate_decay=learning_rate_decay, learning_rate_decay_after=learning_rate_decay_after,
                           grad_clip=grad_clip, max_epochs=max_epochs, max_steps=max_steps, eval_every=eval_every, seed=seed, arch=arch, max_minutes=max_minutes,
-                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile, fim_rate=fim_rate)
+                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile, fim_rate=fim_rate, fim_format=fim_format, stateful=stateful)
 
         def cb(s: dict) -> None:
             v = s["val_loss"]

@@ -45,3 +45,31 @@ def strip_sentinels(text: str, unit: str) -> str:
         return text.translate({ord(c): None for c in _CHARS.values()})
     marks = set(sentinels(unit))
     return " ".join(w for w in text.split(" ") if w not in marks)
+
+
+def prime_only(vocab: list[str], unit: str, keep: tuple[str, ...] = ()) -> list[int]:
+    """Ids of the tokens that belong in a prime, never in sampled music: the sentinels and, for
+    word codecs, conditioning labels (``<composer:Chopin>``; kern's ``!!!COM:`` lines are kept
+    out by its checker). ``keep``: tokens still allowed (``<fim:end>`` while infilling)."""
+    import re
+
+    marks = set(sentinels(unit)) - set(keep)
+    if unit == "char":
+        return [i for i, t in enumerate(vocab) if t in marks]
+    return [i for i, t in enumerate(vocab) if t not in keep and (t in marks or re.fullmatch(r"<[a-z]+:[^<>\s]+>", t))]
+
+
+def fim_format(config: dict) -> str:
+    """The layout a run was trained with: ``spm`` (suffix first) or ``psm``; runs that do not
+    say were trained before SPM existed, with PSM."""
+    return str((config.get("train") or {}).get("fim_format") or "psm")
+
+
+def fim_prime(prefix: list, suffix: list, unit: str, layout: str) -> list:
+    """What a FIM-trained model reads before it writes the middle: ``<suffix> C <prefix> A``
+    (spm: the middle goes straight on from the prefix) or ``<prefix> A <suffix> C <middle>``.
+    Works on tokens or on ids (then pass ``unit`` as a dict token -> id)."""
+    mark = (lambda r: unit[sentinel(r, "char" if "\ue000" in unit else "word")]) if isinstance(unit, dict) else (lambda r: sentinel(r, unit))
+    if layout == "spm":
+        return [mark("suffix")] + list(suffix) + [mark("prefix")] + list(prefix)
+    return [mark("prefix")] + list(prefix) + [mark("suffix")] + list(suffix) + [mark("middle")]

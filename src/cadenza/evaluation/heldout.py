@@ -81,6 +81,8 @@ def dataset_mismatch(config: dict[str, Any], dataset: Path) -> str | None:
     """Why ``dataset`` is not the one the model in ``config`` was trained on, or None."""
     import json
 
+    from cadenza.codecs.fim import sentinels
+
     try:
         manifest = json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))
         vocab = json.loads((dataset / "vocab.json").read_text(encoding="utf-8"))
@@ -92,7 +94,10 @@ def dataset_mismatch(config: dict[str, Any], dataset: Path) -> str | None:
         return f"a {manifest.get('codec')} dataset; the model is {config.get('codec')}"
     if (manifest.get("options") or {}) != (config.get("codec_options") or {}):
         return f"codec options {manifest.get('options')} differ from the model's {config.get('codec_options')}"
-    if vocab != config.get("vocab"):
+    model_vocab = config.get("vocab") or []
+    if isinstance(vocab, list) and model_vocab[: len(vocab)] == vocab and all(t in sentinels("char") + sentinels("word") for t in model_vocab[len(vocab) :]):
+        vocab = model_vocab  # trained to fill in the middle: the dataset's tokens, then the sentinels
+    if vocab != model_vocab:
         return f"its vocabulary ({len(vocab) if isinstance(vocab, list) else '?'} tokens) is not the model's ({len(config.get('vocab') or [])})"
     return None
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from cadenza.evaluation.composer import composer_section
 from cadenza.evaluation.heldout import HeldOut, find_dataset, read_test_pieces
+from cadenza.evaluation.infilling import middle_bits
 from cadenza.evaluation.likelihood import likelihood_section
 from cadenza.evaluation.memorisation import index_training_pieces, memorisation_section
 from cadenza.evaluation.report import jsonable, write_report
@@ -151,6 +152,9 @@ def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: Evaluat
 
     report["likelihood"] = likelihood_section(model, test, codec, config["vocab"], run, say) if test else None
     lap("likelihood")
+    # a model trained to fill in the middle: held-out middles read with the bars after, and without
+    report["infilling"] = middle_bits(model, config, dataset, max_pieces=opts.max_test_pieces) if test and dataset is not None else None
+    lap("infilling")
 
     samples = draw_samples(run, out, codec, opts, say)
     lap("sampling")
@@ -201,5 +205,6 @@ def _headline(report: dict[str, Any]) -> dict[str, Any]:
         "parsed_share": va["parsed_share"],
         "bar_share": va.get("bar_share"),
         "samples_copying_more_than_baseline": len(mem["flagged_samples"]) if mem else None,
-    } | ({"composer_recognised": comp.get("conditioned_recognised"), "composer_recognised_unconditioned": comp.get("unconditioned_recognised"),
+    } | ({"infill_bits_per_token": inf["fim_bits_per_token"], "left_context_bits_per_token": inf["left_bits_per_token"]}
+         if (inf := report.get("infilling")) and inf.get("middles") else {}) | ({"composer_recognised": comp.get("conditioned_recognised"), "composer_recognised_unconditioned": comp.get("unconditioned_recognised"),
           "composer_chance": comp.get("chance")} if (comp := report.get("composer")) and "per_composer" in comp else {})

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec, join_tokens
+from cadenza.codecs.fim import prime_only
 from cadenza.generation.decode import few_threads, sample_ids
 from cadenza.generation.filters import SamplingOptions
 from cadenza.generation.generate import Sample, encode_prime
@@ -92,7 +93,7 @@ def continue_piece(
         length = max(length, goal.min_length)
         done = lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows)  # noqa: E731
     with few_threads(model):
-        seqs = sample_ids(model, ids, n, length, options, seed, progress, done)
+        seqs = sample_ids(model, ids, n, length, options, seed, progress, done, banned=prime_only(vocab, codec.unit))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
@@ -102,8 +103,8 @@ def continue_piece(
         full = _prompt_then_continuation(excerpt, decoded.payload, boundary, target, f"{Path(prompt).stem} continued")
         cont = full.slice(boundary, max(full.end, boundary) + 1e-6)
         stem = out / f"{Path(prompt).stem}-{i + 1:02d}"
-        files = {"mid": write_midi(full, stem.with_suffix(".mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
-        stem.with_suffix(".txt").write_text(text, encoding="utf-8")
+        files = {"mid": write_midi(full, Path(f"{stem}.mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
+        Path(f"{stem}.txt").write_text(text, encoding="utf-8")  # not with_suffix: "bwv66.6-01" keeps its ".6"
         stats = dict(decoded.stats)
         stats.update({"prompt_tokens_approximated": approximated, "prompt_notes_folded": int(enc.info.get("folded", 0)), "prompt_quarters": round(boundary, 3), "continuation_quarters": round(cont.end, 3), "notes": sum(len(t.notes) for t in full.tracks), "parsed": True})
         samples.append(Sample(i + 1, text, files, stats))

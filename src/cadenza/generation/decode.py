@@ -86,11 +86,13 @@ def sample_ids(
     progress: Callable[[int, int], None] | None = None,
     done: Callable[[list[list[int]]], bool] | None = None,
     constraint: Any | None = None,
+    banned: list[int] | None = None,
 ) -> list[list[int]]:
     """``n`` continuations of ``prime`` of ``length`` new tokens each, as one batch. ``done``
     (checked every 64 steps) may end sampling early, e.g. once every sample has enough bars;
     ``constraint`` (a codec's, e.g. kern's validity checker) masks tokens that would make the
-    output invalid.
+    output invalid; ``banned`` tokens are never drawn (labels and fill-in-the-middle sentinels
+    belong in a prime, not in the music).
 
     A model with a ``fast_step`` (the LSTM's numpy step) is sampled in numpy: ~10x faster, with
     the torch loop's draws from the same seeded torch generator, so it gives the torch loop's
@@ -101,9 +103,37 @@ def sample_ids(
     fast = getattr(model, "fast_step", None)
     step = fast(state) if fast is not None and (constraint is None or hasattr(constraint, "pick")) else None
     if step is None:
+        if banned:
+            model = _Banned(model, banned)
+            logits[..., banned] = float("-inf")
         return _torch_loop(model, logits[:, -1], state, n, length, opt, seed, progress, done, constraint)
+    last = logits[:, -1].float().numpy()
+    if banned:
+        last[:, banned] = -np.inf
+        step = _banned_step(step, banned)
     with one_blas_thread():
-        return _numpy_loop(step, logits[:, -1].float().numpy(), n, length, opt, seed, progress, done, constraint)
+        return _numpy_loop(step, last, n, length, opt, seed, progress, done, constraint)
+
+
+def _banned_step(step: Callable[[np.ndarray], np.ndarray], banned: list[int]) -> Callable[[np.ndarray], np.ndarray]:
+    def masked(tokens: np.ndarray) -> np.ndarray:
+        out = step(tokens)
+        out[:, banned] = -np.inf
+        return out
+
+    return masked
+
+
+class _Banned:
+    """A model whose logits for ``banned`` tokens are -inf (the torch loop's view of it)."""
+
+    def __init__(self, model: Any, banned: list[int]):
+        self.model, self.banned = model, banned
+
+    def __call__(self, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        logits, state = self.model(x, state)
+        logits[..., self.banned] = float("-inf")
+        return logits, state
 
 
 def _numpy_loop(step, last, n, length, opt, seed, progress, done, constraint) -> list[list[int]]:

@@ -15,6 +15,7 @@ import torch
 
 from cadenza import CadenzaError
 from cadenza.codecs import Codec, LengthGoal, get_codec, join_tokens, split_tokens
+from cadenza.codecs.fim import prime_only, strip_sentinels
 from cadenza.codecs.labels import label_prime, split_labels, strip_labels
 from cadenza.generation.beam import beam_search_ids
 from cadenza.generation.decode import few_threads, sample_ids
@@ -169,7 +170,7 @@ def _draw(model: torch.nn.Module, codec: Codec, vocab: list[str], context: dict[
         meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) for seq in seqs] if con else [None] * n
         return Drawn(seqs, None, list(con.forced) if con else [0] * n, meters)
     con = make(n, ids) if make else None
-    seqs = sample_ids(model, ids, n, req.length, req.options, req.seed, progress, done, con)
+    seqs = sample_ids(model, ids, n, req.length, req.options, req.seed, progress, done, con, banned=prime_only(vocab, codec.unit))
     if con:
         return Drawn(seqs, None, list(con.forced), [(m, con.declarations(r)) if m else None for r, m in enumerate(con.meters)])
     return Drawn(seqs, None, [0] * n, [None] * n)
@@ -193,7 +194,7 @@ def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], id
     vocab = config["vocab"]
     samples = []
     for i, seq in enumerate(drawn.seqs):
-        text = strip_labels(_whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec.unit, constrained), codec.unit)
+        text = strip_sentinels(strip_labels(_whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec.unit, constrained), codec.unit), codec.unit)
         text, context = _with_meter(text, config.get("context", {}), drawn.meters[i])
         decoded = codec.decode(text, context)
         decoded.stats.update(opening or {})

@@ -1,7 +1,7 @@
 """``cadenza infill``: rewrite chosen bars of the user's own piece and keep every other bar.
 
 A model trained with ``--fim-rate`` (:mod:`cadenza.codecs.fim`) reads
-``[labels] <prefix> bars before <suffix> bars after <middle>`` and writes the middle; the codec
+``[labels] <suffix> bars after <prefix> bars before`` and writes on into the middle; the codec
 reads the user's file around the range (:meth:`Codec.infill_parts`), measures the middle in its
 own units (kern: bars, checked bar by bar in the metre in force; grid codecs: steps) and puts it
 back (:meth:`Codec.join_infill`). A sample whose middle cannot join what follows (kern: it ends
@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec, join_tokens, split_tokens
-from cadenza.codecs.fim import can_infill, sentinel
+from cadenza.codecs.fim import can_infill, fim_format, fim_prime, prime_only, sentinel
 from cadenza.codecs.labels import label_prime
 from cadenza.generation.decode import few_threads, sample_ids
 from cadenza.generation.filters import SamplingOptions
@@ -70,7 +70,7 @@ def infill(
     parts = codec.infill_parts(path, first, last, vocab, config.get("context", {}), context_bars, suffix_bars)
     head = split_tokens(label_prime(config.get("context", {}), vocab, unit=unit, **(labels or {})), unit)
     stoi = {t: i for i, t in enumerate(vocab)}
-    tokens = head + [sentinel("prefix", unit)] + parts.prefix + [sentinel("suffix", unit)] + parts.suffix + [sentinel("middle", unit)]
+    tokens = head + fim_prime(parts.prefix, parts.suffix, unit, fim_format(config))
     ids = [stoi[t] for t in tokens]
     end = stoi[sentinel("end", unit)]
     units = parts.units
@@ -97,7 +97,7 @@ def infill(
             if not todo:
                 break
             con = codec.constraint(vocab, parts.context, len(todo), "")
-            seqs = sample_ids(model, ids, len(todo), length, options, seed + 1000 * round_, progress, finished, con)
+            seqs = sample_ids(model, ids, len(todo), length, options, seed + 1000 * round_, progress, finished, con, banned=prime_only(vocab, unit, keep=(sentinel("end", unit),)))
             again = []
             for k, (r, seq) in enumerate(zip(todo, seqs)):
                 tries[r] += 1

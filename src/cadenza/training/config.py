@@ -10,7 +10,7 @@ from cadenza import CadenzaError
 # Options that change what the weights become: resuming with other values would silently mix two
 # different runs, so it is refused unless the user says it is deliberate (``force_resume``).
 TRAJECTORY = ("arch", "rnn_size", "num_layers", "n_head", "seq_length", "batch_size", "grad_accum", "learning_rate", "schedule", "warmup_steps",
-              "learning_rate_decay", "learning_rate_decay_after", "weight_decay", "dropout", "grad_clip", "seed", "fim_rate")
+              "learning_rate_decay", "learning_rate_decay_after", "weight_decay", "dropout", "grad_clip", "seed", "fim_rate", "fim_format", "stateful")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     compile: bool = False
     fim_rate: float = 0.0  # share of training windows rearranged to fill in the middle (codecs/fim.py)
+    stateful: bool = False  # char-rnn's batches: parallel streams, the LSTM's state carried across steps
+    fim_format: str = "spm"  # spm: <suffix> C <prefix> A B <end>; psm: <prefix> A <suffix> C <middle> B <end>
 
     def resolved(self) -> "TrainConfig":
         """The automatic choices made explicit (what config.json records)."""
@@ -69,6 +71,12 @@ class TrainConfig:
             raise CadenzaError("--dropout must be in [0, 1)")
         if not 0 <= self.fim_rate <= 1:
             raise CadenzaError("--fim-rate must be in [0, 1]")
+        if self.stateful and self.arch != "lstm":
+            raise CadenzaError("--stateful carries an LSTM's state from batch to batch; a transformer has none")
+        if self.stateful and self.fim_rate > 0:
+            raise CadenzaError("--stateful reads the text as one stream; --fim-rate rearranges windows: choose one")
+        if self.fim_format not in ("spm", "psm"):
+            raise CadenzaError(f"--fim-format must be spm or psm, not {self.fim_format!r}")
         wd = self.weight_decay if self.weight_decay >= 0 else (0.0 if self.arch == "lstm" else 0.1)
         return dataclasses.replace(self, schedule=schedule, weight_decay=wd, block_size=self.seq_length if self.arch == "transformer" else self.block_size)
 

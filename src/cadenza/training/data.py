@@ -15,7 +15,8 @@ alone is ignored (-100). Validation windows stay plain, so losses compare with o
 
 Fill in the middle (``--fim-rate``, see :mod:`cadenza.codecs.fim`): that share of training
 windows is cut in three (at line starts for character codecs, so a kern middle is whole lines)
-and read as header + <prefix> A <suffix> C <middle> B <end>, the same ``seq`` tokens long.
+and read as header + <suffix> C <prefix> A B <end> (``spm``) or header + <prefix> A <suffix> C
+<middle> B <end> (``psm``), the same ``seq`` tokens long.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Fim:
     middle: int
     end: int
     line: int = -1
+    spm: bool = True  # suffix first, so the middle goes straight on from the prefix
 
 
 class Stream:
@@ -108,17 +110,20 @@ class Stream:
         return w[:-1], y
 
     def _middle(self, s: int, seq: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """A window rearranged as header + <prefix> A <suffix> C <middle> B <end>."""
+        """A window rearranged as header + <suffix> C <prefix> A B <end> (or PSM's order)."""
         f = self.fim
         pre = self.prefix_at(s, seq // 2)
-        n = seq + 1 - len(pre) - 4
+        n = seq + 1 - len(pre) - (3 if f.spm else 4)
         body = np.asarray(self.ids[s : s + n], dtype=np.int64)
         cuts = np.flatnonzero(body[:-1] == f.line) + 1 if f.line >= 0 else np.arange(1, n)
         cuts = np.concatenate([[0], cuts, [n]])
         a, b = sorted(cuts[torch.randint(0, len(cuts), (2,), generator=gen)].tolist())
         if a == b:  # an empty middle teaches nothing: take the rest of the window
             b = n
-        w = np.concatenate([pre, [f.prefix], body[:a], [f.suffix], body[b:], [f.middle], body[a:b], [f.end]])
+        if f.spm:
+            w = np.concatenate([pre, [f.suffix], body[b:], [f.prefix], body[:b], [f.end]])
+        else:
+            w = np.concatenate([pre, [f.prefix], body[:a], [f.suffix], body[b:], [f.middle], body[a:b], [f.end]])
         t = torch.from_numpy(w.astype(np.int64))
         return t[:-1], t[1:].clone()
 
@@ -130,6 +135,17 @@ class Stream:
         else:
             xs, ys = zip(*(self._prefixed(s, seq) for s in starts))
         return torch.stack(xs), torch.stack(ys)
+
+    def streams(self, batch: int, seq: int, k: int, rank: int = 0, world: int = 1) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        """char-rnn's batches (``--stateful``): the split cut into ``batch × world`` equal
+        streams, this process's ``batch`` of them, their ``k``-th window each (wrapping round
+        once a stream is read). Returns x, y and whether a new pass begins (reset the state)."""
+        per = (len(self.ids) - 1) // (batch * world)
+        n = max(1, per // seq)
+        k %= n
+        starts = (np.arange(batch) + rank * batch) * per + k * seq
+        w = torch.from_numpy(np.stack([np.asarray(self.ids[s : s + seq + 1], dtype=np.int64) for s in starts]))
+        return w[:, :-1], w[:, 1:], k == 0
 
     def windows(self, seq: int, limit: int, rank: int = 0, world: int = 1) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Non-overlapping windows from the start, for a repeatable validation loss; with several

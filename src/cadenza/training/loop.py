@@ -120,7 +120,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     if cfg.fim_rate > 0:  # the model learns four more tokens: the fill-in-the-middle sentinels
         vocab = with_sentinels(vocab, unit)
         ids = [vocab.index(t) for t in sentinels(unit)]
-        train_s.fim = Fim(cfg.fim_rate, *ids, line=vocab.index("\n") if unit == "char" and "\n" in vocab else -1)
+        train_s.fim = Fim(cfg.fim_rate, *ids, line=vocab.index("\n") if unit == "char" and "\n" in vocab else -1, spm=cfg.fim_format == "spm")
     if len(train_s) < cfg.seq_length + 2:
         raise CadenzaError(f"{dataset}: the training split has {len(train_s)} tokens, fewer than --seq-length {cfg.seq_length}")
     if cfg.threads:
@@ -174,6 +174,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     t0 = time.time()
     model.train()
     train_loss, val, running, interrupted = float("nan"), None, [], False
+    carried = None  # --stateful: the LSTM state carried from batch to batch (reset on resume)
     plotted = 0.0
     try:
         while step < max_steps:
@@ -184,12 +185,18 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
             torch.manual_seed(_seed(cfg.seed, step, d.rank) + 1)  # dropout masks, repeatable on resume
             loss_sum = 0.0
             for j in range(cfg.grad_accum):
-                gen = torch.Generator().manual_seed(_seed(cfg.seed, step, d.rank * cfg.grad_accum + j))
-                x, y = train_s.batch(cfg.batch_size, cfg.seq_length, gen)
+                if cfg.stateful:  # the state read so far goes on into this window (detached)
+                    x, y, fresh = train_s.streams(cfg.batch_size, cfg.seq_length, step * cfg.grad_accum + j, d.rank, d.world)
+                    carried = None if fresh else carried
+                else:
+                    gen = torch.Generator().manual_seed(_seed(cfg.seed, step, d.rank * cfg.grad_accum + j))
+                    x, y = train_s.batch(cfg.batch_size, cfg.seq_length, gen)
+                    carried = None
                 x, y = x.to(d.device, non_blocking=True), y.to(d.device, non_blocking=True)
                 sync = contextlib.nullcontext() if (not d.active or j == cfg.grad_accum - 1) else net.no_sync()
                 with sync, autocast:
-                    logits, _ = net(x)
+                    logits, carried = net(x, carried) if cfg.stateful else (net(x)[0], None)
+                    carried = tuple(t.detach() for t in carried) if carried is not None else None
                     loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1)) / cfg.grad_accum
                 with sync:
                     loss.backward()

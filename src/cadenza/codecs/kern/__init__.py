@@ -11,8 +11,9 @@ What lives here, bottom up (each file imports only the ones above it):
   reasons; ``report``: whole texts checked bar by bar;
 * ``shapes``: the token shapes the corpus writes (the generation grammar); ``clefs``: ledger
   lines, notes far off their staff, clef changes kept only where they help;
-* ``constraint``: constrained decoding; ``prompt``: continuing a user's kern file; ``codec``:
-  the registered codec.
+* ``writer``: a :class:`~cadenza.music.Piece` (MIDI, MusicXML) written as a kern score;
+* ``constraint``: constrained decoding; ``prompt``: continuing a user's kern file; ``infill``:
+  rewriting chosen bars of it; ``codec``: the registered codec.
 
 Floor 3 (codecs): imports :mod:`cadenza`, :mod:`cadenza.files`, :mod:`cadenza.music` and
 :mod:`cadenza.codecs`, never a higher floor (:mod:`cadenza.music.m21` only lazily, for export).

@@ -212,6 +212,17 @@ def _composer(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
     return blocks
 
 
+def _infilling(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
+    """Held-out middles read with what comes after them (fill in the middle) and without."""
+    inf = r.get("infilling") or {}
+    if not inf.get("middles"):
+        return [("p", "No held-out piece is long enough for a middle with context on both sides.")]
+    return [("p", f"{inf['middles']} middles ({inf['tokens']} tokens) of {inf['pieces']} held-out pieces, each with {inf['before']} tokens before "
+                  f"and {inf['after']} after. Same middle tokens in both rows: what `cadenza infill` gives the model against what `--prompt` gives it."),
+            ("table", ["reading", "bits/token of the middles"], [["before and after (fill in the middle)", _f(inf["fim_bits_per_token"])],
+                                                                  ["before only (left context)", _f(inf["left_bits_per_token"])]])]
+
+
 def _method(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
     return [("pre", METHOD)]
 
@@ -228,6 +239,7 @@ SECTIONS = (
     ("Musical statistics", _statistics),
     ("Memorisation", _memorisation),
     ("Composer conditioning", _composer),
+    ("Filling in the middle", _infilling),
     ("Method", _method),
     ("Timings (seconds)", _timings),
 )
@@ -235,5 +247,5 @@ SECTIONS = (
 
 def document(r: dict[str, Any], figures: dict[str, Path]) -> Document:
     """The report's sections in order; ``figures`` names the figures that were drawn."""
-    return [(title, section(r, figures)) for title, section in SECTIONS if title != "Composer conditioning" or r.get("composer")]
+    return [(title, section(r, figures)) for title, section in SECTIONS if (title != "Composer conditioning" or r.get("composer")) and (title != "Filling in the middle" or r.get("infilling"))]
 
