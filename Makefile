@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/cadenza serve
 
-# issue #15's table (benchmarks/results/latest.json): full = 10 CPU minutes per quality pair, quick < ~15 minutes
+# issue #15's table (benchmarks/results/latest.json): full ~30 minutes (10 CPU minutes per quality pair), quick ~10 minutes
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 

@@ -54,9 +54,11 @@ pack runs/piano-notewise piano-notewise "piano-midi.de classical piano (Bernd Kr
   "CC BY-SA 3.0 DE (the weights follow the data: share-alike, credit Bernd Krueger)" \
   "cadenza train data/piano-cond --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --fim-rate 0.5 --schedule cosine --max-minutes 6 --device cuda" "$GPU"
 
-# 4. The 2015 experiment's other composer: Beethoven's piano sonatas, the same kern recipe.
-$BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" -o data/beethoven --seed 0
-$BIN/cadenza train data/beethoven -o runs/beethoven-lstm --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --eval-every 500 --max-steps "$(steps 7064)"
-pack runs/beethoven-lstm beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements), with clefs, key and metre" \
+# 4. The 2015 experiment's other composer: Beethoven's piano sonatas, in all 12 keys, with fill in
+#    the middle on a quarter of the windows, 35 minutes of one CPU thread.
+$BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" --transpose all -o data/beethoven-all --seed 0
+$BIN/cadenza train data/beethoven-all -o runs/beethoven-kern --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm \
+  --schedule cosine --max-minutes "$(minutes 35)" --max-steps 100000 --eval-every 250 --threads 1
+pack runs/beethoven-kern beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements, in all 12 keys), with clefs, key and metre" \
   "no licence stated by the source (research use): the weights follow the data" \
-  "cadenza train data/beethoven --rnn-size 128 --num-layers 3 --dropout 0.05 --seq-length 128 --max-steps 7064"
+  "cadenza train data/beethoven-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm --schedule cosine --max-minutes 35 --eval-every 250 --threads 1"

@@ -172,3 +172,22 @@ def test_labels_and_sentinels_are_never_sampled(arch):
     assert {vocab[t] for s in free for t in s} & marks  # the control: drawn without the ban
     seqs = sample_ids(model, [0], 3, 200, SamplingOptions(), seed=1, banned=banned)
     assert not {vocab[t] for s in seqs for t in s} & marks
+
+
+def test_kern_model_infills_a_midi_file_written_as_kern(tmp_path):
+    """A MIDI file for a kern model is written as kern first (codecs/kern/writer.py); outside
+    the bars asked for, the output is that score line for line."""
+    from music21 import converter
+
+    from cadenza.codecs.kern.prompt import prompt_kern
+    from cadenza.generation.infill import infill
+
+    src = shared("midi", "nottingham-folk", "MIDI", "jigs58.mid")
+    samples = infill("mozart-kern", src, (3, 4), tmp_path, n=1, seed=0, formats=("krn",))
+    kern = prompt_kern(src, 2).rstrip("\n").split("\n")
+    got = samples[0].files["krn"].read_text(encoding="utf-8").rstrip("\n").split("\n")
+    open3 = next(i for i, x in enumerate(kern) if x.startswith("=3"))
+    open5 = next(i for i, x in enumerate(kern) if x.startswith("=5"))
+    assert got[: open3 + 1] == kern[: open3 + 1]
+    assert got[-(len(kern) - open5) :] == kern[open5:]
+    assert converter.parse(samples[0].files["krn"], format="humdrum").parts

@@ -94,6 +94,26 @@ def evaluate_loss(model: torch.nn.Module, stream: Stream, seq: int, batches: int
     return total / max(count, 1)
 
 
+@torch.no_grad()
+def stream_loss(model: torch.nn.Module, stream: Stream, seq: int, batch_size: int = 16, d: Dist = Dist(), autocast: Any = None) -> float:
+    """Mean next-token loss in nats over the whole of ``stream`` read as ``batch_size`` parallel
+    streams with the state carried (how a ``--stateful`` model is trained, and close to how it
+    reads a whole piece; fixed windows from an empty state would misjudge it)."""
+    was = model.training
+    model.eval()
+    total, count, state = 0.0, 0, None
+    n = max(1, (len(stream) - 1) // (batch_size * d.world) // seq)
+    for k in range(n):
+        x, y, _ = stream.streams(batch_size, seq, k, d.rank, d.world)
+        with autocast or contextlib.nullcontext():
+            logits, state = model(x.to(d.device), state)
+        total += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.to(d.device).reshape(-1), reduction="sum").item()
+        count += y.numel()
+    model.train(was)
+    total, count = all_sum([total, float(count)], d)
+    return total / max(count, 1)
+
+
 def train(dataset: Path, run: Path, cfg: TrainConfig = TrainConfig(), progress: Callable[[dict[str, Any]], None] | None = None, force_resume: bool = False) -> TrainResult:
     """Train (or resume) a model on ``dataset`` into the folder ``run``. Ctrl-C saves a checkpoint."""
     from cadenza.codecs import get_codec
@@ -164,12 +184,15 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     steps_per_epoch = max(1, len(train_s) // (cfg.batch_size * cfg.seq_length * cfg.grad_accum * d.world))
     max_steps = cfg.max_steps or int(math.ceil(cfg.max_epochs * steps_per_epoch))
 
+    saved = step  # the step of the newest complete checkpoint
+
     def save(val: float | None) -> None:
-        nonlocal best
+        nonlocal best, saved
         improved = val is not None and (best is None or val < best)
-        best = val if improved else best
         if d.main:
-            checkpoint.save(run, model, opt, {"step": step, "lr": opt.param_groups[0]["lr"], "best_val_loss": best, "params": count_parameters(model)}, improved)
+            checkpoint.save(run, model, opt, {"step": step, "lr": opt.param_groups[0]["lr"], "best_val_loss": val if improved else best, "params": count_parameters(model)}, improved)
+        best = val if improved else best
+        saved = step
 
     t0 = time.time()
     model.train()
@@ -211,7 +234,12 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
             out_of_time = broadcast_flag(cfg.max_minutes > 0 and (time.time() - t0) > cfg.max_minutes * 60, d)
             if step % cfg.eval_every == 0 or step == max_steps or out_of_time:
                 check_in_sync(model, d)
-                val = evaluate_loss(model, val_s, cfg.seq_length, cfg.eval_batches, d=d, autocast=autocast) if len(val_s) > cfg.seq_length + 1 else None
+                if len(val_s) <= cfg.seq_length + 1:
+                    val = None
+                elif cfg.stateful:
+                    val = stream_loss(model, val_s, cfg.seq_length, d=d, autocast=autocast)
+                else:
+                    val = evaluate_loss(model, val_s, cfg.seq_length, cfg.eval_batches, d=d, autocast=autocast)
                 mean_train = all_sum([float(np.mean(running))], d)[0] / d.world
                 rec = {"step": step, "epoch": round(step / steps_per_epoch, 3), "lr": lr, "train_loss": mean_train, "val_loss": val, "seconds": round(time.time() - t0, 1)}
                 running = []
@@ -229,7 +257,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
                 break
     except KeyboardInterrupt:
         interrupted = True
-    if not history or history[-1]["step"] != step:
+    if saved != step or not history:  # Ctrl-C may land between an evaluation's log line and its checkpoint
         save(None)
     return TrainResult(run, step, train_loss, val, best, resumed_from, time.time() - t0, interrupted)
 

@@ -189,13 +189,20 @@ class KernCodec:
         return kp.prime, ctx, kp
 
     def infill_parts(self, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> Any:
-        """Bars ``first``-``last`` of the kern file ``path`` to rewrite (see :mod:`.infill`): the
-        checker starts from the header in force there, in its metre."""
+        """Bars ``first``-``last`` of the kern file ``path`` to rewrite (see :mod:`.infill`; a MIDI
+        or MusicXML file is written as kern first, bars numbered from 1): the checker starts from
+        the header in force there, in its metre."""
         from cadenza.codecs import InfillParts
         from cadenza.codecs.kern.infill import read_kern_infill
 
+        from cadenza.codecs.kern.prompt import prompt_kern
+
         spines = int((context.get("header") or {}).get("spines") or 2)
-        kin = read_kern_infill(path, first, last, spines, context.get("cleaning", 1) >= CLEANING, context_bars, suffix_bars)
+        path = Path(path)
+        if path.suffix.lower() not in self.prompt_suffixes:
+            raise CadenzaError(f"{path}: a kern model rewrites bars of {', '.join(self.prompt_suffixes)} files")
+        text = prompt_kern(path, spines) if path.suffix.lower() not in self.suffixes else None  # MIDI, MusicXML: written as kern first
+        kin = read_kern_infill(path, first, last, spines, context.get("cleaning", 1) >= CLEANING, context_bars, suffix_bars, text)
         known = set(vocab)
         bad = sorted(set(kin.prefix + kin.suffix) - known)
         if bad:

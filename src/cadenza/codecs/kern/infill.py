@@ -51,10 +51,11 @@ def columns_after(text: str, spines: int) -> int:
     return n
 
 
-def read_kern_infill(path: Path, first: int, last: int, spines: int, headed: bool = True, context_bars: int = 4, suffix_bars: int = 2) -> KernInfill:
+def read_kern_infill(path: Path, first: int, last: int, spines: int, headed: bool = True, context_bars: int = 4, suffix_bars: int = 2, text: str | None = None) -> KernInfill:
     """Bars ``first``-``last`` of the kern file ``path`` (by its own bar numbers, ``=5`` opening
-    bar 5) to rewrite, with ``context_bars`` before and ``suffix_bars`` after as context."""
-    user = read_text(Path(path))
+    bar 5; or of its kern ``text``, given) to rewrite, with ``context_bars`` before and
+    ``suffix_bars`` after as context."""
+    user = read_text(Path(path)) if text is None else text
     text, base = clean(user, str(path))
     if base.spines != spines:
         raise CadenzaError(f"{path}: {base.spines} **kern spines, but the model writes {spines}")
