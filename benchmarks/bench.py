@@ -115,7 +115,7 @@ def throughput(steps: int, rounds: int, work: Path, commands: list[str]) -> dict
 def encode_speed(files: int, commands: list[str]) -> dict:
     run([sys.executable, str(HERE / "encode_speed.py"), "--music21-files", str(files)], commands)
     r = json.loads((HERE / "results" / "encode_speed.json").read_text())
-    return row("data preparation: music21 ms/file / Cadenza ms/file", r["symusic_ms_per_file_sample"], r["music21_ms_per_file_sample"], r["speedup"],
+    return row("data preparation: Cadenza ms/file (anchor: music21 ms/file; ratio: the speed-up)", r["symusic_ms_per_file_sample"], r["music21_ms_per_file_sample"], r["speedup"],
                ">= 100", r["speedup"] >= 100, detail=r)
 
 
