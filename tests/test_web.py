@@ -72,7 +72,7 @@ def test_models_and_health(client):
     data = client.get("/api/models").json()
     names = {m["name"]: m for m in data["models"]}
     assert {"mozart-kern", "bach-notewise", "piano-notewise"} <= set(names)
-    assert data["default"] == "piano-notewise" and names["piano-notewise"]["jam"] and not names["mozart-kern"]["continues"]
+    assert data["default"] == "piano-notewise" and names["piano-notewise"]["jam"] and names["mozart-kern"]["continues"]
     assert names["mozart-kern"]["metre"] == "3/4"
     assert client.get("/api/health").json()["ok"]
 
@@ -121,6 +121,11 @@ def test_continue_a_midi_and_a_kern_file(client, tmp_path):
     assert v["prompt_quarters"] > 0 and client.get(v["continuation_midi"]).content[:4] == b"MThd"
     r = client.post("/api/continue", data=FAST, files={"file": ("tune.krn", KERN.encode(), "text/plain")})
     assert r.status_code == 200, r.text
+    # a kern model continues what was played: the MIDI is written as a score first
+    r = client.post("/api/continue", data={**FAST, "model": "mozart-kern"}, files={"file": ("played.mid", _midi_bytes(tmp_path), "audio/midi")})
+    assert r.status_code == 200, r.text
+    krn = client.get(r.json()["variations"][0]["krn"]).text
+    assert "**kern\t**kern" in krn and krn.rstrip().endswith("*-\t*-")
 
 
 @pytest.mark.parametrize("name, body, status", [
@@ -146,8 +151,9 @@ def test_bad_fields_and_models_are_422(client, tmp_path):
         r = client.post("/api/generate", data=data)
         assert r.status_code == 422, data
         _one_line(r)
-    r = client.post("/api/continue", data={**FAST, "model": "mozart-kern"}, files={"file": ("p.mid", _midi_bytes(tmp_path), "audio/midi")})
-    assert r.status_code == 422 and "cannot continue" in _one_line(r)
+    r = client.post("/api/continue", data={**FAST, "model": "mozart-kern"}, files={"file": ("p.txt", b"not music", "text/plain")})
+    assert r.status_code == 415  # not a music file: refused before any work
+    _one_line(r)
     assert client.get("/api/jobs/never-started").status_code == 404
 
 

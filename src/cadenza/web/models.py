@@ -50,7 +50,8 @@ class LoadedModel:
             "codec": self.config["codec"],
             "about": self.info.get("trained_on", ""),
             "licence": self.info.get("licence", ""),
-            "continues": self.codec.unit == "word",  # continue_piece reads prompts into words
+            # a played or uploaded MIDI file: MIDI codecs read it into words, kern writes it as a score first
+            "continues": callable(getattr(self.codec, "encode_piece", None)) or ".mid" in getattr(self.codec, "prompt_suffixes", ()),
             "jam": self.jams,
             "form": True,
             "metre_key": getattr(self.codec, "condition", None) is not None,  # kern: --metre/--key

@@ -90,7 +90,7 @@ async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[s
     web = request.app.state.web
     loaded = web.models.get(p.model)  # unknown model: CadenzaError -> 422
     if upload is not None and not loaded.describe()["continues"]:
-        raise WebError(422, f"{loaded.name} cannot continue a prompt; choose a notewise model ({', '.join(m for m in web.models.names() if web.models.get(m).describe()['continues'])})")
+        raise WebError(422, f"{loaded.name} cannot continue a prompt; choose one of ({', '.join(m for m in web.models.names() if web.models.get(m).describe()['continues'])})")
     job, folder = web.results.new_job()
     try:
         prompt = None

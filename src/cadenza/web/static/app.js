@@ -84,7 +84,7 @@ function showModel() {
   $("model-info").textContent = bits.filter(Boolean).join(" · ");
   document.querySelectorAll(".form-only").forEach((el) => (el.hidden = !m.form || !!state.prompt));
   document.querySelectorAll(".metre-only").forEach((el) => (el.hidden = !m.metre_key || !!state.prompt));
-  if (state.prompt && !m.continues) $("model-info").textContent += " · this model cannot continue a prompt; pick a notewise one";
+  if (state.prompt && !m.continues) $("model-info").textContent += " · this model cannot continue a prompt; pick one that does";
 }
 
 function preferContinuing() {
