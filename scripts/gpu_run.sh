@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # One lease of a GPU machine (the `device` tool): check the CUDA paths, then train the bundled
-# models with fill-in-the-middle, four at once on one GPU. Needs gpu/data.tar.xz (the prepared
-# datasets' id files, see the closing note of session 3) and writes to $OUT:
+# models with fill-in-the-middle, four at once on one GPU. Needs gpu/data.tar.xz, the prepared
+# datasets' id files (the machine has no music21: ids travel, not corpora), made here with
+#   echo /gpu/ >> .git/info/exclude; mkdir -p gpu; tar -cJf gpu/data.tar.xz $(for d in mozart-all beethoven bach-nw piano-cond; do
+#     for f in manifest.json vocab.json train.ids.npy val.ids.npy train.prefix.npz val.prefix.npz; do [ -f data/$d/$f ] && echo data/$d/$f; done; done)
+# and carried (device run: carry ["gpu"]). Writes to $OUT:
 #   gpu_check.log  (CUDA, bf16 autocast, --compile, torchrun/nccl, resume: figures and pass/fail)
 #   runs.tar.gz    (the run folders without their step checkpoints)
 #   train-*.log
