@@ -39,7 +39,7 @@ def trained(info: dict) -> str:
     """How long a model trained, and on what: "37 min, 1 CPU thread"."""
     minutes = info.get("train_minutes")
     hardware = str(info.get("hardware") or "one CPU thread").replace("one ", "1 ")
-    return f"{minutes:.0f} min, {hardware}" if isinstance(minutes, (int, float)) else "-"
+    return f"{minutes:g} min, {hardware}" if isinstance(minutes, (int, float)) else "-"
 
 
 def model_labels(folder: str | None) -> dict[str, list[str]]:
