@@ -162,3 +162,18 @@ def test_form_aab_repeats_then_varies(tmp_path, tiny_run):
         krn = sample.files["krn"].read_text()
         assert "!!phrase A (repeat) bars 3-4" in krn
         assert sample.stats["parsed"]
+
+
+def test_generate_writes_only_the_formats_asked_for(tmp_path):
+    """`--formats krn,mid` skips music21's MusicXML (the slow part of a kern sample); an unknown
+    format is one line and exit code 2."""
+    from typer.testing import CliRunner
+
+    from cadenza.cli import app
+
+    res = CliRunner().invoke(app, ["generate", "--model", "mozart-kern", "-o", str(tmp_path / "a"), "--bars", "2", "--formats", "krn,mid"])
+    assert res.exit_code == 0, res.output
+    names = {p.suffix for p in (tmp_path / "a").glob("sample-01.*")}
+    assert {".krn", ".mid"} <= names and ".musicxml" not in names
+    res = CliRunner().invoke(app, ["generate", "--model", "mozart-kern", "-o", str(tmp_path / "b"), "--formats", "krn,pdf"])
+    assert res.exit_code == 2 and "choose among krn, mid, musicxml" in res.output

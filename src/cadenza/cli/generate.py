@@ -38,6 +38,7 @@ def generate(
     prime: Optional[str] = typer.Option(None, help="Text to start from (kern default: '@\\n', the start of a bar). \\n and \\t are unescaped."),
     prime_file: Optional[Path] = typer.Option(None, help="Read the prime text from a file."),
     map_unknown: bool = typer.Option(False, help="Drop prime characters the model never saw instead of stopping."),
+    formats: Optional[str] = typer.Option(None, "--formats", help="kern: the files each sample is written as, from krn,mid,musicxml (default all three; MusicXML through music21 is the slow one). MIDI codecs write .mid."),
     render_to: Optional[str] = typer.Option(None, "--render", help="Also render each sample: e.g. svg,pdf,wav,png."),
     metre: Optional[str] = typer.Option(None, "--metre", help="kern: the time signature every bar fills, e.g. 3/4, 6/8, 4/2 (default: drawn from the training pieces)."),
     key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb, D), minor in lower case (g, f#)."),
@@ -69,8 +70,11 @@ def generate(
         if render_to:
             _render_samples(samples, render_to, out, run, seed)
         return
+    kinds = tuple(f.strip().lower() for f in formats.split(",") if f.strip()) if formats else ("krn", "mid", "musicxml")
+    if not kinds or any(f not in ("krn", "mid", "musicxml") for f in kinds):
+        fail(CadenzaError(f"--formats {formats!r}: choose among krn, mid, musicxml"))
     with progress(f"sampling {n}", length) as update:
-        samples = _generate(run, out, n, length, seed, prime, opts, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form,
+        samples = _generate(run, out, n, length, seed, prime, opts, formats=kinds, map_unknown=map_unknown, bars=bars, beam=beam, beam_sample=beam_sample, form=form,
                             phrase_bars=phrase_bars, seconds=seconds, constrained=constrained, progress=update, metre=metre, key=key, labels=labels)
     t = Table(title=f"{len(samples)} samples in {out}")
     for c in ("sample", "parses", "bars", "notes", "quarters", "repaired", "dropped", "forced", "files"):

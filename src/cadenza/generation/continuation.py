@@ -136,8 +136,7 @@ def _continue_text(model, codec, config: dict, prompt: Path, out: Path, n: int, 
         if goal is not None and goal.finish is not None:
             toks = goal.finish(toks)
         text = join_tokens(toks, codec.unit)
-        if "\n@\n" in "\n" + text:
-            text = text[: ("\n" + text).rindex("\n@\n") + 2]  # whole bars only
+        text = codec.whole_bars(text)  # whole bars only
         kern, stats = codec.join_prompt(handle, text)
         stem = f"{out / prompt.stem}-{i + 1:02d}"  # a name such as bwv66.6 keeps its dot
         path = Path(stem + ".krn")

@@ -194,7 +194,7 @@ def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], id
     vocab = config["vocab"]
     samples = []
     for i, seq in enumerate(drawn.seqs):
-        text = strip_sentinels(strip_labels(_whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec.unit, constrained), codec.unit), codec.unit)
+        text = strip_sentinels(strip_labels(_whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec, constrained), codec.unit), codec.unit)
         text, context = _with_meter(text, config.get("context", {}), drawn.meters[i])
         decoded = codec.decode(text, context)
         decoded.stats.update(opening or {})
@@ -218,13 +218,14 @@ def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], id
     return samples
 
 
-def _whole_lines(text: str, keep: int, unit: str, constrained: bool) -> str:
+def _whole_lines(text: str, keep: int, codec: Codec, constrained: bool) -> str:
     """Character text that stopped mid-line ends at its last whole line, and constrained text
-    (valid by construction) at its last whole bar; never cut into the first ``keep`` (the prime)."""
-    if unit == "char" and text.rfind("\n") >= keep and not text.endswith("\n"):
+    (valid by construction) at its last whole bar, where the codec measures bars so (kern's
+    ``whole_bars``); never cut into the first ``keep`` (the prime)."""
+    if codec.unit == "char" and text.rfind("\n") >= keep and not text.endswith("\n"):
         text = text[: text.rindex("\n") + 1]
-    if constrained and unit == "char" and text.rfind("\n@\n") >= keep and not text.endswith("\n@\n"):
-        text = text[: text.rindex("\n@\n") + 3]
+    if constrained and callable(getattr(codec, "whole_bars", None)):
+        text = codec.whole_bars(text, keep)
     return text
 
 

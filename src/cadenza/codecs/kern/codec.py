@@ -133,6 +133,12 @@ class KernCodec:
 
     # Time, for generation (see the Codec protocol): a bar ends with its barline line, "@" alone
 
+    def whole_bars(self, text: str, keep: int = -1) -> str:
+        """``text`` up to the end of its last barline line (whole bars only), unless that would
+        cut into its first ``keep`` characters (the prime)."""
+        i = ("\n" + text).rfind("\n" + BAR + "\n")
+        return text if i < 0 or i - 1 < keep else text[: i + 2]
+
     def barline_ends(self, tokens: list[str]) -> list[int]:
         """Indices of the newline closing each barline line."""
         return [i for i in range(1, len(tokens)) if tokens[i] == "\n" and tokens[i - 1] == BAR and (i < 2 or tokens[i - 2] == "\n")]
