@@ -18,7 +18,7 @@ from cadenza import CadenzaError
 from cadenza.codecs.kern.cleaning import clean, read_text
 from cadenza.codecs.kern.clefs import settle_clefs
 from cadenza.codecs.kern.header import Header
-from cadenza.codecs.kern.prompt import _header_at
+from cadenza.codecs.kern.prompt import _header_at, bar_starts, file_row
 from cadenza.codecs.kern.reader import BAR, is_manipulator_line, lines_of, spine_moves
 
 _BARNUM = re.compile(r"^=+(\d+)")
@@ -70,15 +70,7 @@ def read_kern_infill(path: Path, first: int, last: int, spines: int, headed: boo
         known = f"bars {min(numbers)}-{max(numbers) - 1}" if len(numbers) > 1 else "no numbered bars"
         missing = first if first not in numbers else last + 1
         raise CadenzaError(f"{path}: no barline ={missing} (the file has {known}; the bars after the range must exist)")
-    starts: list[tuple[int, int]] = []  # (offset just after a cleaned barline line, columns there)
-    n, offset = spines, 0
-    for line in text.split("\n"):
-        offset += len(line) + 1
-        toks = line.split("\t")
-        if line.startswith("*") and is_manipulator_line(toks):
-            n = len(spine_moves(toks, strict=False))
-        elif line == BAR:
-            starts.append((offset, n))
+    starts = bar_starts(text, spines)
     shift = len(starts) - len(barlines)  # cleaning opens with a barline when the file has a pickup
     if shift not in (0, 1):
         raise CadenzaError(f"{path}: its barlines do not line up with the cleaned text ({len(barlines)} against {len(starts)})")
@@ -87,7 +79,7 @@ def read_kern_infill(path: Path, first: int, last: int, spines: int, headed: boo
     if n0 != spines or n1 != spines:
         bar = first if n0 != spines else last + 1
         raise CadenzaError(f"{path}: bar {bar} opens with a staff split into voices; choose a range whose ends have one column per staff")
-    head0, at0 = _header_at(text, c0, spines, base)
+    _, at0 = _header_at(text, c0, spines, base)
     _, at1 = _header_at(text, c1, spines, base)
     if not at0.meter:
         raise CadenzaError(f"{path}: declares no metre (*M) for bar {first}")
@@ -143,18 +135,8 @@ def join_infill(kin: KernInfill, middle: str) -> tuple[str, dict[str, int]]:
             number += 1
             rows.append("\t".join([f"={number}"] * len(cols)))
             continue
-        toks = line.split("\t")
-        interp = line.startswith("*")
-        row = []
-        for p, is_kern in enumerate(cols):
-            if is_kern:
-                s = kern_pos.index(p)
-                row += [t for t, st in zip(toks, staff) if st == s]
-            else:
-                row.append("*" if interp else ".")
-        rows.append("\t".join(row))
-        if interp and is_manipulator_line(toks):
-            staff = [staff[m[0]] for m in spine_moves(toks, strict=False)]
+        row, staff = file_row(line.split("\t"), cols, staff)
+        rows.append(row)
     # section labels (``*>B``) belong to the form, not the notes: they stay where they were
     labels = [x for x in kin.lines[kin.open_line + 1 : kin.close_line] if x.startswith("*>")]
     out = kin.lines[: kin.open_line + 1] + labels + rows + kin.lines[kin.close_line :]

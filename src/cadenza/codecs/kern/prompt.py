@@ -69,6 +69,21 @@ def prompt_kern(path: Path, spines: int) -> str:
     return piece_to_kern(read_piece_file(path), spines, where=str(path))
 
 
+def bar_starts(text: str, spines: int) -> list[tuple[int, int]]:
+    """(offset of the line after each barline line, columns there) in cleaned ``text`` that opens
+    with ``spines`` columns: where each bar begins, and whether a staff is split there."""
+    starts: list[tuple[int, int]] = []
+    n, offset = spines, 0
+    for line in text.split("\n"):
+        offset += len(line) + 1
+        toks = line.split("\t")
+        if line.startswith("*") and is_manipulator_line(toks):
+            n = len(spine_moves(toks, strict=False))
+        elif line == BAR:
+            starts.append((offset, n))
+    return starts
+
+
 def read_kern_prompt(path: Path, bars: int, spines: int, vocab: list[str], headed: bool = True, text: str | None = None) -> KernPrompt:
     """The last ``bars`` bars of the kern file ``path`` (or of its kern ``text``, given) as a
     prime for a model of ``spines`` staves (moved back to the nearest bar where no staff is split
@@ -77,16 +92,7 @@ def read_kern_prompt(path: Path, bars: int, spines: int, vocab: list[str], heade
     text, base = clean(user, str(path))
     if base.spines != spines:
         raise CadenzaError(f"{path}: {base.spines} **kern spines, but the model writes {spines}")
-    lines = text.split("\n")
-    starts: list[tuple[int, int]] = []  # (offset of a bar's first line, columns there)
-    n, offset = spines, 0
-    for line in lines:
-        offset += len(line) + 1
-        toks = line.split("\t")
-        if line.startswith("*") and is_manipulator_line(toks):
-            n = len(spine_moves(toks, strict=False))
-        elif line == BAR:
-            starts.append((offset, n))
+    starts = bar_starts(text, spines)
     if len(starts) < 2:
         raise CadenzaError(f"{path}: no complete bar to continue")
     end, n_end = starts[-1]
@@ -141,23 +147,30 @@ def join_continuation(prompt: KernPrompt, continuation: str) -> tuple[str, dict[
                 break
             continue
         toks = line.split("\t")
-        interp = line.startswith("*")
-        filler = "*" if interp else "."
-        row = []
-        for p, is_kern in enumerate(cols):
-            if is_kern:
-                s = kern_pos.index(p)
-                row += [t for t, st in zip(toks, staff) if st == s]
-            else:
-                row.append(filler)
-        out.append("\t".join(row))
-        if interp and is_manipulator_line(toks):
-            moves = spine_moves(toks, strict=False)
-            staff = [staff[m[0]] for m in moves]
+        row, staff = file_row(toks, cols, staff)
+        out.append(row)
     if not out[-1].startswith("=="):
         out.append("\t".join(["=="] * len(cols)))
     out.append("\t".join(["*-"] * len(cols)))
     return "\n".join(out + trailer) + "\n", {"bars": bars, "clefs_dropped": dropped}
+
+
+def file_row(toks: list[str], cols: list[bool], staff: list[int]) -> tuple[str, list[int]]:
+    """A model line's tokens (``staff``: each model column's staff, in file order) as a line of
+    the file's columns (other spines get nulls), and the staves after it (a split or merge moves
+    them)."""
+    interp = bool(toks) and toks[0].startswith("*")
+    kern_pos = [i for i, k in enumerate(cols) if k]
+    row = []
+    for p, is_kern in enumerate(cols):
+        if is_kern:
+            s = kern_pos.index(p)
+            row += [t for t, st in zip(toks, staff) if st == s]
+        else:
+            row.append("*" if interp else ".")
+    if interp and is_manipulator_line(toks):
+        staff = [staff[m[0]] for m in spine_moves(toks, strict=False)]
+    return "\t".join(row), staff
 
 
 def _user_lines(user: str) -> tuple[list[str], list[str], list[bool], int]:
