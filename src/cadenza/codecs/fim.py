@@ -65,11 +65,10 @@ def fim_format(config: dict) -> str:
     return str((config.get("train") or {}).get("fim_format") or "psm")
 
 
-def fim_prime(prefix: list, suffix: list, unit: str, layout: str) -> list:
+def fim_prime(prefix: list, suffix: list, marks: dict, layout: str) -> list:
     """What a FIM-trained model reads before it writes the middle: ``<suffix> C <prefix> A``
     (spm: the middle goes straight on from the prefix) or ``<prefix> A <suffix> C <middle>``.
-    Works on tokens or on ids (then pass ``unit`` as a dict token -> id)."""
-    mark = (lambda r: unit[sentinel(r, "char" if "\ue000" in unit else "word")]) if isinstance(unit, dict) else (lambda r: sentinel(r, unit))
+    ``marks``: each role's sentinel, as a token or as an id (the same for the parts)."""
     if layout == "spm":
-        return [mark("suffix")] + list(suffix) + [mark("prefix")] + list(prefix)
-    return [mark("prefix")] + list(prefix) + [mark("suffix")] + list(suffix) + [mark("middle")]
+        return [marks["suffix"]] + list(suffix) + [marks["prefix"]] + list(prefix)
+    return [marks["prefix"]] + list(prefix) + [marks["suffix"]] + list(suffix) + [marks["middle"]]

@@ -41,7 +41,7 @@ def middle_bits(model: Any, config: dict[str, Any], dataset: Path, split: str = 
     """Bits per middle token with the FIM reading and with left context only (None: the model
     was not trained to fill in the middle)."""
     from cadenza.codecs import get_codec
-    from cadenza.codecs.fim import can_infill, fim_format, fim_prime
+    from cadenza.codecs.fim import ROLES, can_infill, fim_format, fim_prime, sentinel
     from cadenza.evaluation.heldout import split_pieces
     from cadenza.evaluation.likelihood import LN2, piece_ids, token_nats
 
@@ -54,12 +54,13 @@ def middle_bits(model: Any, config: dict[str, Any], dataset: Path, split: str = 
     seqs, _, _ = piece_ids(texts[: max_pieces or None], codec, vocab)
     line = stoi.get("\n", -1) if unit == "char" else -1
     layout = fim_format(config)
+    marks = {r: stoi[sentinel(r, unit)] for r in ROLES}
     left, fim, lengths = [], [], []
     for ids in seqs:
         for a, b in spans(ids, line):
             before, middle, after = ids[a - BEFORE : a], ids[a:b], ids[b : b + AFTER]
             left.append(before + middle)
-            fim.append(fim_prime(before, after, stoi, layout) + middle)
+            fim.append(fim_prime(before, after, marks, layout) + middle)
             lengths.append(len(middle))
     if not lengths:
         return {"middles": 0}

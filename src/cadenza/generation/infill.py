@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec, join_tokens, split_tokens
-from cadenza.codecs.fim import can_infill, fim_format, fim_prime, prime_only, sentinel
+from cadenza.codecs.fim import ROLES, can_infill, fim_format, fim_prime, prime_only, sentinel
 from cadenza.codecs.labels import label_prime
 from cadenza.generation.decode import few_threads, sample_ids
 from cadenza.generation.filters import SamplingOptions
@@ -70,7 +70,7 @@ def infill(
     parts = codec.infill_parts(path, first, last, vocab, config.get("context", {}), context_bars, suffix_bars)
     head = split_tokens(label_prime(config.get("context", {}), vocab, unit=unit, **(labels or {})), unit)
     stoi = {t: i for i, t in enumerate(vocab)}
-    tokens = head + fim_prime(parts.prefix, parts.suffix, unit, fim_format(config))
+    tokens = head + fim_prime(parts.prefix, parts.suffix, {r: sentinel(r, unit) for r in ROLES}, fim_format(config))
     ids = [stoi[t] for t in tokens]
     end = stoi[sentinel("end", unit)]
     units = parts.units
