@@ -191,3 +191,24 @@ def test_kern_model_infills_a_midi_file_written_as_kern(tmp_path):
     assert got[: open3 + 1] == kern[: open3 + 1]
     assert got[-(len(kern) - open5) :] == kern[open5:]
     assert converter.parse(samples[0].files["krn"], format="humdrum").parts
+
+
+def test_middle_bits_reads_the_same_middles_both_ways(fim_kern_run, tiny_run, palestrina_dataset, monkeypatch):
+    """evaluate's infilling figure: the same held-out middle tokens scored with the bars after
+    and without; a model not trained for it gets None."""
+    from cadenza.evaluation.infilling import middle_bits, spans
+    from cadenza.training import load_run
+
+    model, config = load_run(fim_kern_run)
+    got = middle_bits(model, config, palestrina_dataset, max_pieces=4)
+    assert got["middles"] > 0 and got["tokens"] > 0
+    assert 0 < got["fim_bits_per_token"] < 20 and 0 < got["left_bits_per_token"] < 20
+    import cadenza.evaluation.infilling as infilling
+
+    monkeypatch.setattr(infilling, "BEFORE", 8)  # a short prefix: the suffix read first still shows
+    near = middle_bits(model, config, palestrina_dataset, max_pieces=4)
+    assert near["fim_bits_per_token"] != near["left_bits_per_token"]
+    assert middle_bits(*load_run(tiny_run), palestrina_dataset) is None
+    ids = [0, 1, 2, 9] * 400
+    for a, b in spans(ids, line=9):
+        assert ids[a - 1] == 9 and ids[b - 1] == 9 and b > a  # middles cut at line starts
