@@ -231,3 +231,49 @@ def test_stateful_streams_follow_on_and_train(tmp_path, palestrina_dataset):
         TrainConfig(stateful=True, fim_rate=0.5).resolved()
     with pytest.raises(CadenzaError, match="transformer has none"):
         TrainConfig(stateful=True, arch="transformer").resolved()
+
+
+def test_warm_start_carries_rows_by_token_and_new_tokens_start_fresh(tiny_run):
+    from cadenza.codecs.fim import sentinels, with_sentinels
+    from cadenza.training.warm_start import warm_start
+
+    source, config = load_run(tiny_run)
+    vocab = with_sentinels(config["vocab"][::-1], "char")  # another order, and four tokens the source never saw
+    mcfg = ModelConfig.from_dict({**config["model"], "vocab_size": len(vocab)})
+    torch.manual_seed(0)
+    model = build_model(mcfg)
+    fresh = model.embed.weight.detach().clone()
+    started = warm_start(model, mcfg.to_dict(), vocab, "kern", str(tiny_run))
+    assert started.carried == len(config["vocab"]) and started.new_tokens == tuple(sentinels("char"))
+    for i, tok in enumerate(vocab):
+        if tok in config["vocab"]:
+            j = config["vocab"].index(tok)
+            assert torch.equal(model.embed.weight[i], source.embed.weight[j]) and torch.equal(model.head.bias[i], source.head.bias[j])
+        else:
+            assert torch.equal(model.embed.weight[i], fresh[i])
+    assert torch.equal(model.lstm.weight_hh_l1, source.lstm.weight_hh_l1)
+
+
+def test_fine_tuning_starts_where_the_source_left_off(tmp_path, palestrina_dataset, tiny_run):
+    """The first validation of a fine-tuned run is the source's level, far below a fresh start's;
+    the source's shape is taken when the size options are left out; resuming keeps the record."""
+    run = tmp_path / "ft"
+    res = subprocess.run([sys.executable, "-m", "cadenza", "train", str(palestrina_dataset), "-o", str(run), "--init-from", str(tiny_run), "--fim-rate", "0.5",
+                          "--max-steps", "2", "--eval-every", "2", "--threads", "1"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "fine-tuned from" in res.stdout and "4 new" in res.stdout
+    config = json.loads((run / "config.json").read_text())
+    assert (config["model"]["rnn_size"], config["model"]["num_layers"]) == (48, 2)
+    scratch = train(palestrina_dataset, tmp_path / "scratch", TrainConfig(rnn_size=48, num_layers=2, seq_length=50, batch_size=50, fim_rate=0.5, max_steps=2, eval_every=2, threads=1))
+    assert _log(run)[0]["val_loss"] < scratch.best_val_loss - 0.5
+    resumed = train(palestrina_dataset, run, TrainConfig(**{**config["train"], "max_steps": 4}))
+    assert resumed.resumed_from == 2 and json.loads((run / "config.json").read_text())["warm_start"]["source"] == str(tiny_run)
+
+
+def test_fine_tuning_refuses_another_shape_or_codec(tmp_path, palestrina_dataset, tiny_run):
+    with pytest.raises(CadenzaError, match="rnn_size 48.*rnn_size 64.*leave the size options out"):
+        train(palestrina_dataset, tmp_path / "a", TrainConfig(rnn_size=64, num_layers=2, max_steps=2, init_from=str(tiny_run)))
+    with pytest.raises(CadenzaError, match="a notewise model; this dataset is kern"):
+        train(palestrina_dataset, tmp_path / "b", TrainConfig(rnn_size=256, num_layers=2, max_steps=2, init_from="bach-notewise"))
+    with pytest.raises(CadenzaError, match="--init-from"):
+        train(palestrina_dataset, tmp_path / "c", TrainConfig(max_steps=2, init_from=str(tmp_path / "nowhere")))

@@ -43,6 +43,7 @@ def train(
     fim_rate: float = typer.Option(0.0, "--fim-rate", help="Share of training windows taught to fill in the middle (prefix, suffix, then middle), so `cadenza infill` works with the model; 0.5 is a good choice."),
     stateful: bool = typer.Option(False, "--stateful", help="LSTM: char-rnn's batches, the text cut into --batch-size parallel streams read in order, the state carried from batch to batch (resuming starts the state afresh)."),
     fim_format: str = typer.Option("spm", "--fim-format", help="spm: suffix first, then the prefix and the middle as one stream (suits an LSTM: the middle goes straight on from the prefix); psm: prefix, suffix, middle."),
+    init_from: Optional[str] = typer.Option(None, "--init-from", help="Fine-tune: start from this run's or bundled model's weights (e.g. mozart-kern) instead of random ones; the model's size is taken from it. Tokens it never saw start fresh."),
     force_resume: bool = typer.Option(False, "--force-resume", help="Resume even though training options that change the run differ (deliberately)."),
 ) -> None:
     """Train a language model on a dataset; checkpoints keep best and last, and re-running resumes.
@@ -51,6 +52,7 @@ def train(
     from cadenza import CadenzaError
     from cadenza.training import LN2, TrainConfig
     from cadenza.training import train as _train
+    from cadenza.training.checkpoint import read_config
 
     with progress("training") as update:
         base = {"rnn_size": 128, "num_layers": 3, "n_head": 4, "seq_length": 50, "dropout": 0.0}
@@ -60,11 +62,17 @@ def train(
             p = PRESETS[preset]
             arch = "transformer"
             base = {"rnn_size": p.d_model, "num_layers": p.layers, "n_head": p.heads, "seq_length": p.context, "dropout": p.dropout}
+        if init_from is not None:  # fine-tuning: the source's shape, unless flags say otherwise (then warm_start refuses a mismatch)
+            from cadenza.training.warm_start import source_config
+
+            m = source_config(init_from)[1]["model"]
+            arch = m["arch"]
+            base = {"rnn_size": m["rnn_size"], "num_layers": m["num_layers"], "n_head": m["n_head"], "seq_length": base["seq_length"], "dropout": m.get("dropout", 0.0)}
         given = {"rnn_size": rnn_size, "num_layers": num_layers, "n_head": n_head, "seq_length": seq_length, "dropout": dropout}
         shape = {k: v if v is not None else base[k] for k, v in given.items()}
         cfg = TrainConfig(**shape, batch_size=batch_size, learning_rate=learning_rate, learning_rate_decay=learning_rate_decay, learning_rate_decay_after=learning_rate_decay_after,
                           grad_clip=grad_clip, max_epochs=max_epochs, max_steps=max_steps, eval_every=eval_every, seed=seed, arch=arch, max_minutes=max_minutes,
-                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile, fim_rate=fim_rate, fim_format=fim_format, stateful=stateful)
+                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile, fim_rate=fim_rate, fim_format=fim_format, stateful=stateful, init_from=init_from or "")
 
         def cb(s: dict) -> None:
             v = s["val_loss"]
@@ -74,6 +82,10 @@ def train(
         res = _train(dataset, out, cfg, cb, force_resume=force_resume)
     if res.resumed_from:
         console.print(f"resumed from step {res.resumed_from}")
+    elif init_from is not None:
+        ws = read_config(res.run).get("warm_start") or {}
+        fresh = ws.get("new_tokens") or []
+        console.print(f"fine-tuned from {init_from}: {ws.get('carried')} tokens carried over" + (f", {len(fresh)} new ({' '.join(map(repr, fresh))})" if fresh else ""))
     best = f"{res.best_val_loss:.4f} nats ({res.best_val_loss / LN2:.4f} bits/token)" if res.best_val_loss is not None else "-"
     if res.interrupted:
         err.print(f"interrupted at step {res.step}: checkpoint saved in {res.run}; run the same command again to resume", soft_wrap=True)

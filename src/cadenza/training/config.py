@@ -10,7 +10,7 @@ from cadenza import CadenzaError
 # Options that change what the weights become: resuming with other values would silently mix two
 # different runs, so it is refused unless the user says it is deliberate (``force_resume``).
 TRAJECTORY = ("arch", "rnn_size", "num_layers", "n_head", "seq_length", "batch_size", "grad_accum", "learning_rate", "schedule", "warmup_steps",
-              "learning_rate_decay", "learning_rate_decay_after", "weight_decay", "dropout", "grad_clip", "seed", "fim_rate", "fim_format", "stateful")
+              "learning_rate_decay", "learning_rate_decay_after", "weight_decay", "dropout", "grad_clip", "seed", "fim_rate", "fim_format", "stateful", "init_from")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class TrainConfig:
     fim_rate: float = 0.0  # share of training windows rearranged to fill in the middle (codecs/fim.py)
     stateful: bool = False  # char-rnn's batches: parallel streams, the LSTM's state carried across steps
     fim_format: str = "spm"  # spm: <suffix> C <prefix> A B <end>; psm: <prefix> A <suffix> C <middle> B <end>
+    init_from: str = ""  # fine-tune: start from this run's or bundled model's weights (training/warm_start.py)
 
     def resolved(self) -> "TrainConfig":
         """The automatic choices made explicit (what config.json records)."""

@@ -28,6 +28,7 @@ from cadenza.models import ModelConfig, build_model, count_parameters
 from cadenza.training import checkpoint
 from cadenza.training.config import TrainConfig, trajectory_changes
 from cadenza.training.data import Fim, Stream, load_vocab
+from cadenza.training.warm_start import warm_start
 from cadenza.training.distributed import Dist, all_sum, barrier, broadcast_flag, check_in_sync, setup, teardown
 
 LN2 = math.log(2)
@@ -159,6 +160,8 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
         changed = trajectory_changes(old["train"], config["train"]) + ([f"processes {old.get('processes', 1)} -> {d.world}"] if old.get("processes", 1) != d.world else [])
         if changed and not force_resume:
             raise CadenzaError(f"{run}: resuming with other training options would mix two runs ({'; '.join(changed)}); use the same options, a new run folder, or --force-resume if it is deliberate")
+        if "warm_start" in old:
+            config["warm_start"] = old["warm_start"]
     if d.main:
         run.mkdir(parents=True, exist_ok=True)
         write_json(run / "config.json", config)
@@ -169,6 +172,11 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.learning_rate)
     step, best, history = 0, None, []
+    if state is None and cfg.init_from:
+        started = warm_start(model, config["model"], vocab, manifest["codec"], cfg.init_from)
+        config["warm_start"] = asdict(started)
+        if d.main:
+            write_json(run / "config.json", config)
     if state is not None:
         checkpoint.restore(run, state, model, opt, d.device)
         step, best = state["step"], state["best_val_loss"]
