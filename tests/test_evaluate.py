@@ -363,3 +363,19 @@ def test_report_builds_for_a_notewise_run(tmp_path) -> None:
     assert r["validity"]["bar_share"] is None and r["validity"]["samples"] == 3
     assert len(r["memorisation"]["baseline"]) == r["likelihood"]["pieces"]
     assert (tmp_path / "report" / "report.html").exists()
+
+
+def test_evaluate_command_judges_samples_in_the_metre_and_key_asked(kern_run, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "report"
+    res = subprocess.run([sys.executable, "-m", "cadenza", "evaluate", str(kern_run), "-o", str(out), "-n", "2", "--bars", "2", "--max-test-pieces", "1",
+                          "--metre", "3/4", "--key", "F"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    r = json.loads((out / "report.json").read_text())
+    assert (r["settings"]["metre"], r["settings"]["key"]) == ("3/4", "F")
+    for k in ("sample-01.krn", "sample-02.krn"):
+        kern = (out / "samples" / k).read_text()
+        metres = {t for line in kern.splitlines() if line.startswith("*") for t in line.split("\t") if t.startswith("*M") and not t.startswith("*MM")}
+        assert metres == {"*M3/4"} and "*k[b-]" in kern

@@ -29,7 +29,9 @@ def test_keys_and_metres_are_read_as_a_musician_writes_them():
     assert parse_key("bb") == ("*b-:", -5)
     assert parse_key("f#") == ("*f#:", 3)
     assert parse_metre("6/8") == (6, 8) and parse_metre("4/2") == (4, 2)
-    for bad in ("H", "Fb#", "x"):
+    assert parse_key("G:dor") == ("*G:dor", -1) == parse_key("G dorian") == parse_key("g Dorian")
+    assert parse_key("E phrygian") == ("*E:phr", 0) and parse_key("Bb:mix") == ("*B-:mix", -3) and parse_key("F lydian") == ("*F:lyd", 0)
+    for bad in ("H", "Fb#", "x", "G:xyz", "D doric"):
         with pytest.raises(CadenzaError, match="--key"):
             parse_key(bad)
     with pytest.raises(CadenzaError, match="--metre"):
@@ -222,3 +224,20 @@ def test_headed_text_keeps_the_header_of_real_pieces():
     text, header = clean(read_text(path), str(path))
     assert text.startswith("*clefF4\t*clefG2\n*k[]\t*k[]\n*C:\t*C:\n*M4/4\t*M4/4\n@\n")
     assert header.meter == "*M4/4"
+
+
+def test_palestrina_keeps_its_church_modes_through_cleaning_transposition_and_generation(tmp_path, tiny_run, palestrina_paths):
+    """Palestrina's masses name their mode (``*G:dor``): the cleaned text keeps it, transposing
+    moves the final and keeps the mode, and ``--key "G dorian"`` declares it with G dorian's
+    signature (one flat)."""
+    from cadenza.codecs.kern.transposition import transpose_text
+
+    modal = [p for p in palestrina_paths if "*G:dor" in read_text(p)]
+    assert modal
+    text, header = clean(read_text(modal[0]), str(modal[0]))
+    assert header.key == "*G:dor" and "*G:dor\t*G:dor" in text
+    assert "*A:dor" in transpose_text(text, 2, -1) and "*G:dor" not in transpose_text(text, 2, -1)
+    s = generate(tiny_run, tmp_path, n=1, bars=2, seed=3, metre="4/2", key="G dorian", formats=("krn",))[0]
+    kern = s.files["krn"].read_text()
+    assert s.stats["key"] == "G:dor" and "*G:dor" in kern and _declared(kern)[1] == {"*k[b-]"}
+    assert kern_validity(kern)["parsed"]

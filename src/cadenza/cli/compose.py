@@ -22,7 +22,7 @@ def compose(
     prompt: Optional[Path] = typer.Option(None, "--prompt", help="A music file to continue (.mid, .krn, .musicxml), as `generate --prompt`."),
     prime_file: Optional[Path] = typer.Option(None, "--prime-file", help="A file whose text starts the piece (kern: cleaned kern text)."),
     metre: Optional[str] = typer.Option(None, "--metre", help="kern: the time signature, e.g. 3/4, 6/8 (default: drawn from the training pieces)."),
-    key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb), minor in lower case (g, f#)."),
+    key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb), minor in lower case (g, f#), or a church mode (G:dor, \"E phrygian\")."),
     soundfont: Optional[Path] = typer.Option(None, help="SoundFont (.sf2) for the WAV (default: the bundled General MIDI one)."),
     composer: Optional[str] = typer.Option(None, "--composer", help="A model prepared with --condition composer: write like this composer."),
     style: Optional[str] = typer.Option(None, "--style", help="A model prepared with --condition style: write in this style."),

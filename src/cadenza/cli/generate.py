@@ -41,7 +41,7 @@ def generate(
     formats: Optional[str] = typer.Option(None, "--formats", help="kern: the files each sample is written as, from krn,mid,musicxml (default all three; MusicXML through music21 is the slow one). MIDI codecs write .mid."),
     render_to: Optional[str] = typer.Option(None, "--render", help="Also render each sample: e.g. svg,pdf,wav,png."),
     metre: Optional[str] = typer.Option(None, "--metre", help="kern: the time signature every bar fills, e.g. 3/4, 6/8, 4/2 (default: drawn from the training pieces)."),
-    key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb, D), minor in lower case (g, f#)."),
+    key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb, D), minor in lower case (g, f#), or a church mode (G:dor, \"E phrygian\")."),
     composer: Optional[str] = typer.Option(None, "--composer", help="A model prepared with --condition composer: write like this composer (see `cadenza models`)."),
     style: Optional[str] = typer.Option(None, "--style", help="A model prepared with --condition style: write in this style."),
     instrument: Optional[str] = typer.Option(None, "--instrument", help="A model prepared with --condition instrument: write for these instruments."),

@@ -21,8 +21,11 @@ from cadenza.codecs.kern.header import CLEANING, Header, kind_of
 from cadenza.codecs.kern.reader import BAR, follow, is_manipulator_line, spine_moves
 from cadenza.codecs.kern.transposition import _keysig_token
 
-_KEY = re.compile(r"^([A-Ga-g])([#b\-]?)$")
+_KEY = re.compile(r"^([A-Ga-g])([#b\-]?)(?:\s*:?\s*([A-Za-z]+))?$")
 _MAJOR_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}
+# a mode's key signature, in fifths from the major scale on the same final (D dorian: C major's)
+_MODE_FIFTHS = {"ion": 0, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "aeo": -3, "loc": -5}
+_MODE_NAMES = ("ionian", "dorian", "phrygian", "lydian", "mixolydian", "aeolian", "locrian")
 
 
 def parse_metre(text: str) -> tuple[int, int]:
@@ -35,21 +38,27 @@ def parse_metre(text: str) -> tuple[int, int]:
 
 def parse_key(text: str) -> tuple[str, int]:
     """``"F"`` -> (``"*F:"``, -1 fifths); major as a capital, minor in lower case (``"g"``,
-    ``"f#"``, ``"Bb"`` / ``"B-"``, ``"bb"``: B-flat minor)."""
+    ``"f#"``, ``"Bb"`` / ``"B-"``, ``"bb"``: B-flat minor); a church mode after the final, as
+    Humdrum writes it or in full (``"G:dor"``, ``"G dorian"``, ``"E phrygian"``)."""
     m = _KEY.fullmatch((text or "").strip())
-    if not m:
-        raise CadenzaError(f"--key {text!r}: give a key such as F, Bb, D (major) or g, f#, bb (minor)")
-    letter, acc = m.groups()
+    word = m.group(3).lower() if m and m.group(3) else None
+    mode = word[:3] if word else None
+    if not m or (word is not None and word not in _MODE_NAMES and word not in _MODE_FIFTHS):
+        raise CadenzaError(f"--key {text!r}: give a key such as F, Bb, D (major), g, f#, bb (minor) or G:dor, E phrygian (a mode)")
+    letter, acc = m.group(1), m.group(2)
     acc = "-" if acc in ("b", "-") else acc
-    fifths = _MAJOR_FIFTHS[letter.upper()] + 7 * (acc == "#") - 7 * (acc == "-") - 3 * letter.islower()
+    if mode is not None:  # Humdrum names a mode's final in capitals (*G:dor, *A:aeo)
+        letter = letter.upper()
+    shift = _MODE_FIFTHS[mode] if mode is not None else -3 * letter.islower()
+    fifths = _MAJOR_FIFTHS[letter.upper()] + 7 * (acc == "#") - 7 * (acc == "-") + shift
     if abs(fifths) > 7:
         raise CadenzaError(f"--key {text!r}: needs {abs(fifths)} {'sharps' if fifths > 0 else 'flats'} (at most 7): use its enharmonic twin")
-    return f"*{letter}{acc}:", fifths
+    return f"*{letter}{acc}:{mode or ''}", fifths
 
 
 def key_name(token: str | None) -> str:
-    """``"*B-:"`` -> ``"Bb"`` (as ``--key`` takes it); ``"?"`` for none."""
-    return token[1:-1].replace("-", "b") if token else "?"
+    """``"*B-:"`` -> ``"Bb"``, ``"*G:dor"`` -> ``"G:dor"`` (as ``--key`` takes them); ``"?"`` for none."""
+    return token[1:].removesuffix(":").replace("-", "b") if token else "?"
 
 
 def openings(headers: list[Header]) -> list[list[Any]]:

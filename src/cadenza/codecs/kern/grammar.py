@@ -25,7 +25,7 @@ SUFFIX       signifiers in any order, each at most as often as in :data:`SUFFIX_
              ``< >``, elision ``&``, phrase end ``}``. ``L`` and ``J`` never share a note.
 interpretation tokens
              ``*`` ``*^`` ``*v``, clefs (:data:`CLEFS`), key signatures ``*k[...]`` (0-7
-             sharps or flats in standard order), keys ``*C:`` ... ``*a-:``, metres (:data:`METERS`,
+             sharps or flats in standard order), keys ``*C:`` ... ``*a-:`` and modal ones (``*G:dor``), metres (:data:`METERS`,
              only at the start of a bar), ``*met(c)`` (only in 4/4) / ``*met(c|)`` (only in
              2/2), tempi ``*MM20`` ... ``*MM320``. An interpretation line is never all ``*``.
 Characters missing from the vocabulary shrink the grammar (durations, pitches, interpretations
@@ -48,6 +48,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from cadenza.codecs.kern.header import MODES
 from cadenza.codecs.kern.reader import BAR, DIGITS, PITCH_LETTERS, duration  # noqa: F401 (BAR: re-exported)
 
 RECIPS = (
@@ -97,7 +98,7 @@ KEYS = tuple(
         "C G D A E B F# C# F B- E- A- D- G- C-".split()
         + "a e b f# c# g# d# a# d g c f b- e- a-".split()
     )
-)
+) + tuple(f"*{k}:{mode}" for k in "C D E F G A B B- E- F# C#".split() for mode in MODES)  # the church modes on common finals
 MET = {"*met(c)": (4, 4), "*met(c|)": (2, 2)}
 TEMPI = tuple(f"*MM{v}" for v in range(20, 321))
 UNMETRED_CAP = 16 * TPQ  # bar length cap when no metre is enforced (4 whole notes)

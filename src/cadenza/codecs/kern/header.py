@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 # Interpretations worth keeping inside the music: they change how the following notes read.
+# Church modes as Humdrum writes them after a key (``*G:dor``): Palestrina's masses name them.
+MODES = ("ion", "dor", "phr", "lyd", "mix", "aeo", "loc")
+_MODE = "(?:" + "|".join(MODES) + ")?"
 KEEP_INTERP = re.compile(
-    r"^\*(clef[A-Gv]?[v^]?\d*|k\[[a-g#\-n]*\]|[A-Ga-g][#\-]?:|M\d+/\d+(%\d+)?|met\([^)]*\)|MM\d+(\.\d+)?)$"
+    r"^\*(clef[A-Gv]?[v^]?\d*|k\[[a-g#\-n]*\]|[A-Ga-g][#\-]?:" + _MODE + r"|M\d+/\d+(%\d+)?|met\([^)]*\)|MM\d+(\.\d+)?)$"
 )
 CLEF = re.compile(r"^\*clef")
 KEYSIG = re.compile(r"^\*k\[")
-KEY = re.compile(r"^\*[A-Ga-g][#\-]?:$")
+KEY = re.compile(r"^\*[A-Ga-g][#\-]?:" + _MODE + "$")
 METER = re.compile(r"^\*M\d+/\d+")
 TEMPO = re.compile(r"^\*MM\d+")
 KINDS = ((CLEF, "clef"), (KEYSIG, "keysig"), (KEY, "key"), (METER, "meter"))

@@ -71,14 +71,14 @@ def _transpose_pitch(letters: str, acc: str | None, steps: int, semis: int) -> s
 
 
 def _transpose_key(tok: str, steps: int, semis: int) -> str:
-    m = re.match(r"^\*([A-Ga-g])([#\-]?):$", tok)
+    m = re.match(r"^\*([A-Ga-g])([#\-]?):([a-z]*)$", tok)
     if not m:
         return tok
-    letter, acc = m.group(1), m.group(2)
+    letter, acc, mode = m.groups()
     p = _transpose_pitch(letter.lower(), acc or None, steps, semis)
     base = p[0]
     rest = p.lstrip(p[0]).replace("n", "")
-    return "*" + (base.upper() if letter.isupper() else base) + rest + ":"
+    return "*" + (base.upper() if letter.isupper() else base) + rest + ":" + mode
 
 
 def transpose_text(text: str, semitones: int, fifths: int) -> str:
