@@ -148,3 +148,27 @@ def test_mozart_keeps_notes_near_the_staff():
         a, b = far_share(read_text(p))
         far, total = far + a, total + b
     assert total > 20000 and far / total < 0.005
+
+
+def test_generation_keeps_to_the_shapes_its_own_corpus_writes(palestrina_dataset):
+    """prepare learns the dataset's token shapes; the sampler's checker then offers only those:
+    Palestrina writes no beams or slurs, so after a note only ties, the next column or the line
+    end may follow, where Mozart's table (runs whose dataset recorded none) offers beams."""
+    import json
+
+    from cadenza.codecs.kern.constraint import KernConstraint
+    from cadenza.codecs.kern.grammar import DEFAULT_VOCAB
+
+    shapes = json.loads((palestrina_dataset / "manifest.json").read_text())["context"]["shapes"]
+    assert not any(set(s) & set("LJ()") for s in shapes["note_suffixes"] + shapes["note_prefixes"])
+    vocab = list(DEFAULT_VOCAB)
+
+    def after_a_note(context):
+        checker = KernConstraint(vocab, context, 1, "*M4/4\n@\n").checkers[0]
+        checker.push_text("8cc")
+        return checker.allowed_chars()
+
+    ctx = {"header": {"spines": 1}, "fixed_meter": [4, 4]}
+    own, mozart = after_a_note(dict(ctx, shapes=shapes)), after_a_note(ctx)
+    assert "L" in mozart and "(" not in own and "L" not in own and "J" not in own
+    assert "\n" in own and "\n" in mozart

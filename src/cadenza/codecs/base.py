@@ -103,7 +103,8 @@ class Codec(Protocol):
 
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
         """What decoding generated text needs and the text lacks, from the training pieces'
-        manifest rows (kern: the preamble; MIDI codecs: tempo and metre)."""
+        manifest rows, each with its model ``text`` (kern: the preamble, the metre/key
+        openings, the token shapes the corpus writes; MIDI codecs: tempo and metre)."""
         ...
 
     def piece_tempo(self, info: dict[str, Any]) -> float | None:

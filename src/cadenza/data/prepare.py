@@ -154,6 +154,7 @@ def prepare(
     heads: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     piece_rows = []
     aug_skipped = 0
+    originals: dict[str, str] = {}  # training pieces in their own key, for the codec's generation context
     for (path, p), g, lab in zip(encoded, groups, labels):
         head = label_text(lab, unit)
         split = side[g]
@@ -166,6 +167,8 @@ def prepare(
                 aug_skipped += 1
                 continue
             texts[split].append(head + q.text)
+            if split == "train" and s == 0:
+                originals[q.name] = q.text
             heads[split].append(head)
             row = {"name": q.name, "source": path, "split": split, "group": int(g), "transpose": s, "tokens": len(split_tokens(head + q.text, unit)), "info": q.info}
             piece_rows.append(row | ({"labels": lab} if kinds else {}))
@@ -173,7 +176,7 @@ def prepare(
 
     vocab = sorted({tok for t in texts.values() for piece in t for tok in split_tokens(piece, unit)} | ({"\n"} if unit == "char" else set()))
     # what decoding generated text needs and the text itself lacks (the codec decides)
-    context = codec_obj.generation_context([r for r in piece_rows if r["split"] == "train" and r["transpose"] == 0], layout)
+    context = codec_obj.generation_context([dict(r, text=originals[r["name"]]) for r in piece_rows if r["split"] == "train" and r["transpose"] == 0], layout)
     if kinds:  # the labels a musician may ask for: those the model saw in training
         trained = {k: sorted({r["labels"][k] for r in piece_rows if r["split"] == "train" and k in r["labels"]}) for k in kinds}
         context["labels"] = {k: v for k, v in trained.items() if v}

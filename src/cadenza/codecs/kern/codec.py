@@ -78,15 +78,20 @@ class KernCodec:
 
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
         """The preamble of samples, the training pieces' metre/key openings (``condition``
-        draws from them) and the cleaning version (:data:`CLEANING`: older runs and datasets
+        draws from them), the token shapes they write (the generation grammar,
+        :mod:`.shapes`) and the cleaning version (:data:`CLEANING`: older runs and datasets
         are told apart by its absence)."""
         from cadenza.codecs.kern.conditioning import openings
+        from cadenza.codecs.kern.shapes import learn_shapes
 
         bars = sum(r["info"].get("bars", 0) for r in train)
         chars = sum(r["tokens"] for r in train)
         heads = [r["info"]["header"] for r in train]
-        return {"header": most_common_header(heads, layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1), "cleaning": CLEANING,
-                "openings": openings([Header.from_dict(h) for h in heads if h["spines"] == layout])}
+        context = {"header": most_common_header(heads, layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1), "cleaning": CLEANING,
+                   "openings": openings([Header.from_dict(h) for h in heads if h["spines"] == layout])}
+        if all("text" in r for r in train):
+            context["shapes"] = learn_shapes(r["text"] for r in train).to_dict()
+        return context
 
     def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
         """(prime, context, report) for a sample in ``metre`` / ``key`` (see :mod:`.conditioning`)."""

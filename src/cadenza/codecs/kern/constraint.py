@@ -14,7 +14,7 @@ import torch
 from cadenza import CadenzaError
 from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.grammar import METERS, TPQ
-from cadenza.codecs.kern.shapes import MOZART
+from cadenza.codecs.kern.shapes import MOZART, TokenShapes
 
 
 def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
@@ -112,6 +112,9 @@ class KernConstraint:
         prime = resume or prime
         spines = int(header.get("spines") or 2)
         self.clefs = list(header.get("clefs") or []) or None  # the columns' opening clefs
+        # the token shapes the training corpus writes (learned by `prepare`); runs made before
+        # datasets recorded them get Mozart's, the table the bundled model was checked with
+        self.shapes = TokenShapes.from_dict(context["shapes"]) if context.get("shapes") else MOZART
         # A metre the musician chose (or drawn from the corpus, see .conditioning) is enforced
         # from the first bar: every bar but a pickup and the last fills it, and no other metre,
         # key or key signature may be written. Without one (a model trained on the 2015 text,
@@ -186,7 +189,7 @@ class KernConstraint:
         # the generation grammar: only token shapes the corpus writes (no beamed rests, no
         # pile-ups of signifiers), so every sample loads in strict kern parsers too, and
         # pitches within four ledger lines of their column's staff
-        c = KernChecker(vocab, spines, self.fixed, shapes=MOZART, clefs=self.clefs)
+        c = KernChecker(vocab, spines, self.fixed, shapes=self.shapes, clefs=self.clefs)
         if self.fixed is None:
             # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
             # make a model that never learnt to count close its first bars

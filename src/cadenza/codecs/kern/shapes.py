@@ -12,7 +12,10 @@ rest's suffix one a corpus rest uses, and rests take no prefix.
 :data:`MOZART` was learned with :func:`learn_shapes` from the Mozart piano sonatas
 (KernScores, ``../shared/corpora/mozart-piano-sonatas``, cleaned text): every shape written at
 least three times, ASCII, and loading in kernpy (``tests/test_kern_grammar.py`` checks both).
-Generation uses it for every model (checking real files stays lenient: pass ``shapes=None``).
+``cadenza prepare`` learns each dataset's own table the same way (the dataset's generation
+context, ``shapes``): a Palestrina model writes no beams because Palestrina writes none, and a
+Beethoven model may use the shapes Beethoven uses and Mozart does not; runs whose dataset recorded none use :data:`MOZART`. Checking real
+files stays lenient: pass ``shapes=None``.
 """
 
 from __future__ import annotations
