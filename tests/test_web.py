@@ -268,3 +268,21 @@ def test_serve_command_refuses_an_unknown_model_in_one_line():
     res = subprocess.run([sys.executable, "-m", "cadenza", "serve", "--model", "no-such-model", "--port", str(_free_port())], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and "no-such-model" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+KERN_4 = ("**kern\t**kern\n*clefF4\t*clefG2\n*k[]\t*k[]\n*C:\t*C:\n*M4/4\t*M4/4\n"
+          + "".join(f"={b}\t={b}\n4C\t4c\n4E\t4e\n4G\t4g\n4c\t4cc\n" for b in range(1, 5)) + "==\t==\n*-\t*-\n")
+
+
+def test_infill_rewrites_the_bars_asked_and_keeps_the_rest(client):
+    models = {m["name"]: m for m in client.get("/api/models").json()["models"]}
+    assert models["mozart-kern"]["infills"]
+    r = client.post("/api/infill", data={"model": "mozart-kern", "variations": "1", "seed": "2", "rewrite": "2-3"}, files={"file": ("scale.krn", KERN_4.encode(), "text/plain")})
+    assert r.status_code == 200, r.text
+    assert r.json()["rewrite"] == "2-3"
+    krn = client.get(r.json()["variations"][0]["krn"]).text
+    # bar 1 and bar 4 (with the header and the closing lines) are the file's own, line for line
+    assert krn.startswith(KERN_4[: KERN_4.index("=2")]) and krn.endswith(KERN_4[KERN_4.index("=4"):]) and krn != KERN_4
+    for data, words in (({"rewrite": "3-2"}, "backwards"), ({"rewrite": "7-8"}, "bar"), ({}, "which bars"), ({"rewrite": "two"}, "5-8")):
+        bad = client.post("/api/infill", data={"model": "mozart-kern", **data}, files={"file": ("scale.krn", KERN_4.encode(), "text/plain")})
+        assert bad.status_code == 422 and words in _one_line(bad), (data, bad.text)

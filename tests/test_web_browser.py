@@ -116,6 +116,30 @@ def test_errors_are_shown_in_words(page):
     page.click("#clear")
 
 
+KERN_4 = ("**kern\t**kern\n*clefF4\t*clefG2\n*k[]\t*k[]\n*C:\t*C:\n*M4/4\t*M4/4\n"
+          + "".join(f"={b}\t={b}\n4C\t4c\n4E\t4e\n4G\t4g\n4c\t4cc\n" for b in range(1, 5)) + "==\t==\n*-\t*-\n")
+
+
+@pytest.mark.slow
+def test_upload_a_score_and_rewrite_two_of_its_bars(page):
+    page.click("#clear")
+    assert not page.is_visible("#rewrite-go")  # nothing to rewrite without a prompt
+    page.set_input_files("#upload", files=[{"name": "scale.krn", "mimeType": "text/plain", "buffer": KERN_4.encode()}])
+    page.select_option("#model", "mozart-kern")
+    page.click("#rewrite-go")  # no bars given: said in words, nothing sent
+    assert "which bars" in page.inner_text("#error")
+    page.fill("#rewrite", "2-3")
+    page.fill("#variations", "1")
+    page.fill("#seed", "4")
+    page.click("#rewrite-go")
+    page.wait_for_selector(".variation h3:has-text('bars 2-3 of scale.krn rewritten')", timeout=90_000)
+    assert not page.is_visible("#error")
+    page.locator(".variation button", has_text="Rewrite bars").first.click()  # the result becomes the next prompt
+    page.wait_for_function("document.getElementById('prompt-info').textContent.includes('choose bars to rewrite')", timeout=20_000)
+    assert page.evaluate("window.cadenza.state.prompt.name") == "variation-1.krn" and page.input_value("#model") == "mozart-kern"
+    page.click("#clear")
+
+
 @pytest.mark.slow
 def test_jam_replies_and_records_time_to_first_note(page, artefacts):
     page.evaluate("document.getElementById('gap').value = '0.4'")

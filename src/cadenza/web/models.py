@@ -42,6 +42,8 @@ class LoadedModel:
         return isinstance(self.codec, NotewiseCodec)
 
     def describe(self) -> dict[str, Any]:
+        from cadenza.codecs.fim import can_infill
+
         ctx = self.context
         metre = ctx.get("time_signature")
         header = ctx.get("header") or {}
@@ -55,6 +57,8 @@ class LoadedModel:
             "jam": self.jams,
             "form": True,
             "metre_key": getattr(self.codec, "condition", None) is not None,  # kern: --metre/--key
+            # rewrite bars of an uploaded file (cadenza infill): a model trained with --fim-rate
+            "infills": can_infill(self.vocab, self.codec.unit) and callable(getattr(self.codec, "infill_parts", None)),
             "bars_are_grid": self.codec.bar_token is None,
             "metre": f"{metre[0]}/{metre[1]}" if metre else (header.get("meter") or "").removeprefix("*M") or None,
             "key": (header.get("key") or "").strip("*:") or None,

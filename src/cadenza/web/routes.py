@@ -1,6 +1,7 @@
 """The JSON API the page uses and scripts can call.
 
-``POST /api/generate`` (form fields) and ``POST /api/continue`` (the same, plus ``file``) both
+``POST /api/generate`` (form fields), ``POST /api/continue`` (the same, plus ``file``) and
+``POST /api/infill`` (``file`` and ``rewrite``, the bars to write anew: ``"5-8"``) all
 answer ``{"variations": [{"midi", "svg", "wav", "musicxml", "krn", "png", ...}]}`` with URLs
 under ``/files/``. Work runs in the bounded pool; a client-chosen ``job`` id lets the page poll
 ``GET /api/jobs/{job}`` for progress meanwhile.
@@ -31,7 +32,8 @@ class Params:
     """The fields both generation endpoints take, checked into one place."""
 
     def __init__(self, model: Optional[str], bars: int, variations: int, seed: Optional[int], temperature: float, top_p: float,
-                 form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str], metre: Optional[str] = None, key: Optional[str] = None):
+                 form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str], metre: Optional[str] = None, key: Optional[str] = None,
+                 rewrite: Optional[str] = None):
         def need(ok: bool, message: str) -> None:
             if not ok:
                 raise WebError(422, message)
@@ -44,17 +46,19 @@ class Params:
         need(form is None or form == "" or re.fullmatch(r"[A-Za-z]{1,8}", form) is not None, "form must be letters such as AAB or ABA")
         need(job is None or JOB_ID.fullmatch(job) is not None, "job must be 4-64 letters, digits, _ or -")
         need(not metre or re.fullmatch(r"\d{1,2}/\d{1,2}", metre) is not None, "metre must look like 3/4 or 6/8")
-        need(not key or re.fullmatch(r"[A-Ga-g][#b-]?", key) is not None, "key must look like F, Bb, g or f# (capital: major, lower case: minor)")
+        need(not key or re.fullmatch(r"[A-Ga-g][#b-]?( ?:?[A-Za-z]{3,10})?", key) is not None, "key must look like F, Bb, g, f# (capital: major, lower case: minor) or G:dor")
+        need(not rewrite or re.fullmatch(r"\s*\d{1,4}\s*(-\s*\d{1,4}\s*)?", rewrite) is not None, "bars to rewrite must look like 5-8 or 3")
         self.model, self.bars, self.variations, self.temperature, self.top_p = model or None, bars, variations, temperature, top_p
         self.seed = random.SystemRandom().randrange(1_000_000) if seed is None else seed
         self.form, self.phrase_bars, self.prompt_bars, self.job = (form or None), phrase_bars, prompt_bars, job
-        self.metre, self.key = metre or None, key or None
+        self.metre, self.key, self.rewrite = metre or None, key or None, (rewrite or "").strip() or None
 
 
 def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: int = Form(1), seed: Optional[int] = Form(None),
             temperature: float = Form(1.0), top_p: float = Form(1.0), form: Optional[str] = Form(None), phrase_bars: int = Form(4),
-            prompt_bars: int = Form(4), job: Optional[str] = Form(None), metre: Optional[str] = Form(None), key: Optional[str] = Form(None)) -> Params:
-    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key)
+            prompt_bars: int = Form(4), job: Optional[str] = Form(None), metre: Optional[str] = Form(None), key: Optional[str] = Form(None),
+            rewrite: Optional[str] = Form(None)) -> Params:
+    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite)
 
 
 @router.get("/api/models", summary="The models this server offers and what each supports")
@@ -86,10 +90,21 @@ async def continue_(request: Request, file: UploadFile = File(..., description="
     return await _run(request, p, file)
 
 
+@router.post("/api/infill", summary="Rewrite some bars of an uploaded .krn, .mid or .musicxml file, keeping the rest")
+async def infill(request: Request, file: UploadFile = File(..., description=".krn, .mid or .musicxml, at most the upload limit"), p: Params = Depends(_params)) -> dict[str, Any]:
+    if not p.rewrite:
+        raise WebError(422, "say which bars to rewrite, e.g. 5-8")
+    loaded = request.app.state.web.models.get(p.model)
+    if not loaded.describe()["infills"]:
+        offer = [m for m in request.app.state.web.models.names() if request.app.state.web.models.get(m).describe()["infills"]]
+        raise WebError(422, f"{loaded.name} was not trained to fill in the middle; choose one of ({', '.join(offer)})")
+    return await _run(request, p, file)
+
+
 async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[str, Any]:
     web = request.app.state.web
     loaded = web.models.get(p.model)  # unknown model: CadenzaError -> 422
-    if upload is not None and not loaded.describe()["continues"]:
+    if upload is not None and not p.rewrite and not loaded.describe()["continues"]:
         raise WebError(422, f"{loaded.name} cannot continue a prompt; choose one of ({', '.join(m for m in web.models.names() if web.models.get(m).describe()['continues'])})")
     job, folder = web.results.new_job()
     try:
@@ -106,6 +121,7 @@ def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path
     """Sample, then render each variation; runs in a worker thread."""
     from cadenza.render import render
     from cadenza.generation import continue_piece, generate, SamplingOptions
+    from cadenza.generation.infill import infill, parse_bars
 
     options = SamplingOptions(temperature=p.temperature, top_p=p.top_p)
 
@@ -113,7 +129,15 @@ def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path
         web.progress.update(p.job, "sampling", done, total or 0)
 
     tick(0)
-    if prompt is not None:
+    if prompt is not None and p.rewrite:
+        if prompt.suffix != ".krn":  # kern files are read by the codec itself, bar by bar
+            read_prompt_file(prompt, Path(shown or prompt.name).name)
+        try:
+            samples = infill(loaded.run, prompt, parse_bars(p.rewrite), folder, n=p.variations, seed=p.seed, options=options, progress=tick,
+                             formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), loaded=(loaded.model, loaded.config))
+        except CadenzaError as exc:
+            raise WebError(422, str(exc).replace(str(prompt), Path(shown or prompt.name).name)) from None
+    elif prompt is not None:
         read_prompt_file(prompt, Path(shown or prompt.name).name)
         samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick,
                                  loaded=(loaded.model, loaded.config))
@@ -127,7 +151,7 @@ def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path
         web.progress.update(p.job, "rendering", k, len(samples))
         variations.append(_variation(web, render, loaded, p, s))
     web.progress.update(p.job, "done", len(samples), len(samples))
-    return {"job": job, "model": loaded.name, "seed": p.seed, "bars": p.bars, "prompt": shown, "variations": variations}
+    return {"job": job, "model": loaded.name, "seed": p.seed, "bars": p.bars, "prompt": shown, "rewrite": p.rewrite if prompt is not None else None, "variations": variations}
 
 
 def _variation(web: Any, render: Any, loaded: Any, p: Params, s: Any) -> dict[str, Any]:

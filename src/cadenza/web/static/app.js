@@ -25,7 +25,7 @@ function setPrompt(prompt) {
   $("go").textContent = prompt ? "Continue the prompt" : "Generate";
   document.querySelectorAll(".prompt-only").forEach((el) => (el.hidden = !prompt));
   drawRoll(prompt?.notes || []);
-  if (prompt) preferContinuing();
+  if (prompt) preferContinuing(); else showModel();
 }
 
 function showRecorded() {
@@ -84,6 +84,7 @@ function showModel() {
   $("model-info").textContent = bits.filter(Boolean).join(" · ");
   document.querySelectorAll(".form-only").forEach((el) => (el.hidden = !m.form || !!state.prompt));
   document.querySelectorAll(".metre-only").forEach((el) => (el.hidden = !m.metre_key || !!state.prompt));
+  document.querySelectorAll(".infill-only").forEach((el) => (el.hidden = !m.infills || !state.prompt));
   if (state.prompt && !m.continues) $("model-info").textContent += " · this model cannot continue a prompt; pick one that does";
 }
 
@@ -111,15 +112,17 @@ function showError(msg) {
   $("error").textContent = msg || "";
 }
 
-async function run() {
+async function run(rewrite = false) {
   if (state.busy) return;
+  if (rewrite && !$("rewrite").value.trim()) { showError("Say which bars to rewrite, e.g. 5-8 (the prompt's own bar numbers)."); $("rewrite").focus(); return; }
   state.busy = true;
-  $("go").disabled = true;
+  $("go").disabled = $("rewrite-go").disabled = true;
   showError("");
   const job = `j${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const f = fields();
   f.append("job", job);
   if (state.prompt) f.append("file", state.prompt.blob, state.prompt.name);
+  if (rewrite) f.append("rewrite", $("rewrite").value.trim());
   const bar = $("progress");
   bar.hidden = false;
   bar.removeAttribute("value");
@@ -135,7 +138,7 @@ async function run() {
     else if (p.stage === "rendering") { $("status").textContent = `engraving and rendering variation ${p.done + 1} of ${p.total}… ${secs} s`; bar.max = p.total; bar.value = p.done; }
   }, 400);
   try {
-    const res = await fetch(state.prompt ? "/api/continue" : "/api/generate", { method: "POST", body: f });
+    const res = await fetch(rewrite ? "/api/infill" : state.prompt ? "/api/continue" : "/api/generate", { method: "POST", body: f });
     const data = await res.json().catch(() => ({ detail: `the server answered ${res.status} without a message` }));
     if (!res.ok) throw new Error(data.detail || `HTTP ${res.status}`);
     showResults(data);
@@ -147,10 +150,11 @@ async function run() {
     clearInterval(poll);
     bar.hidden = true;
     state.busy = false;
-    $("go").disabled = false;
+    $("go").disabled = $("rewrite-go").disabled = false;
   }
 }
-$("go").onclick = run;
+$("go").onclick = () => run(false);
+$("rewrite-go").onclick = () => run(true);
 
 function link(url, text, download) {
   const a = document.createElement("a");
@@ -167,7 +171,7 @@ function showResults(data) {
   for (const v of data.variations) {
     const card = document.createElement("article");
     card.className = "variation";
-    const what = data.prompt ? `continuing ${data.prompt}` : `${data.bars} bars`;
+    const what = data.rewrite ? `bars ${data.rewrite} of ${data.prompt} rewritten` : data.prompt ? `continuing ${data.prompt}` : `${data.bars} bars`;
     card.innerHTML = `<h3>Variation ${v.index} <span class="muted">${data.model} · seed ${data.seed} · ${what} · ${v.notes ?? "?"} notes</span></h3>`;
     if (v.png) { const img = new Image(); img.src = v.png; img.className = "roll"; img.alt = `Piano roll of variation ${v.index}${v.prompt_quarters ? " (prompt shaded)" : ""}`; card.append(img); }
     const row = document.createElement("div");
@@ -178,6 +182,14 @@ function showResults(data) {
     more.textContent = "Continue from here";
     more.onclick = () => continueFrom(v, data);
     row.append(more);
+    if (state.models.find((m) => m.name === data.model)?.infills) {
+      const again = document.createElement("button");
+      again.type = "button";
+      again.textContent = "Rewrite bars…";
+      again.title = "Make this variation the prompt, then choose bars to write anew";
+      again.onclick = () => useForRewrite(v, data);
+      row.append(again);
+    }
     const dl = document.createElement("span");
     dl.className = "downloads";
     const stem = `cadenza-${data.model}-${data.seed}-${v.index}`;
@@ -206,6 +218,20 @@ async function downloadChecked(e, url, name) {
   if (!res.ok) { showError((await res.json().catch(() => ({}))).detail || `kern: HTTP ${res.status}`); return; }
   const a = link(URL.createObjectURL(await res.blob()), "", name);
   a.click();
+}
+
+// Rewriting keeps the variation's own notation: its kern where the model writes kern.
+async function useForRewrite(v, data) {
+  const kern = state.models.find((m) => m.name === data.model)?.codec === "kern";
+  const url = kern && v.krn ? v.krn : v.midi;
+  const res = await fetch(url);
+  if (!res.ok) { showError("That result is gone from the server (old results are removed); generate again."); return; }
+  const name = `variation-${v.index}.${url === v.midi ? "mid" : "krn"}`;
+  setPrompt({ blob: await res.blob(), name, label: `Variation ${v.index} of ${data.model} (seed ${data.seed}): choose bars to rewrite` });
+  $("model").value = data.model;
+  showModel();
+  $("rewrite").focus();
+  $("controls").scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
 async function continueFrom(v, data) {
