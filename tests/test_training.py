@@ -227,8 +227,6 @@ def test_stateful_streams_follow_on_and_train(tmp_path, palestrina_dataset):
     cfg = TrainConfig(rnn_size=24, num_layers=1, seq_length=32, batch_size=4, max_steps=12, eval_every=6, eval_batches=1, stateful=True)
     res = train(palestrina_dataset, run, cfg)
     assert res.step == 12 and res.best_val_loss is not None
-    with pytest.raises(CadenzaError, match="choose one"):
-        TrainConfig(stateful=True, fim_rate=0.5).resolved()
     with pytest.raises(CadenzaError, match="transformer has none"):
         TrainConfig(stateful=True, arch="transformer").resolved()
 
@@ -277,3 +275,28 @@ def test_fine_tuning_refuses_another_shape_or_codec(tmp_path, palestrina_dataset
         train(palestrina_dataset, tmp_path / "b", TrainConfig(rnn_size=256, num_layers=2, max_steps=2, init_from="bach-notewise"))
     with pytest.raises(CadenzaError, match="--init-from"):
         train(palestrina_dataset, tmp_path / "c", TrainConfig(max_steps=2, init_from=str(tmp_path / "nowhere")))
+
+
+def test_stateful_training_interleaves_fim_steps_without_breaking_the_streams(tmp_path, palestrina_dataset, monkeypatch):
+    """--stateful --fim-rate R: a share R of the steps are batches of fill-in-the-middle windows;
+    the other steps read the streams' windows in order, none skipped, also across a resume."""
+    from cadenza.codecs.fim import can_infill
+    from cadenza.training.data import Stream
+    from cadenza.training.loop import fim_micro_step
+
+    cfg = TrainConfig(rnn_size=24, num_layers=1, seq_length=32, batch_size=4, max_steps=20, eval_every=10, eval_batches=1, stateful=True, fim_rate=0.5)
+    share = np.mean([fim_micro_step(cfg, s, 0) for s in range(2000)])
+    assert 0.45 < share < 0.55 and not fim_micro_step(TrainConfig(fim_rate=0.5), 3, 0)
+    read, fim = [], []
+    streams, batch = Stream.streams, Stream.batch
+    monkeypatch.setattr(Stream, "streams", lambda self, b, q, k, *a: (read.append((len(self), k)), streams(self, b, q, k, *a))[1])
+    monkeypatch.setattr(Stream, "batch", lambda self, b, q, gen, all_fim=False: (fim.append(all_fim), batch(self, b, q, gen, all_fim))[1])
+    run = tmp_path / "stateful-fim"
+    train(palestrina_dataset, run, cfg)
+    longest = max(n for n, _ in read)  # the training split (validation reads its own streams)
+    trained = lambda: [k for n, k in read if n == longest]  # noqa: E731
+    plain = sum(not fim_micro_step(cfg, s, 0) for s in range(20))
+    assert trained() == list(range(plain)) and fim == [True] * (20 - plain) and 0 < plain < 20
+    train(palestrina_dataset, run, TrainConfig(**{**cfg.__dict__, "max_steps": 30}))
+    assert trained() == list(range(sum(not fim_micro_step(cfg, s, 0) for s in range(30))))  # the resumed run reads on where it stopped
+    assert can_infill(json.loads((run / "config.json").read_text())["vocab"], "char")

@@ -74,8 +74,6 @@ class TrainConfig:
             raise CadenzaError("--fim-rate must be in [0, 1]")
         if self.stateful and self.arch != "lstm":
             raise CadenzaError("--stateful carries an LSTM's state from batch to batch; a transformer has none")
-        if self.stateful and self.fim_rate > 0:
-            raise CadenzaError("--stateful reads the text as one stream; --fim-rate rearranges windows: choose one")
         if self.fim_format not in ("spm", "psm"):
             raise CadenzaError(f"--fim-format must be spm or psm, not {self.fim_format!r}")
         wd = self.weight_decay if self.weight_decay >= 0 else (0.0 if self.arch == "lstm" else 0.1)

@@ -127,10 +127,12 @@ class Stream:
         t = torch.from_numpy(w.astype(np.int64))
         return t[:-1], t[1:].clone()
 
-    def batch(self, batch: int, seq: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, batch: int, seq: int, gen: torch.Generator, all_fim: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random windows, each rearranged to fill in the middle with the FIM rate's chance (every
+        one with ``all_fim``: the FIM steps of a ``--stateful`` run)."""
         starts = torch.randint(0, len(self.ids) - seq - 1, (batch,), generator=gen).tolist()
         if self.fim is not None and self.fim.rate > 0 and seq >= 16:
-            fim = (torch.rand(batch, generator=gen) < self.fim.rate).tolist()
+            fim = [True] * batch if all_fim else (torch.rand(batch, generator=gen) < self.fim.rate).tolist()
             xs, ys = zip(*(self._middle(s, seq, gen) if m else self._prefixed(s, seq) for s, m in zip(starts, fim)))
         else:
             xs, ys = zip(*(self._prefixed(s, seq) for s in starts))

@@ -66,6 +66,15 @@ def _seed(seed: int, step: int, stream: int) -> int:
     return (seed * 1_000_003 + step * 7_919 + stream * 104_729) % (2**63 - 1)
 
 
+def fim_micro_step(cfg: TrainConfig, step: int, j: int) -> bool:
+    """``--stateful --fim-rate R``: whether micro-step ``j`` of ``step`` is a batch of
+    fill-in-the-middle windows (fresh state) rather than the streams' next windows. Seeded by
+    the step alone, so every process and a resumed run agree; a share R of the micro-steps."""
+    if not (cfg.stateful and cfg.fim_rate > 0):
+        return False
+    return np.random.default_rng(_seed(cfg.seed, step, 1_000 + j)).random() < cfg.fim_rate
+
+
 @torch.no_grad()
 def evaluate_loss(model: torch.nn.Module, stream: Stream, seq: int, batches: int, batch_size: int = 16, d: Dist = Dist(), autocast: Any = None) -> float:
     """Mean next-token loss in nats over fixed windows of ``stream`` (shared among processes)."""
@@ -206,6 +215,8 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     model.train()
     train_loss, val, running, interrupted = float("nan"), None, [], False
     carried = None  # --stateful: the LSTM state carried from batch to batch (reset on resume)
+    # --stateful: stream windows read so far (FIM micro-steps do not advance the streams)
+    read = sum(1 for s in range(step) for j in range(cfg.grad_accum) if not fim_micro_step(cfg, s, j)) if cfg.stateful else 0
     plotted = 0.0
     try:
         while step < max_steps:
@@ -216,18 +227,22 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
             torch.manual_seed(_seed(cfg.seed, step, d.rank) + 1)  # dropout masks, repeatable on resume
             loss_sum = 0.0
             for j in range(cfg.grad_accum):
-                if cfg.stateful:  # the state read so far goes on into this window (detached)
-                    x, y, fresh = train_s.streams(cfg.batch_size, cfg.seq_length, step * cfg.grad_accum + j, d.rank, d.world)
+                streaming = cfg.stateful and not fim_micro_step(cfg, step, j)
+                if streaming:  # the state read so far goes on into this window (detached)
+                    x, y, fresh = train_s.streams(cfg.batch_size, cfg.seq_length, read, d.rank, d.world)
+                    read += 1
                     carried = None if fresh else carried
-                else:
+                else:  # random windows from a fresh state (a --stateful run's FIM steps keep the streams' state aside)
                     gen = torch.Generator().manual_seed(_seed(cfg.seed, step, d.rank * cfg.grad_accum + j))
-                    x, y = train_s.batch(cfg.batch_size, cfg.seq_length, gen)
-                    carried = None
+                    x, y = train_s.batch(cfg.batch_size, cfg.seq_length, gen, all_fim=cfg.stateful)
                 x, y = x.to(d.device, non_blocking=True), y.to(d.device, non_blocking=True)
                 sync = contextlib.nullcontext() if (not d.active or j == cfg.grad_accum - 1) else net.no_sync()
                 with sync, autocast:
-                    logits, carried = net(x, carried) if cfg.stateful else (net(x)[0], None)
-                    carried = tuple(t.detach() for t in carried) if carried is not None else None
+                    if streaming:
+                        logits, carried = net(x, carried)
+                        carried = tuple(t.detach() for t in carried)
+                    else:
+                        logits = net(x)[0]
                     loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1)) / cfg.grad_accum
                 with sync:
                     loss.backward()
