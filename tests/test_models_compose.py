@@ -105,3 +105,15 @@ def test_bundled_piano_model_continues_real_pieces_reaching_past_62_keys(tmp_pat
         if tried == 3:
             break
     assert tried == 3
+
+
+def test_the_command_line_starts_without_torch():
+    """`cadenza --help`, `cadenza models`: the CLI loads torch only where a model is built (it took
+    ~1.7 s of every command's start-up)."""
+    import subprocess
+    import sys
+
+    code = "import sys; from cadenza.cli import app; from cadenza.cli.info import models; models(); print('torch' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().endswith("False") and "mozart-kern" in res.stdout

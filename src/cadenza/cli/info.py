@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.markup import escape
+from rich import box
 from rich.table import Table
 
 from cadenza.cli.common import console, err
@@ -12,25 +13,27 @@ def models() -> None:
     """List the bundled pretrained models: what they learned from, size, quality and licence."""
     from cadenza.models.pretrained import DEFAULT, available
 
-    t = Table(title="Bundled models (use --model NAME)")
-    for c in ("name", "codec", "params", "MB", "test bits/token", "trained", "infill", "labels", "licence"):
-        t.add_column(c, no_wrap=c != "licence")
+    t = Table(title="Bundled models (use --model NAME; * the default)", box=box.SIMPLE_HEAD, show_edge=False)
+    for c in ("name", "codec", "params", "MB", "bits/token", "infill", "labels"):
+        t.add_column(c, no_wrap=True)
     found = available()
     for name, info in found.items():
         if "error" in info:
-            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "-", "-", "-", "[red]unreadable MODEL.json[/red]")
+            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "-", "[red]unreadable[/red]")
             continue
         bits = info.get("test_bits_per_token")
         labels = model_labels(info.get("path"))
-        t.add_row(name + (" (default)" if name == DEFAULT else ""), info.get("codec", ""), f"{info.get('params', 0):,}",
-                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", trained(info), "yes" if info.get("infill") else "no", ", ".join(f"{len(v)} {k}" for k, v in labels.items()) or "-",
-                  info.get("licence", "").split(" (")[0])
+        params = info.get("params", 0)
+        t.add_row(name + (" *" if name == DEFAULT else ""), info.get("codec", ""), f"{params / 1e6:.2f}M" if params >= 1e6 else f"{params / 1e3:.0f}k",
+                  str(info.get("size_mb")), f"{bits:.3f}" if bits is not None else "-", "yes" if info.get("infill") else "no",
+                  ", ".join(f"{len(v)} {k}" for k, v in labels.items()) or "-")
     console.print(t)
+    console.print("bits/token: held-out test pieces read whole (codecs differ: compare within one codec)")
     for name, info in found.items():
         if "error" in info:
             err.print(f"[yellow]warning:[/yellow] {escape(info['error'])}", soft_wrap=True)
             continue
-        console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; licence: {info.get('licence', '')}")
+        console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; trained {trained(info)}; licence: {info.get('licence', '')}")
         for kind, values in model_labels(info.get("path")).items():
             console.print(f"  --{kind}: {', '.join(values)}")
 

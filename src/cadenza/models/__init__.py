@@ -8,15 +8,18 @@ gives the empty state.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from cadenza.models.config import PRESETS, ModelConfig, Preset  # noqa: F401
 
 
+if TYPE_CHECKING:  # torch is imported where a model is built, not by every command that lists presets
+    import torch
+
 ARCHS = ("lstm", "transformer")
 
 
-def build_model(cfg: ModelConfig) -> torch.nn.Module:
+def build_model(cfg: ModelConfig) -> "torch.nn.Module":
     if cfg.arch == "lstm":
         from cadenza.models.lstm import CharLSTM
 
@@ -30,5 +33,5 @@ def build_model(cfg: ModelConfig) -> torch.nn.Module:
     raise CadenzaError(f"unknown architecture {cfg.arch!r}; choose one of: {', '.join(ARCHS)}")
 
 
-def count_parameters(model: torch.nn.Module) -> int:
+def count_parameters(model: "torch.nn.Module") -> int:
     return sum(p.numel() for p in model.parameters())
