@@ -83,6 +83,6 @@ def test_near_duplicates_are_grouped(palestrina_paths):
     bars = a.text.split("@\n")
     tail = Encoded("tail", "@\n".join(bars[len(bars) // 2 :]), {})
     longer = Encoded("longer", b.text + a.text, {})
-    groups = group_duplicates([a, b, c, tail, longer], "char")
+    groups = group_duplicates([a, b, c, tail, longer], codec)
     assert groups[0] == groups[3] == groups[4]
     assert groups[2] != groups[0]

@@ -101,6 +101,18 @@ class Codec(Protocol):
         """The text generation starts from when the user gives none."""
         ...
 
+    def choose_layout(self, pieces: list[Encoded], want: Any) -> tuple[Any, list[tuple[int, str]]]:
+        """The layout a dataset keeps (``want``, or the corpus's most common; kern: the spine
+        count, as a character model writes one) and (index, reason) of the pieces left out;
+        (None, []) for codecs whose pieces all fit one vocabulary."""
+        ...
+
+    def passages(self, text: str) -> list[tuple[str, ...]]:
+        """Overlapping stretches of a piece's text (kern: every 4 bars running; MIDI codecs: 64
+        words every 32), compared to find pieces that share long passages, so the split keeps
+        them on one side."""
+        ...
+
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
         """What decoding generated text needs and the text lacks, from the training pieces'
         manifest rows, each with its model ``text`` (kern: the preamble, the metre/key

@@ -190,6 +190,13 @@ class MidiCodec:
     def default_prime(self, vocab: list[str]) -> str:
         return quiet_prime(vocab, self.quiet)
 
+    def choose_layout(self, pieces: list[Encoded], want: Any) -> tuple[Any, list[tuple[int, str]]]:
+        return None, []  # instruments are words: every piece fits one vocabulary
+
+    def passages(self, text: str, width: int = 64, step: int = 32) -> list[tuple[str, ...]]:
+        words = text.split()
+        return [tuple(words[i : i + width]) for i in range(0, max(0, len(words) - width + 1), step)]
+
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
         return midi_generation_context(self.options.steps_per_quarter, train)
 

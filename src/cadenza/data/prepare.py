@@ -131,9 +131,10 @@ def prepare(
         collect(r)
 
     encoded = _unique_names(encoded)
-    layout = None
-    if unit == "char":  # kern datasets hold one spine count
-        layout, encoded = _one_layout(encoded, opts.get("spines") or 0, records)
+    layout, left_out = codec_obj.choose_layout([p for _, p in encoded], opts.get("spines") or 0)  # kern: one spine count
+    for i, reason in left_out:
+        records[encoded[i][0]] = SourceRecord(encoded[i][0], "skipped", reason)
+    encoded = [e for i, e in enumerate(encoded) if i not in {j for j, _ in left_out}]
     encoded = _drop_exact_duplicates(encoded, records)
     if not encoded:
         reasons = Counter(r.reason for r in records.values() if r.status == "skipped")
@@ -141,7 +142,7 @@ def prepare(
 
     labels, label_counts = assign_labels(encoded, sources, kinds, label_min_pieces) if kinds else ([{} for _ in encoded], {})
     pieces = [p for _, p in encoded]
-    groups = group_duplicates(pieces, unit)
+    groups = group_duplicates(pieces, codec_obj)
     names_by_group: dict[int, list[str]] = {}
     sizes: Counter[int] = Counter()
     for g, p in zip(groups, pieces):
@@ -205,23 +206,6 @@ def _unique_names(encoded: list[tuple[str, Encoded]]) -> list[tuple[str, Encoded
     """Two folders may both hold "sonata01-1": such pieces are named "<folder>/<name>"."""
     counts = Counter(p.name for _, p in encoded)
     return [(path, Encoded(f"{Path(path).parent.name}/{p.name}", p.text, p.info) if counts[p.name] > 1 else p) for path, p in encoded]
-
-
-def _one_layout(encoded: list[tuple[str, Encoded]], want: int, records: dict[str, SourceRecord]) -> tuple[Any, list[tuple[str, Encoded]]]:
-    """The spine count the dataset keeps (``want``, or the corpus's most common) and the pieces
-    that have it; the files of other counts are recorded as skipped."""
-    spine_counts = Counter(p.info["header"]["spines"] for _, p in encoded)
-    if not spine_counts:
-        return None, encoded
-    layout = want or spine_counts.most_common(1)[0][0]
-    kept = []
-    for path, p in encoded:
-        n = p.info["header"]["spines"]
-        if n != layout:
-            records[path] = SourceRecord(path, "skipped", f"{n} **kern spines; this dataset's layout is {layout} (use --spines {n} for a dataset of those)")
-        else:
-            kept.append((path, p))
-    return layout, kept
 
 
 def _drop_exact_duplicates(encoded: list[tuple[str, Encoded]], records: dict[str, SourceRecord]) -> list[tuple[str, Encoded]]:

@@ -12,27 +12,17 @@ import hashlib
 from collections import Counter
 
 from cadenza import CadenzaError
-from cadenza.codecs import Encoded
+from cadenza.codecs import Codec, Encoded
 
 
 def _hash(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
 
 
-def _bar_windows(text: str, unit: str, width: int = 4) -> set[int]:
-    """Hashes of every run of ``width`` consecutive bars (kern) or 64-token windows (MIDI codecs),
-    used to find pieces that share long passages."""
-    if unit == "char":
-        bars = [b for b in text.split("@\n") if b.strip()]
-        return {_hash(*bars[i : i + width]) for i in range(max(0, len(bars) - width + 1))}
-    toks = text.split()
-    step = 32
-    return {_hash(*toks[i : i + 64]) for i in range(0, max(0, len(toks) - 64 + 1), step)}
-
-
-def group_duplicates(pieces: list[Encoded], unit: str, share: float = 0.3) -> list[int]:
-    """Union pieces that share at least ``share`` of the smaller one's bar windows; returns a group
-    id per piece. Exact duplicates share everything and are caught too."""
+def group_duplicates(pieces: list[Encoded], codec: Codec, share: float = 0.3) -> list[int]:
+    """Union pieces that share at least ``share`` of the smaller one's passages (the codec's
+    :meth:`~cadenza.codecs.base.Codec.passages`: kern, 4 bars running); returns a group id per
+    piece. Exact duplicates share everything and are caught too."""
     parent = list(range(len(pieces)))
 
     def find(i: int) -> int:
@@ -41,7 +31,7 @@ def group_duplicates(pieces: list[Encoded], unit: str, share: float = 0.3) -> li
             i = parent[i]
         return i
 
-    windows = [_bar_windows(p.text, unit) for p in pieces]
+    windows = [{_hash(*w) for w in codec.passages(p.text)} for p in pieces]
     owners: dict[int, list[int]] = {}
     for i, ws in enumerate(windows):
         for w in ws:

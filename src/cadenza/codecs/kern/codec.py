@@ -76,6 +76,20 @@ class KernCodec:
         # "@\n" starts a bar, as the 2015 experiment's -primetext "@"
         return BAR + "\n"
 
+    def choose_layout(self, pieces: list[Encoded], want: Any) -> tuple[Any, list[tuple[int, str]]]:
+        """The spine count the dataset keeps (a character model writes one): ``want`` (``--spines``)
+        or the corpus's most common; pieces of other counts are left out, with the reason."""
+        counts = Counter(p.info["header"]["spines"] for p in pieces)
+        if not counts:
+            return None, []
+        layout = want or counts.most_common(1)[0][0]
+        return layout, [(i, f"{n} **kern spines; this dataset's layout is {layout} (use --spines {n} for a dataset of those)")
+                        for i, p in enumerate(pieces) if (n := p.info["header"]["spines"]) != layout]
+
+    def passages(self, text: str, width: int = 4) -> list[tuple[str, ...]]:
+        bars = [b for b in text.split(BAR + "\n") if b.strip()]
+        return [tuple(bars[i : i + width]) for i in range(max(0, len(bars) - width + 1))]
+
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
         """The preamble of samples, the training pieces' metre/key openings (``condition``
         draws from them), the token shapes they write (the generation grammar,
