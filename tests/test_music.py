@@ -113,3 +113,24 @@ def test_slice_moves_notes_and_carries_the_tempo_in_force() -> None:
     assert part.time_signatures == [(0.0, 4, 4), (2.0, 3, 4)]
     assert piece.slice(3.0, 5.0).tracks[0].notes == [Note(1.0, 64, 1.0)]
     assert piece.slice(4.5, 6.5).tracks[0].notes == [Note(1.5, 65, 0.5)]  # cut at the end
+
+
+def test_a_musicxml_key_without_mode_takes_the_mode_of_its_notes(tmp_path: Path) -> None:
+    """MusicXML may give a key as fifths alone: an A-minor tune (with its G#s) written that way
+    reads as A minor, a C-major one as C major, so a kern model is told the right key."""
+    from music21 import key, meter, note, stream
+
+    from cadenza.music.m21 import score_to_piece
+
+    def tune(pitches: str) -> Path:
+        s = stream.Stream([meter.TimeSignature("4/4"), key.KeySignature(0)] + [note.Note(p, quarterLength=1) for p in pitches.split()])
+        path = tmp_path / f"{pitches.split()[0]}.musicxml"
+        s.write("musicxml", fp=str(path))
+        assert "<mode>" not in path.read_text()  # the file itself does not say
+        return path
+
+    from music21 import converter
+
+    minor = score_to_piece(converter.parse(str(tune("A4 C5 E5 G#4 A4 B4 C5 B4 G#4 E4 A4 A3"))))
+    major = score_to_piece(converter.parse(str(tune("C4 E4 G4 C5 B4 G4 F4 D4 E4 G4 C4 C4"))))
+    assert minor.key_signatures[0][1:] == (0, 1) and major.key_signatures[0][1:] == (0, 0)

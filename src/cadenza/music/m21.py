@@ -110,6 +110,33 @@ def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str
     return out
 
 
+def _minor(sig: Any, analysed: Any) -> int:
+    """1 where a key signature is minor. MusicXML may give the fifths alone (no mode): then the
+    piece's own notes decide (``analysed()``: music21's key analysis), where they agree with
+    the signature."""
+    from music21 import key
+
+    if isinstance(sig, key.Key):
+        return int(sig.mode == "minor")
+    guess = analysed()
+    return int(guess is not None and guess.sharps == sig.sharps and guess.mode == "minor")
+
+
+def _key_analysis(score: Any) -> Any:
+    """A memoised ``score.analyze("key")`` (None where the analysis fails on odd input)."""
+    done: list[Any] = []
+
+    def analysed() -> Any:
+        if not done:
+            try:
+                done.append(score.analyze("key"))
+            except Exception:  # noqa: BLE001 - an analysis of odd input must not lose the piece
+                done.append(None)
+        return done[0]
+
+    return analysed
+
+
 def score_to_piece(score, name: str = "") -> Piece:
     """A music21 Score (or Part) as a :class:`Piece`: one track per part, times in
     quarters from the first note, tied notes merged into one, grace notes dropped, chords split
@@ -154,9 +181,8 @@ def score_to_piece(score, name: str = "") -> Piece:
     flat = first.flatten()
     tempos = dedupe_events([(float(m.offset), float(m.getQuarterBPM())) for m in flat.getElementsByClass(tempo.MetronomeMark) if m.number])
     sigs = dedupe_events([(float(t.offset), int(t.numerator), int(t.denominator)) for t in flat.getElementsByClass(meter.TimeSignature)])
-    keys = dedupe_events(
-        [(float(k.offset), int(k.sharps), int(isinstance(k, key.Key) and k.mode == "minor")) for k in flat.getElementsByClass(key.KeySignature)]
-    )
+    analysed = _key_analysis(score)
+    keys = dedupe_events([(float(k.offset), int(k.sharps), _minor(k, analysed)) for k in flat.getElementsByClass(key.KeySignature)])
     measures = list(first.getElementsByClass(stream.Measure))
     if sigs and len(measures) > 1:
         m0 = measures[0]
