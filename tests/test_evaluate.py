@@ -17,6 +17,7 @@ from cadenza.evaluation.features import (
     LENGTH_CLASSES,
     best_scale,
     consonance,
+    interval_class_counts,
     empty_beat_rate,
     groove_consistency,
     ioi_histogram,
@@ -83,6 +84,10 @@ def test_consonance_of_triad_second_and_fourths() -> None:
     # a held note makes intervals with each new note once: C held, E then F# above it
     assert consonance(piece((0, 60, 2), (0, 64, 1), (1, 66, 1))) == pytest.approx(1 / 2)
     assert math.isnan(consonance(c_major_scale()))  # never two notes at once
+    # which intervals: the triad has a major third, a fifth and a minor third; a held C under E
+    # then F# a major third and an augmented fourth (classes mod 12)
+    assert interval_class_counts(piece((0, 60, 1), (0, 64, 1), (0, 67, 1))).tolist() == [0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0]
+    assert interval_class_counts(piece((0, 60, 2), (0, 64, 1), (1, 66, 1)))[[4, 6]].tolist() == [1, 1]
 
 
 def test_polyphony_empty_beats_and_groove() -> None:
@@ -319,6 +324,8 @@ def test_report_builds_for_a_kern_run(kern_run, tmp_path) -> None:
     assert va["reference"]["bar_share"] > 0.9  # Palestrina's bars are right
     st = r["statistics"]
     assert set(st["features"]) >= {"pitch_class_histogram", "scale_consistency", "groove_consistency", "consonance"}
+    iv = st["interval_classes"]
+    assert len(iv["names"]) == 12 and sum(iv["reference"]) == pytest.approx(1.0) and "Vertical intervals, every pair" in (out / "report.md").read_text()
     assert r["headline"]["mean_overlap_area"] is None or 0 <= r["headline"]["mean_overlap_area"] <= 1
     mem = r["memorisation"]
     assert mem["training_pieces"] >= 1 and len(mem["baseline"]) == lk["pieces"] and len(mem["samples"]) <= 4

@@ -183,6 +183,18 @@ def consonance(piece: Piece, fourth_upper: bool = True) -> float:
     return good / len(pairs)
 
 
+INTERVAL_NAMES = ("P1/8", "m2", "M2", "m3", "M3", "P4", "TT", "P5", "m6", "M6", "m7", "M7")
+
+
+def interval_class_counts(piece: Piece) -> np.ndarray:
+    """How many of the vertical intervals (see :func:`vertical_intervals`) fall in each class,
+    semitones mod 12 (:data:`INTERVAL_NAMES`): which intervals make the consonance figure."""
+    h = np.zeros(12)
+    for iv, _ in vertical_intervals(piece):
+        h[iv % 12] += 1
+    return h
+
+
 def notes_per_bar(piece: Piece) -> float:
     """Notes divided by the bars the time signatures lay over the piece."""
     notes = piece_notes(piece)

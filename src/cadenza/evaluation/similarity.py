@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from cadenza.evaluation.features import FEATURES, LENGTH_CLASSES, PITCH_NAMES, best_scale, piece_features
+from cadenza.evaluation.features import FEATURES, INTERVAL_NAMES, LENGTH_CLASSES, PITCH_NAMES, best_scale, interval_class_counts, piece_features
 from cadenza.evaluation.pieces import bar_length, excerpts, piece_notes
 from cadenza.music import Piece
 
@@ -113,6 +113,11 @@ def compare_sets(ref: list[dict[str, Any]], gen: list[dict[str, Any]]) -> dict[s
     return out
 
 
+def _pooled(pieces: list[Piece]) -> list[float] | None:
+    counts = sum((interval_class_counts(p) for p in pieces), np.zeros(12))
+    return (counts / counts.sum()).tolist() if counts.sum() else None
+
+
 def statistics_section(samples: list[Piece | None], held_out: list[Piece | None], warnings: list[str], say: Callable[[str, int, int], None]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Samples (those with notes) against the held-out pieces cut into excerpts as long as the
     median sample (rounded to whole bars), so length-dependent features compare like with like.
@@ -141,6 +146,9 @@ def statistics_section(samples: list[Piece | None], held_out: list[Piece | None]
         "length_classes": [n for n, _ in LENGTH_CLASSES],
         "pitch_classes": list(PITCH_NAMES),
         "sample_best_scales": [best_scale(p)[0] for p in gen_pieces],
+        # the vertical intervals of all samples / all excerpts pooled, as shares per class: a
+        # diagnosis of the consonance figure (not a feature: the headline mean is unchanged)
+        "interval_classes": {"names": list(INTERVAL_NAMES), "samples": _pooled(gen_pieces), "reference": _pooled(ref_pieces)},
     }
     if gen_feats and len(ref_feats) < 5:
         warnings.append(f"only {len(ref_feats)} held-out excerpt(s) to compare with: overlap areas and KL divergences are unreliable")

@@ -147,6 +147,10 @@ def _statistics(r: dict[str, Any], figures: dict[str, Path]) -> list[Block]:
         blocks.append(("p", f"**Mean overlapped area: {_f(st['mean_overlap_area'])}**"))
     else:
         blocks.append(("p", "No sample decoded to notes: nothing to compare."))
+    iv = st.get("interval_classes") or {}
+    if iv.get("samples") is not None and iv.get("reference") is not None:
+        blocks.append(("p", "Vertical intervals, every pair sounding together at an onset, pooled (semitones mod 12; the consonance figure counts P1/8, m3, M3, P5, m6, M6, and P4 between upper voices):"))
+        blocks.append(("table", ["", *iv["names"]], [["samples", *(f"{x:.3f}" for x in iv["samples"])], ["held-out", *(f"{x:.3f}" for x in iv["reference"])]]))
     if "histograms" in figures:
         blocks.append(("img", "histograms", "Mean histograms: held-out excerpts vs samples"))
     if "distances" in figures:

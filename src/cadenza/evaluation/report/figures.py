@@ -36,15 +36,16 @@ def draw_figures(out: Path, run: Path, report: dict[str, Any], cmp: dict[str, di
         figs[name] = p
 
     if cmp:
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-        for ax, (key, labels, title) in zip(
-            axes,
-            (("pitch_class_histogram", PITCH_NAMES, "Pitch classes"), ("note_length_histogram", [n for n, _ in LENGTH_CLASSES], "Note lengths"), ("ioi_histogram", [n for n, _ in LENGTH_CLASSES], "Inter-onset intervals")),
-        ):
-            row = cmp[key]
+        intervals = (report.get("statistics") or {}).get("interval_classes") or {}
+        panels = [(cmp[k]["reference"]["mean"], cmp[k]["samples"]["mean"], labels, title) for k, labels, title in (
+            ("pitch_class_histogram", PITCH_NAMES, "Pitch classes"), ("note_length_histogram", [n for n, _ in LENGTH_CLASSES], "Note lengths"),
+            ("ioi_histogram", [n for n, _ in LENGTH_CLASSES], "Inter-onset intervals"))]
+        if intervals.get("samples") is not None:
+            panels.append((intervals.get("reference"), intervals["samples"], intervals["names"], "Vertical intervals (mod 12)"))
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.4))
+        for ax, (ref, gen, labels, title) in zip(axes, panels):
             x = np.arange(len(labels))
-            for off, (who, color) in zip((-0.2, 0.2), (("reference", "tab:blue"), ("samples", "tab:orange"))):
-                m = row[who]["mean"]
+            for off, m, who, color in ((-0.2, ref, "reference", "tab:blue"), (0.2, gen, "samples", "tab:orange")):
                 if m is not None:
                     ax.bar(x + off, m, width=0.4, color=color, label="held-out" if who == "reference" else "samples")
             ax.set_xticks(x)
