@@ -7,9 +7,10 @@
 # Needs ../shared for the Mozart and piano-midi corpora; the Bach model uses only music21's own
 # corpus. Step counts are those of the shipped weights: training resumes exactly, so these
 # commands give the same weights up to floating-point differences between thread counts.
-# mozart-kern, bach-notewise and piano-notewise were trained on one NVIDIA H200 (scripts/gpu_run.sh,
+# bach-notewise and piano-notewise were trained on one NVIDIA H200 (scripts/gpu_run.sh,
 # scripts/gpu_run2.sh: several runs sharing the GPU, --max-minutes); with DEVICE=cpu the same commands
-# run on a CPU, for many times longer (set MINUTES_SCALE). beethoven-kern trained on one CPU thread.
+# run on a CPU, for many times longer (set MINUTES_SCALE). beethoven-kern and mozart-kern trained on one CPU
+# thread each.
 # Set STEPS_SCALE=0.1 / MINUTES_SCALE=0.1 for a quick smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,17 +28,28 @@ pack() {  # run name trained_on licence command [hardware]
 }
 GPU="${HARDWARE:-one NVIDIA H200 GPU (runs sharing it)}"
 
-# 1. The 2015 experiment: char-level LSTM 3x128 on the kern of Mozart's piano sonatas, in all 12
-#    keys (the test pieces are untransposed), with fill in the middle on a quarter of the windows.
-#    The text keeps each piece's clefs, key and metre (cleaning version 2).
-$BIN/cadenza prepare "$SHARED/corpora/mozart-piano-sonatas" --transpose all -o data/mozart-all --seed 0
-$BIN/cadenza train data/mozart-all -o runs/mozart-kern --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --batch-size 128 --fim-rate 0.25 --fim-format psm \
-  --schedule cosine --max-minutes "$(minutes 2.5)" --max-steps 10000000 --eval-every 100 --device "$DEVICE"
-pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on, in all 12 keys), with clefs, key and metre" \
-  "CC BY-NC-SA 4.0 (the weights follow the data: non-commercial, share-alike)" \
-  "cadenza train data/mozart-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --batch-size 128 --fim-rate 0.25 --schedule cosine --max-minutes 2.5 --eval-every 100 --device cuda" "$GPU"
+# 1. The 2015 experiment's other composer: Beethoven's piano sonatas, in all 12 keys, with fill in
+#    the middle on a quarter of the windows, 35 minutes of one CPU thread. It is also where the
+#    Mozart model starts (2.).
+$BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" --transpose all -o data/beethoven-all --seed 0
+$BIN/cadenza train data/beethoven-all -o runs/beethoven-kern --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm \
+  --schedule cosine --max-minutes "$(minutes 35)" --max-steps 100000 --eval-every 250 --threads 1
+pack runs/beethoven-kern beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements, in all 12 keys), with clefs, key and metre" \
+  "no licence stated by the source (research use): the weights follow the data" \
+  "cadenza train data/beethoven-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm --schedule cosine --max-minutes 35 --eval-every 250 --threads 1"
 
-# 2. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys.
+# 2. The 2015 experiment: char-level LSTM 3x128 on the kern of Mozart's piano sonatas, in all 12
+#    keys (the test pieces are untransposed), with fill in the middle on a quarter of the windows,
+#    fine-tuned from the Beethoven model (1.): 53 movements overfit a model trained from scratch
+#    within a few epochs. The text keeps each piece's clefs, key and metre (cleaning version 2).
+$BIN/cadenza prepare "$SHARED/corpora/mozart-piano-sonatas" --transpose all -o data/mozart-all --seed 0
+$BIN/cadenza train data/mozart-all -o runs/mozart-kern --init-from runs/beethoven-kern --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 \
+  --schedule cosine --max-minutes "$(minutes 45)" --max-steps 100000 --eval-every 100 --threads 1
+pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on, in all 12 keys), with clefs, key and metre; fine-tuned from beethoven-kern (Beethoven piano sonatas, 102 movements, 12 keys)" \
+  "CC BY-NC-SA 4.0 for the Mozart data (non-commercial, share-alike); the Beethoven encodings it started from state no licence (research use): the weights follow both" \
+  "cadenza train data/mozart-all --init-from beethoven-kern --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --schedule cosine --max-minutes 45 --eval-every 100 --threads 1"
+
+# 3. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys.
 $BIN/cadenza prepare music21:bach --codec notewise --steps-per-quarter 4 --transpose all -o data/bach-nw --seed 0
 $BIN/cadenza train data/bach-nw -o runs/bach-notewise --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --fim-format psm \
   --schedule cosine --max-minutes "$(minutes 6)" --max-steps 10000000 --eval-every 250 --device "$DEVICE"
@@ -45,7 +57,7 @@ pack runs/bach-notewise bach-notewise "Bach chorales from music21's bundled corp
   "BSD-3-Clause (music21); the chorale encodings carry no further restriction" \
   "cadenza train data/bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --schedule cosine --max-minutes 6 --device cuda" "$GPU"
 
-# 3. Clara's notewise encoding on classical piano MIDI (piano-midi.de), all 88 keys, each piece
+# 4. Clara's notewise encoding on classical piano MIDI (piano-midi.de), all 88 keys, each piece
 #    opening with its composer (the 13 with at least 10 pieces), fill in the middle on half the windows.
 $BIN/cadenza prepare "$SHARED/midi/piano-midi" --codec notewise --note-range 88 --transpose all --condition composer --label-min-pieces 10 -o data/piano-cond --seed 0
 $BIN/cadenza train data/piano-cond -o runs/piano-notewise --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --fim-rate 0.5 --fim-format psm \
@@ -54,11 +66,3 @@ pack runs/piano-notewise piano-notewise "piano-midi.de classical piano (Bernd Kr
   "CC BY-SA 3.0 DE (the weights follow the data: share-alike, credit Bernd Krueger)" \
   "cadenza train data/piano-cond --rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --fim-rate 0.5 --schedule cosine --max-minutes 6 --device cuda" "$GPU"
 
-# 4. The 2015 experiment's other composer: Beethoven's piano sonatas, in all 12 keys, with fill in
-#    the middle on a quarter of the windows, 35 minutes of one CPU thread.
-$BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" --transpose all -o data/beethoven-all --seed 0
-$BIN/cadenza train data/beethoven-all -o runs/beethoven-kern --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm \
-  --schedule cosine --max-minutes "$(minutes 35)" --max-steps 100000 --eval-every 250 --threads 1
-pack runs/beethoven-kern beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements, in all 12 keys), with clefs, key and metre" \
-  "no licence stated by the source (research use): the weights follow the data" \
-  "cadenza train data/beethoven-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm --schedule cosine --max-minutes 35 --eval-every 250 --threads 1"

@@ -29,7 +29,7 @@ def test_keys_and_metres_are_read_as_a_musician_writes_them():
     assert parse_key("bb") == ("*b-:", -5)
     assert parse_key("f#") == ("*f#:", 3)
     assert parse_metre("6/8") == (6, 8) and parse_metre("4/2") == (4, 2)
-    assert parse_key("G:dor") == ("*G:dor", -1) == parse_key("G dorian") == parse_key("g Dorian")
+    assert parse_key("G:dor") == ("*G:dor", -1) == parse_key("G dorian") and parse_key("a Dorian") == ("*a:dor", 1)
     assert parse_key("E phrygian") == ("*E:phr", 0) and parse_key("Bb:mix") == ("*B-:mix", -3) and parse_key("F lydian") == ("*F:lyd", 0)
     for bad in ("H", "Fb#", "x", "G:xyz", "D doric"):
         with pytest.raises(CadenzaError, match="--key"):

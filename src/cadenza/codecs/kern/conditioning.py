@@ -39,7 +39,8 @@ def parse_metre(text: str) -> tuple[int, int]:
 def parse_key(text: str) -> tuple[str, int]:
     """``"F"`` -> (``"*F:"``, -1 fifths); major as a capital, minor in lower case (``"g"``,
     ``"f#"``, ``"Bb"`` / ``"B-"``, ``"bb"``: B-flat minor); a church mode after the final, as
-    Humdrum writes it or in full (``"G:dor"``, ``"G dorian"``, ``"E phrygian"``)."""
+    Humdrum writes it or in full (``"G:dor"``, ``"G dorian"``, ``"E phrygian"``), the final in
+    the case the corpus writes it (Palestrina ``*G:dor``, the Bach chorales ``*a:dor``)."""
     m = _KEY.fullmatch((text or "").strip())
     word = m.group(3).lower() if m and m.group(3) else None
     mode = word[:3] if word else None
@@ -47,8 +48,6 @@ def parse_key(text: str) -> tuple[str, int]:
         raise CadenzaError(f"--key {text!r}: give a key such as F, Bb, D (major), g, f#, bb (minor) or G:dor, E phrygian (a mode)")
     letter, acc = m.group(1), m.group(2)
     acc = "-" if acc in ("b", "-") else acc
-    if mode is not None:  # Humdrum names a mode's final in capitals (*G:dor, *A:aeo)
-        letter = letter.upper()
     shift = _MODE_FIFTHS[mode] if mode is not None else -3 * letter.islower()
     fifths = _MAJOR_FIFTHS[letter.upper()] + 7 * (acc == "#") - 7 * (acc == "-") + shift
     if abs(fifths) > 7:

@@ -98,7 +98,7 @@ KEYS = tuple(
         "C G D A E B F# C# F B- E- A- D- G- C-".split()
         + "a e b f# c# g# d# a# d g c f b- e- a-".split()
     )
-) + tuple(f"*{k}:{mode}" for k in "C D E F G A B B- E- F# C#".split() for mode in MODES)  # the church modes on common finals
+) + tuple(f"*{k}:{mode}" for k in "C D E F G A B B- E- F# C# c d e f g a b b- e- f# c#".split() for mode in MODES)  # church modes (Palestrina *G:dor, Bach *a:dor)
 MET = {"*met(c)": (4, 4), "*met(c|)": (2, 2)}
 TEMPI = tuple(f"*MM{v}" for v in range(20, 321))
 UNMETRED_CAP = 16 * TPQ  # bar length cap when no metre is enforced (4 whole notes)
