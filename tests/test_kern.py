@@ -203,3 +203,14 @@ def test_midi_export_goes_through_the_kern_reader_and_agrees_with_music21(tmp_pa
 
         assert len(notes(ours)) > 1000 and notes(ours) == notes(theirs), path.name
         assert stats["parsed"] and not (tmp_path / f"{path.stem}.musicxml").exists()
+
+
+def test_a_broken_key_signature_token_is_not_read_as_one(tmp_path):
+    """Found by the fuzz test: a file cut mid-token leaves ``*k[*ICvox``; it is no key signature
+    (the well-formed one after it is), where reading it as one used to crash the reader."""
+    from cadenza.codecs import get_codec
+
+    path = tmp_path / "cut.krn"
+    path.write_text("**kern\t**kern\n*clefF4\t*clefG2\n*k[*ICvox\t*ICvox\n*k[f#]\t*k[f#]\n*M3/4\t*M3/4\n=1\t=1\n4G\t4g\n==\t==\n*-\t*-\n")
+    (piece,) = get_codec("kern").encode(path)
+    assert piece.info["header"]["keysig"] == ["*k[f#]", "*k[f#]"] and piece.info["fifths"] == 1

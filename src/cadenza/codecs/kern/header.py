@@ -16,7 +16,7 @@ KEEP_INTERP = re.compile(
     r"^\*(clef[A-Gv]?[v^]?\d*|k\[[a-g#\-n]*\]|[A-Ga-g][#\-]?:" + _MODE + r"|M\d+/\d+(%\d+)?|met\([^)]*\)|MM\d+(\.\d+)?)$"
 )
 CLEF = re.compile(r"^\*clef")
-KEYSIG = re.compile(r"^\*k\[")
+KEYSIG = re.compile(r"^\*k\[[a-g#\-n]*\]$")
 KEY = re.compile(r"^\*[A-Ga-g][#\-]?:" + _MODE + "$")
 METER = re.compile(r"^\*M\d+/\d+")
 TEMPO = re.compile(r"^\*MM\d+")
