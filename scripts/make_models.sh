@@ -7,10 +7,9 @@
 # Needs ../shared for the Mozart and piano-midi corpora; the Bach model uses only music21's own
 # corpus. Step counts are those of the shipped weights: training resumes exactly, so these
 # commands give the same weights up to floating-point differences between thread counts.
-# bach-notewise and piano-notewise were trained on one NVIDIA H200 (scripts/gpu_run.sh,
+# piano-notewise and the first stage of bach-notewise were trained on one NVIDIA H200 (scripts/gpu_run.sh,
 # scripts/gpu_run2.sh: several runs sharing the GPU, --max-minutes); with DEVICE=cpu the same commands
-# run on a CPU, for many times longer (set MINUTES_SCALE). beethoven-kern and mozart-kern trained on one CPU
-# thread each.
+# run on a CPU, for many times longer (set MINUTES_SCALE). The other stages trained on one CPU thread each.
 # Set STEPS_SCALE=0.1 / MINUTES_SCALE=0.1 for a quick smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,33 +28,41 @@ pack() {  # run name trained_on licence command [hardware]
 GPU="${HARDWARE:-one NVIDIA H200 GPU (runs sharing it)}"
 
 # 1. The 2015 experiment's other composer: Beethoven's piano sonatas, in all 12 keys, with fill in
-#    the middle on a quarter of the windows, 35 minutes of one CPU thread. It is also where the
-#    Mozart model starts (2.).
+#    the middle on a quarter of the windows (PSM), 35 minutes of one CPU thread: runs/beethoven-base,
+#    where the Mozart model starts (2.); then 40 minutes more with SPM infilling: the shipped model.
 $BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" --transpose all -o data/beethoven-all --seed 0
-$BIN/cadenza train data/beethoven-all -o runs/beethoven-kern --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm \
+$BIN/cadenza train data/beethoven-all -o runs/beethoven-base --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm \
   --schedule cosine --max-minutes "$(minutes 35)" --max-steps 100000 --eval-every 250 --threads 1
+$BIN/cadenza train data/beethoven-all -o runs/beethoven-kern --init-from runs/beethoven-base --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 \
+  --schedule cosine --max-minutes "$(minutes 40)" --max-steps 100000 --eval-every 250 --threads 1
 pack runs/beethoven-kern beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements, in all 12 keys), with clefs, key and metre" \
   "no licence stated by the source (research use): the weights follow the data" \
-  "cadenza train data/beethoven-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm --schedule cosine --max-minutes 35 --eval-every 250 --threads 1"
+  "cadenza train data/beethoven-all --init-from runs/beethoven-base --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --schedule cosine --max-minutes 40 --eval-every 250 --threads 1 (runs/beethoven-base: the first 35 minutes, see scripts/make_models.sh)" \
+  "one CPU thread (40 min, after 35 min of the first stage)"
 
 # 2. The 2015 experiment: char-level LSTM 3x128 on the kern of Mozart's piano sonatas, in all 12
 #    keys (the test pieces are untransposed), with fill in the middle on a quarter of the windows,
-#    fine-tuned from the Beethoven model (1.): 53 movements overfit a model trained from scratch
-#    within a few epochs. The text keeps each piece's clefs, key and metre (cleaning version 2).
+#    fine-tuned from the first Beethoven stage (1.): 53 movements overfit a model trained from
+#    scratch within a few epochs. The text keeps each piece's clefs, key and metre (cleaning version 2).
 $BIN/cadenza prepare "$SHARED/corpora/mozart-piano-sonatas" --transpose all -o data/mozart-all --seed 0
-$BIN/cadenza train data/mozart-all -o runs/mozart-kern --init-from runs/beethoven-kern --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 \
+$BIN/cadenza train data/mozart-all -o runs/mozart-kern --init-from runs/beethoven-base --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 \
   --schedule cosine --max-minutes "$(minutes 45)" --max-steps 100000 --eval-every 100 --threads 1
-pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on, in all 12 keys), with clefs, key and metre; fine-tuned from beethoven-kern (Beethoven piano sonatas, 102 movements, 12 keys)" \
+pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on, in all 12 keys), with clefs, key and metre; fine-tuned from the first 35-minute stage of beethoven-kern (Beethoven piano sonatas, 102 movements, 12 keys)" \
   "CC BY-NC-SA 4.0 for the Mozart data (non-commercial, share-alike); the Beethoven encodings it started from state no licence (research use): the weights follow both" \
-  "cadenza train data/mozart-all --init-from beethoven-kern --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --schedule cosine --max-minutes 45 --eval-every 100 --threads 1"
+  "cadenza train data/mozart-all --init-from runs/beethoven-base --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --schedule cosine --max-minutes 45 --eval-every 100 --threads 1" \
+  "one CPU thread (after beethoven-kern: 35 min on one CPU thread)"
 
-# 3. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys.
+# 3. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys:
+#    6 minutes on a GPU with PSM infilling (runs/bach-base), then 40 CPU minutes with SPM.
 $BIN/cadenza prepare music21:bach --codec notewise --steps-per-quarter 4 --transpose all -o data/bach-nw --seed 0
-$BIN/cadenza train data/bach-nw -o runs/bach-notewise --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --fim-format psm \
+$BIN/cadenza train data/bach-nw -o runs/bach-base --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --fim-format psm \
   --schedule cosine --max-minutes "$(minutes 6)" --max-steps 10000000 --eval-every 250 --device "$DEVICE"
+$BIN/cadenza train data/bach-nw -o runs/bach-notewise --init-from runs/bach-base --seq-length 200 --batch-size 64 --learning-rate 5e-4 --fim-rate 0.5 \
+  --schedule cosine --max-minutes "$(minutes 40)" --max-steps 100000 --eval-every 250 --threads 1
 pack runs/bach-notewise bach-notewise "Bach chorales from music21's bundled corpus (412 files), notewise, 4 steps/quarter, 62 keys, 12 keys transposition" \
   "BSD-3-Clause (music21); the chorale encodings carry no further restriction" \
-  "cadenza train data/bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --schedule cosine --max-minutes 6 --device cuda" "$GPU"
+  "cadenza train data/bach-nw --init-from runs/bach-base --seq-length 200 --batch-size 64 --learning-rate 5e-4 --fim-rate 0.5 --schedule cosine --max-minutes 40 --eval-every 250 --threads 1 (runs/bach-base: 6 min on an H200, see scripts/make_models.sh)" \
+  "one CPU thread (40 min, after 6 min on one NVIDIA H200 GPU)"
 
 # 4. Clara's notewise encoding on classical piano MIDI (piano-midi.de), all 88 keys, each piece
 #    opening with its composer (the 13 with at least 10 pieces), fill in the middle on half the windows.
