@@ -87,6 +87,7 @@ async def generate(request: Request, p: Params = Depends(_params)) -> dict[str, 
 
 @router.post("/api/continue", summary="Continue an uploaded .mid, .krn or .musicxml file")
 async def continue_(request: Request, file: UploadFile = File(..., description=".mid, .krn or .musicxml, at most the upload limit"), p: Params = Depends(_params)) -> dict[str, Any]:
+    p.rewrite = None  # continuing never rewrites bars: that is /api/infill
     return await _run(request, p, file)
 
 
