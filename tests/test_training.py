@@ -268,6 +268,14 @@ def test_fine_tuning_starts_where_the_source_left_off(tmp_path, palestrina_datas
     assert resumed.resumed_from == 2 and json.loads((run / "config.json").read_text())["warm_start"]["source"] == str(tiny_run)
 
 
+def test_fine_tune_config_takes_the_sources_size_in_python(tiny_run):
+    from cadenza.training import fine_tune_config
+
+    cfg = fine_tune_config(str(tiny_run), learning_rate=1e-3, max_steps=3)
+    assert (cfg.rnn_size, cfg.num_layers, cfg.arch, cfg.learning_rate, cfg.init_from) == (48, 2, "lstm", 1e-3, str(tiny_run))
+    assert fine_tune_config("bach-notewise").rnn_size == 192
+
+
 def test_fine_tuning_refuses_another_shape_or_codec(tmp_path, palestrina_dataset, tiny_run):
     with pytest.raises(CadenzaError, match="rnn_size 48.*rnn_size 64.*leave the size options out"):
         train(palestrina_dataset, tmp_path / "a", TrainConfig(rnn_size=64, num_layers=2, max_steps=2, init_from=str(tiny_run)))

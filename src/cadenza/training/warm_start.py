@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from cadenza import CadenzaError
+
+if TYPE_CHECKING:
+    from cadenza.training.config import TrainConfig
 
 # parameters with one row per token (LSTM: embed, head; transformer: tok, tied to head)
 _TOKEN_ROWS = ("embed.weight", "head.weight", "head.bias", "tok.weight")
@@ -43,6 +47,16 @@ def source_config(source: str) -> tuple[Path, dict]:
     except CadenzaError as exc:
         raise CadenzaError(f"--init-from: {exc}") from None
     return folder, read_config(folder)
+
+
+def fine_tune_config(source: str, **options: Any) -> "TrainConfig":
+    """Training options for fine-tuning ``source`` from Python: its architecture, size and
+    dropout (what ``cadenza train --init-from`` takes by itself), then ``options`` on top."""
+    from cadenza.training.config import TrainConfig
+
+    m = source_config(source)[1]["model"]
+    shape = {"arch": m["arch"], "rnn_size": m["rnn_size"], "num_layers": m["num_layers"], "n_head": m["n_head"], "dropout": m.get("dropout", 0.0)}
+    return TrainConfig(**{**shape, **options, "init_from": str(source)})
 
 
 def warm_start(model: torch.nn.Module, model_config: dict, vocab: list[str], codec: str, source: str) -> WarmStart:
