@@ -10,17 +10,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx  # declared in the dev extras, as fastapi, uvicorn and python-multipart are in the dependencies: a broken install fails, never skips
 import pytest
 
-pytest.importorskip("fastapi")
-pytest.importorskip("multipart")
-httpx = pytest.importorskip("httpx")
-uvicorn = pytest.importorskip("uvicorn")
-
-from cadenza.music import Note, Piece, Track, write_midi  # noqa: E402
-from cadenza.web import WebOptions, create_app  # noqa: E402
-from cadenza.web.results import ResultStore  # noqa: E402
-from conftest import free_port, live_server  # noqa: E402
+from cadenza.music import Note, Piece, Track, write_midi
+from cadenza.web import WebOptions, create_app
+from cadenza.web.results import ResultStore
+from conftest import free_port, live_server
 
 FAST = {"model": "bach-notewise", "bars": "1", "variations": "1", "seed": "7"}
 KERN = "**kern\t**kern\n*clefF4\t*clefG2\n*M4/4\t*M4/4\n=1\t=1\n4C\t4c\n4E\t4e\n4G\t4g\n4c\t4cc\n==\t==\n*-\t*-\n"
@@ -68,12 +64,34 @@ def test_page_static_and_schema_are_served_offline(client):
         assert p in paths
 
 
+def test_docs_pages_load_only_local_scripts(client):
+    """/docs and /redoc name no CDN: every script, stylesheet and icon is a local URL answering 200."""
+    import re
+
+    for page, kinds in (("/docs", {".js": "javascript", ".css": "css", ".png": "image/png"}), ("/redoc", {".js": "javascript", ".png": "image/png"})):
+        html = client.get(page)
+        assert html.status_code == 200 and "/openapi.json" in html.text, page
+        assert html.headers["content-security-policy"].startswith("default-src 'self'"), page  # nothing the scripts fetch leaves either
+        urls = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+        assert urls and "http:" not in html.text and "https:" not in html.text, page
+        assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+        assert {Path(u).suffix for u in urls} == set(kinds), (page, urls)
+        for u in urls:
+            got = client.get(u)
+            assert got.status_code == 200 and kinds[Path(u).suffix] in got.headers["content-type"], u
+            if u.endswith(".js"):
+                assert len(got.content) > 100_000, u  # the whole bundle, not a stub
+    assert client.get("/docs/oauth2-redirect").status_code == 200
+    assert "/docs" not in client.get("/openapi.json").json()["paths"]
+
+
 def test_models_and_health(client):
     data = client.get("/api/models").json()
     names = {m["name"]: m for m in data["models"]}
     assert {"mozart-kern", "bach-notewise", "piano-notewise"} <= set(names)
     assert data["default"] == "piano-notewise" and names["piano-notewise"]["jam"] and names["mozart-kern"]["continues"]
     assert names["mozart-kern"]["metre"] == "3/4"
+    assert not [m["name"] for m in data["models"] if "--" in m["about"]], "a model's description names no command-line flag"
     assert client.get("/api/health").json()["ok"]
 
 
@@ -110,6 +128,7 @@ def test_generate_in_the_metre_and_key_asked_for(client):
     assert r.status_code == 200, r.text
     krn = client.get(r.json()["variations"][0]["krn"]).text
     assert {line.split("\t")[0] for line in krn.splitlines() if line.startswith(("*M", "*k[")) and not line.startswith("*MM")} == {"*M6/8", "*k[b-e-]"}
+    assert (r.json()["variations"][0]["metre"], r.json()["variations"][0]["key"]) == ("6/8", "g")  # the page shows what it wrote in
     bad = client.post("/api/generate", data={"model": "mozart-kern", "metre": "three"})
     assert bad.status_code == 422 and "metre" in bad.json()["detail"]
 
@@ -240,18 +259,41 @@ def test_twenty_concurrent_requests_are_all_answered(server):
 
 # ---- jam --------------------------------------------------------------------------------
 
-def test_jam_streams_notes_with_their_times(client):
+def _jam(client) -> tuple[list[dict], dict[str, float]]:
+    """A jam's events, and the client's milliseconds from the request to the first of each type."""
     notes = [{"pitch": 60 + i, "start": i * 0.25, "duration": 0.2} for i in range(8)]
-    events = []
+    events, arrived = [], {}
+    began = time.perf_counter()
     with client.stream("POST", "/api/jam", json={"notes": notes, "bars": 1, "seed": 3}) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
-        events = [json.loads(line) for line in r.iter_lines() if line]
+        for line in r.iter_lines():
+            if line:
+                events.append(json.loads(line))
+                arrived.setdefault(events[-1]["type"], (time.perf_counter() - began) * 1000)
+    return events, arrived
+
+
+def test_jam_streams_notes_with_their_times(client, monkeypatch):
+    from types import SimpleNamespace
+
+    import cadenza.web.jam as jam
+
+    events, arrived = _jam(client)
     kinds = [e["type"] for e in events]
     assert kinds[0] == "start" and kinds[-1] == "end" and "on" in kinds and "error" not in kinds
-    ons = [e for e in events if e["type"] == "on"]
-    assert ons[0]["time"] == 0 and ons[0]["server_ms"] < 2000 and events[-1]["first_note_ms"] == ons[0]["server_ms"]
+    ons, end = [e for e in events if e["type"] == "on"], events[-1]
+    assert ons[0]["time"] == 0 and ons[0]["server_ms"] < 2000
+    # the server's times against the client's clock: a note reaches the client after it leaves the server
+    assert 0 < ons[0]["server_ms"] <= arrived["on"] and ons[0]["server_ms"] <= end["total_ms"] <= arrived["end"], (events, arrived)
     assert all(a["time"] <= b["time"] for a, b in zip(ons, ons[1:]))
     assert sum(e["type"] == "off" for e in events) == len(ons), "every note ends"
+    # and read from the server's clock in milliseconds: with one that moves 125 ms a reading (the
+    # start, the first note, the end), the reply reports exactly 125 and 250
+    ticks = iter(range(0, 10_000, 125))
+    monkeypatch.setattr(jam, "time", SimpleNamespace(perf_counter=lambda: next(ticks) / 1000, time_ns=time.time_ns))
+    events, _ = _jam(client)
+    first = next(e for e in events if e["type"] == "on")
+    assert (first["server_ms"], events[-1]["first_note_ms"], events[-1]["total_ms"]) == (125.0, 125.0, 250.0), events[-1]
 
 
 def test_jam_refuses_bad_phrases(client):
@@ -286,3 +328,49 @@ def test_infill_rewrites_the_bars_asked_and_keeps_the_rest(client):
     for data, words in (({"rewrite": "3-2"}, "backwards"), ({"rewrite": "7-8"}, "bar"), ({}, "which bars"), ({"rewrite": "two"}, "5-8")):
         bad = client.post("/api/infill", data={"model": "mozart-kern", **data}, files={"file": ("scale.krn", KERN_4.encode(), "text/plain")})
         assert bad.status_code == 422 and words in _one_line(bad), (data, bad.text)
+
+
+# ---- messages in the page's words ----------------------------------------------------------
+
+def _plain_words(detail: str) -> None:
+    """No command-line flag and no parser's own text in a message the page shows."""
+    import re
+
+    assert not re.search(r"--[a-z]", detail), detail
+    for library in ("iostream", "MiniMidi", "Invaild", "music21", "Exception", "ParseError", "symusic", "verovio"):
+        assert library not in detail, detail
+
+
+@pytest.mark.parametrize("path, data, name, body, words", [
+    ("/api/continue", {**FAST, "model": "piano-notewise"}, "song.mid", b"MThd" + b"\xff" * 200, "song.mid: this MIDI file cannot be read"),
+    ("/api/continue", {**FAST, "model": "mozart-kern"}, "song.mid", b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x10\x00garbage", "song.mid: this MIDI file"),
+    ("/api/infill", {"model": "mozart-kern", "rewrite": "2"}, "song.mid", b"MThd\x00\x00\x00\x06\x00\x01", "song.mid: this MIDI file"),
+    ("/api/continue", {**FAST, "model": "mozart-kern"}, "tune.krn", b"**kern\n4c\n4q&&\n*-\n*-\n*x\n", "tune.krn: this kern file cannot be read"),
+    ("/api/continue", {**FAST, "model": "piano-notewise"}, "tune.musicxml", b"<score-partwise><part", "tune.musicxml: this MusicXML file cannot be read"),
+    ("/api/infill", {"model": "mozart-kern", "rewrite": "8-5"}, "scale.krn", KERN_4.encode(), "bars to rewrite 8-5"),
+    ("/api/infill", {"model": "piano-notewise", "rewrite": "8-5"}, "p.mid", None, "bars to rewrite 8-5"),
+])
+def test_errors_name_the_page_fields_not_flags_or_libraries(client, tmp_path, path, data, name, body, words):
+    r = client.post(path, data=data, files={"file": (name, _midi_bytes(tmp_path) if body is None else body, "application/octet-stream")})
+    assert r.status_code == 422, r.text
+    detail = _one_line(r)
+    assert detail.startswith(words), detail
+    _plain_words(detail)
+
+
+def test_metre_and_key_errors_name_the_fields(client):
+    for data, words in (({"metre": "5/3"}, "metre 5/3: give a time signature"), ({"key": "B#"}, "key B#: needs 12 sharps")):
+        r = client.post("/api/generate", data={"model": "mozart-kern", "bars": "1", **data})
+        assert r.status_code == 422 and _one_line(r).startswith(words), r.text
+        _plain_words(r.json()["detail"])
+
+
+def test_plain_drops_command_line_advice_and_keeps_the_page_fields():
+    from cadenza.web.plain import plain
+
+    assert plain("--prime is not valid kern at character 3 ('x'): bad (use --no-constrained to sample without the checker)") == "prime is not valid kern at character 3 ('x'): bad"
+    assert plain("/srv/out/prompt.mid: 2 of 2 infill(s) failed after 4 tries (no bar); try other bars, --temperature or --seed",
+                 {"/srv/out/prompt.mid": "mine.mid"}) == "mine.mid: 2 of 2 infill(s) failed after 4 tries (no bar); try other bars, temperature or seed"
+    assert plain("run: this model was not trained to fill in the middle; train one with `cadenza train --fim-rate 0.5`") == "run: this model was not trained to fill in the middle"
+    assert plain("--composer Liszt: unknown composer; this model knows Bach, Chopin") == "composer Liszt: unknown composer; this model knows Bach, Chopin"
+    assert plain("--metre/--key: a notewise model has no metre or key to choose (use a kern model)") == "metre and key: a notewise model has no metre or key to choose (use a kern model)"

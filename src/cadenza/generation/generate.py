@@ -105,7 +105,7 @@ def generate(
     codec = get_codec(config["codec"], config["codec_options"])
     vocab = config["vocab"]
     context = config.get("context", {})
-    prime, context, opening = _condition(codec, context, vocab, prime, metre, key, seed)
+    prime, context, opening = _condition(codec, context, vocab, prime, metre, key, seed, labels)
     head = label_prime(context, vocab, unit=codec.unit, **(labels or {}))
     if head:
         opening = dict(opening, labels=split_labels(head, codec.unit)[0])
@@ -120,13 +120,43 @@ def generate(
     request = Request(n, length, seed, options, form, phrase_bars, beam, beam_sample)
     with few_threads(model):
         drawn = _draw(model, codec, vocab, context, ids, request, progress, goal, make)
-    if goal is not None and goal.finish is not None:
-        stoi = {t: i for i, t in enumerate(vocab)}
-        drawn.seqs = [[stoi[t] for t in goal.finish([vocab[j] for j in seq])] for seq in drawn.seqs]
+    if goal is not None and (goal.finish is not None or not form):  # a form is as long as its phrases make it, as before
+        drawn.seqs = [to_goal(codec, vocab, ids, seq, goal) for seq in drawn.seqs]
     return write_samples(run, out, codec, dict(config, context=context), ids, drawn, request, formats, make is not None, on_sample, opening)
 
 
-def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: str | None, metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+def to_goal(codec: Codec, vocab: list[str], prime: list[int], seq: list[int], goal: LengthGoal) -> list[int]:
+    """One sample of a batch cut at its own length goal. A batch samples until its slowest sample
+    reaches the goal (and the goal is checked every 64 steps), so every sample runs past it; each
+    is cut where it got there: by the codec's ``finish`` (kern: after its last bar), or else at
+    the earliest grid step whose :meth:`Codec.cut` (which releases the notes sounding there)
+    reaches the goal. A sample that never reached it is kept whole."""
+    stoi = {t: i for i, t in enumerate(vocab)}
+    toks = [vocab[j] for j in seq]
+    if goal.finish is not None:
+        return [stoi[t] for t in goal.finish(toks)]
+    if not goal.done(toks):
+        return seq
+    head = [vocab[j] for j in prime]
+
+    def cut(units: int) -> list[str] | None:
+        got = codec.cut(head + toks, units, vocab)
+        return got[len(head):] if got[: len(head)] == head and goal.done(got[len(head):]) else None
+
+    # cutting later never ends the music sooner, so the first step that reaches the goal is bisected
+    lo, hi, best = codec.reach(head) + 1, codec.reach(head + toks) + 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        got = cut(mid)
+        if got is None:
+            lo = mid + 1
+        else:
+            best, hi = got, mid - 1
+    return seq if best is None else [stoi[t] for t in best]
+
+
+def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: str | None, metre: str | None, key: str | None, seed: int,
+               labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """(prime, context, what to report): the codec's opening for ``metre`` / ``key`` (drawn when
     not given), unless the user's own prime opens the piece."""
     hook = getattr(codec, "condition", None)
@@ -137,7 +167,7 @@ def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: s
         raise CadenzaError(f"--metre/--key: a {codec.name} model has no metre or key to choose (use a kern model)")
     elif prime is not None:
         raise CadenzaError("--prime and --metre/--key both say how the piece opens: give one of them")
-    got, context, opening = hook(context, vocab, metre, key, seed)
+    got, context, opening = hook(context, vocab, metre, key, seed, labels) if labels else hook(context, vocab, metre, key, seed)
     return (got if got is not None else prime), context, opening
 
 

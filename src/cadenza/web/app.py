@@ -25,6 +25,7 @@ from cadenza import CadenzaError
 from cadenza.files import one_line
 from cadenza.web.jobs import Busy, ProgressTable, WorkerPool
 from cadenza.web.models import ModelStore
+from cadenza.web.plain import plain
 from cadenza.web.results import ResultStore
 from cadenza.web.uploads import WebError
 
@@ -112,6 +113,7 @@ async def _too_large(send: Any, limit: int) -> None:
 
 def create_app(options: WebOptions = WebOptions()) -> FastAPI:
     from cadenza.web import jam, routes
+    from cadenza.web.docs import add_docs
 
     state = WebState(options, ModelStore(list(options.models)), ResultStore(options.out, keep=options.keep),
                      WorkerPool(options.workers, options.queue), WorkerPool(options.jam_workers, options.jam_queue, "cadenza-jam"))
@@ -124,11 +126,13 @@ def create_app(options: WebOptions = WebOptions()) -> FastAPI:
         state.results.close()
 
     app = FastAPI(lifespan=lifespan, title="Cadenza", version="0.1.0", summary="Generate, continue and jam with Cadenza's music models.",
-                  description="The page at `/` uses this API; scripts may call it too. Result URLs are served under `/files/`.")
+                  description="The page at `/` uses this API; scripts may call it too. Result URLs are served under `/files/`.",
+                  docs_url=None, redoc_url=None)  # served from the package instead: web/docs.py
     app.state.web = state
     app.include_router(routes.router)
     app.include_router(jam.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_docs(app)
     # the body limit leaves room for the multipart wrapping around a file of max_upload bytes
     app.add_middleware(BodyLimit, limit=options.max_upload + (64 << 10))
 
@@ -142,7 +146,7 @@ def create_app(options: WebOptions = WebOptions()) -> FastAPI:
 
     @app.exception_handler(CadenzaError)
     async def cadenza_error(_: Request, exc: CadenzaError) -> JSONResponse:
-        return JSONResponse({"detail": one_line(exc)}, status_code=422)
+        return JSONResponse({"detail": plain(exc)}, status_code=422)
 
     @app.exception_handler(Busy)
     async def busy(_: Request, exc: Busy) -> JSONResponse:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from cadenza import CadenzaError
 from cadenza.files import one_line
+from cadenza.web.plain import plain
 from cadenza.web.uploads import WebError
 
 router = APIRouter()
@@ -179,7 +180,7 @@ async def jam(phrase: Phrase, request: Request) -> StreamingResponse:
         try:
             stream_reply(loaded, phrase, emit, stop)
         except CadenzaError as exc:
-            emit({"type": "error", "message": one_line(exc)})
+            emit({"type": "error", "message": plain(exc)})
         except Exception as exc:  # noqa: BLE001 - the stream has begun: report it in the stream
             emit({"type": "error", "message": f"the reply failed ({one_line(exc)})"})
         finally:

@@ -43,6 +43,7 @@ class LoadedModel:
 
     def describe(self) -> dict[str, Any]:
         from cadenza.codecs.fim import can_infill
+        from cadenza.web.plain import plain
 
         ctx = self.context
         metre = ctx.get("time_signature")
@@ -50,7 +51,7 @@ class LoadedModel:
         return {
             "name": self.name,
             "codec": self.config["codec"],
-            "about": self.info.get("trained_on", ""),
+            "about": plain(self.info.get("trained_on", ""), limit=None),  # written for `cadenza models`: no flags here
             "licence": self.info.get("licence", ""),
             # a played or uploaded MIDI file: MIDI codecs read it into words, kern writes it as a score first
             "continues": callable(getattr(self.codec, "encode_piece", None)) or ".mid" in getattr(self.codec, "prompt_suffixes", ()),

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from cadenza import CadenzaError
-from cadenza.files import one_line
+from cadenza.web.plain import plain
 from cadenza.web.uploads import WebError, read_prompt_file, save_upload
 
 router = APIRouter()
@@ -130,23 +130,24 @@ def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path
         web.progress.update(p.job, "sampling", done, total or 0)
 
     tick(0)
-    if prompt is not None and p.rewrite:
-        if prompt.suffix != ".krn":  # kern files are read by the codec itself, bar by bar
-            read_prompt_file(prompt, Path(shown or prompt.name).name)
-        try:
+    names = {str(prompt): Path(shown or prompt.name).name} if prompt is not None else {}
+    try:
+        if prompt is not None and p.rewrite:
+            if prompt.suffix != ".krn":  # kern files are read by the codec itself, bar by bar
+                read_prompt_file(prompt, names[str(prompt)])
             samples = infill(loaded.run, prompt, parse_bars(p.rewrite), folder, n=p.variations, seed=p.seed, options=options, progress=tick,
                              formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), loaded=(loaded.model, loaded.config))
-        except CadenzaError as exc:
-            raise WebError(422, str(exc).replace(str(prompt), Path(shown or prompt.name).name)) from None
-    elif prompt is not None:
-        read_prompt_file(prompt, Path(shown or prompt.name).name)
-        samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick,
-                                 loaded=(loaded.model, loaded.config))
-    else:
-        steer = {"metre": p.metre, "key": p.key} if loaded.describe()["metre_key"] else {}
-        samples = generate(loaded.run, folder, n=p.variations, seed=p.seed, bars=p.bars, options=options, form=p.form, phrase_bars=p.phrase_bars, **steer,
-                           formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), progress=tick,
-                           loaded=(loaded.model, loaded.config))
+        elif prompt is not None:
+            read_prompt_file(prompt, names[str(prompt)])
+            samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick,
+                                     loaded=(loaded.model, loaded.config))
+        else:
+            steer = {"metre": p.metre, "key": p.key} if loaded.describe()["metre_key"] else {}
+            samples = generate(loaded.run, folder, n=p.variations, seed=p.seed, bars=p.bars, options=options, form=p.form, phrase_bars=p.phrase_bars, **steer,
+                               formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), progress=tick,
+                               loaded=(loaded.model, loaded.config))
+    except CadenzaError as exc:  # in the page's words: its fields, the user's file name, no flags
+        raise WebError(422, plain(exc, names, {"bars": "bars to rewrite"} if p.rewrite else None)) from None
     variations = []
     for k, s in enumerate(samples):
         web.progress.update(p.job, "rendering", k, len(samples))
@@ -159,13 +160,14 @@ def _variation(web: Any, render: Any, loaded: Any, p: Params, s: Any) -> dict[st
     source = s.files.get("krn") or s.files.get("musicxml") or s.files["mid"]
     prompt_end = s.stats.get("prompt_quarters")
     title = f"{loaded.name}, seed {p.seed}, variation {s.index}"
-    v: dict[str, Any] = {"index": s.index, "notes": s.stats.get("notes"), "prompt_quarters": prompt_end, "warnings": []}
+    v: dict[str, Any] = {"index": s.index, "notes": s.stats.get("notes"), "prompt_quarters": prompt_end, "warnings": [],
+                         "metre": s.stats.get("metre"), "key": s.stats.get("key")}  # what a kern model wrote in (typed or drawn)
     wanted = [f for f in RENDERED if not (f == "musicxml" and "musicxml" in s.files)] + ([] if "mid" in s.files else ["midi"])
     try:
         got = render(source, wanted, out_dir=source.parent, title=title, prompt_end=prompt_end)
     except CadenzaError as exc:
         got = {}
-        v["warnings"].append(one_line(exc))
+        v["warnings"].append(plain(exc))
     files = {k: [Path(x)] for k, x in s.files.items()} | {k: list(x) for k, x in got.items()}
     mid = files.get("mid") or files.get("midi")
     for key, fmt in (("midi", mid), ("musicxml", files.get("musicxml")), ("wav", files.get("wav")), ("png", files.get("png"))):
@@ -200,4 +202,4 @@ def _kern(path: Path) -> None:
     try:
         render(path.with_suffix(".musicxml"), ["krn"], out_dir=path.parent)
     except CadenzaError as exc:
-        raise WebError(422, f"kern is not available for this piece ({str(exc).replace(str(path.with_suffix('.musicxml')), path.stem)})") from None
+        raise WebError(422, f"kern is not available for this piece ({plain(exc, {str(path.with_suffix('.musicxml')): path.stem})})") from None

@@ -12,6 +12,7 @@ from typing import Any
 
 from cadenza import CadenzaError
 from cadenza.files import one_line
+from cadenza.web.plain import KINDS, plain
 
 SUFFIXES = {".mid": "midi", ".midi": "midi", ".krn": "kern", ".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml"}
 CHUNK = 1 << 16
@@ -74,9 +75,9 @@ def read_prompt_file(path: Path, shown: str) -> Any:
     try:
         piece = read_prompt(path)
     except CadenzaError as exc:
-        raise WebError(422, str(exc).replace(str(path), shown)) from None
-    except Exception as exc:  # noqa: BLE001 - third-party parsers raise anything on corrupt files
-        raise WebError(422, f"{shown}: cannot read it ({one_line(exc)})") from None
+        raise WebError(422, plain(exc, {str(path): shown})) from None
+    except Exception:  # noqa: BLE001 - third-party parsers raise anything on corrupt files; what they say is no help here
+        raise WebError(422, f"{shown}: this {KINDS.get(path.suffix.lower(), 'music')} file cannot be read (it may be damaged)") from None
     if piece.end <= 0:
         raise WebError(422, f"{shown}: no notes to continue")
     return piece

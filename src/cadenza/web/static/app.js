@@ -78,9 +78,27 @@ async function loadModels() {
 
 const model = () => state.models.find((m) => m.name === $("model").value) || {};
 
+// A key as the key field takes it ("F", "bb", "G:dor") in words: capitals major, lower case minor.
+function keyName(k) {
+  const m = /^([A-Ga-g])([#b-]?)$/.exec(k || "");
+  return m ? `${m[1].toUpperCase()}${m[2] === "-" ? "b" : m[2]} ${m[1] === m[1].toUpperCase() ? "major" : "minor"}` : k;
+}
+
+// What the next pieces are written in. A kern model takes the metre and key typed, draws what is
+// left blank from its training pieces (each variation its own), and keeps a prompt's; its most
+// common metre and key (m.metre, m.key) are not what it writes, so they are not shown for it.
+// A MIDI model's bars are counted in the metre it decodes with.
+function writtenIn(m) {
+  if (!m.metre_key) return [m.metre && `metre ${m.metre}`];
+  if (state.prompt) return ["metre and key of the prompt"];
+  const metre = $("metre").value.trim(), key = $("key").value.trim();
+  if (!metre && !key) return ["metre and key drawn from its pieces for each variation"];
+  return [metre ? `metre ${metre}` : "metre drawn from its pieces", key ? `key ${keyName(key)}` : "key drawn from its pieces"];
+}
+
 function showModel() {
   const m = model();
-  const bits = [m.about, m.metre && `metre ${m.metre}`, m.key && `key ${m.key}`, m.tempo && `${m.tempo} quarters/min`, m.licence && `licence: ${m.licence}`];
+  const bits = [m.about, ...writtenIn(m), m.tempo && `${m.tempo} quarters/min`, m.licence && `licence: ${m.licence}`];
   $("model-info").textContent = bits.filter(Boolean).join(" · ");
   document.querySelectorAll(".form-only").forEach((el) => (el.hidden = !m.form || !!state.prompt));
   document.querySelectorAll(".metre-only").forEach((el) => (el.hidden = !m.metre_key || !!state.prompt));
@@ -96,6 +114,7 @@ function preferContinuing() {
   showModel();
 }
 $("model").onchange = showModel;
+$("metre").oninput = $("key").oninput = showModel;
 
 // ---- generation ------------------------------------------------------------------------
 
@@ -172,7 +191,8 @@ function showResults(data) {
     const card = document.createElement("article");
     card.className = "variation";
     const what = data.rewrite ? `bars ${data.rewrite} of ${data.prompt} rewritten` : data.prompt ? `continuing ${data.prompt}` : `${data.bars} bars`;
-    card.innerHTML = `<h3>Variation ${v.index} <span class="muted">${data.model} · seed ${data.seed} · ${what} · ${v.notes ?? "?"} notes</span></h3>`;
+    const inKey = v.metre || v.key ? ` · ${[v.metre, v.key && keyName(v.key)].filter(Boolean).join(", ")}` : "";
+    card.innerHTML = `<h3>Variation ${v.index} <span class="muted">${data.model} · seed ${data.seed} · ${what}${inKey} · ${v.notes ?? "?"} notes</span></h3>`;
     if (v.png) { const img = new Image(); img.src = v.png; img.className = "roll"; img.alt = `Piano roll of variation ${v.index}${v.prompt_quarters ? " (prompt shaded)" : ""}`; card.append(img); }
     const row = document.createElement("div");
     row.className = "row";
