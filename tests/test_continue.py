@@ -75,10 +75,23 @@ def test_prompt_the_model_cannot_express_is_refused_and_out_of_range_notes_are_f
 
 
 def test_generate_for_seconds(tmp_path, piano_run):
+    """``--seconds 4``: each sample's MIDI file lasts 4 s at the model's tempo (the tempo of its
+    training pieces, written into the file), cut on the codec's grid: at least 4 s, less than
+    one grid step more."""
+    import json
+
+    import mido
+
+    config = json.loads((piano_run / "config.json").read_text())
+    qpm = config["context"]["tempo"]
+    step_s = 60.0 / qpm / config["codec_options"]["steps_per_quarter"]
     s = generate(piano_run, tmp_path, n=2, seed=0, seconds=4.0)
     for x in s:
-        assert x.files["mid"].exists()
-        assert read_midi(x.files["mid"]).end > 0
+        midi = mido.MidiFile(x.files["mid"])
+        tempos = [m.tempo for t in midi.tracks for m in t if m.type == "set_tempo"]
+        assert len(tempos) == 1 and mido.tempo2bpm(tempos[0]) == pytest.approx(qpm, abs=0.01), tempos
+        tick_s = mido.tick2second(1, midi.ticks_per_beat, tempos[0])
+        assert 4.0 - tick_s <= midi.length < 4.0 + step_s + tick_s, (midi.length, step_s)
 
 
 @pytest.mark.parametrize("codec", ["notewise", "chordwise"])

@@ -196,14 +196,41 @@ def test_kern_model_infills_a_midi_file_written_as_kern(tmp_path):
 def test_middle_bits_reads_the_same_middles_both_ways(fim_kern_run, tiny_run, palestrina_dataset, monkeypatch):
     """evaluate's infilling figure: the same held-out middle tokens scored with the bars after
     and without; a model not trained for it gets None."""
+    import math
+
+    import cadenza.evaluation.infilling as infilling
+    import cadenza.evaluation.likelihood as likelihood
+    from cadenza.evaluation.heldout import split_pieces
     from cadenza.evaluation.infilling import middle_bits, spans
     from cadenza.training import load_run
 
     model, config = load_run(fim_kern_run)
+    scored = []  # (sequences, their nats): what middle_bits reads with left context only, then with FIM
+    real = likelihood.token_nats
+    monkeypatch.setattr(likelihood, "token_nats", lambda m, seqs, **kw: scored.append((seqs, real(m, seqs, **kw))) or scored[-1][1])
     got = middle_bits(model, config, palestrina_dataset, max_pieces=4)
     assert got["middles"] > 0 and got["tokens"] > 0
     assert 0 < got["fim_bits_per_token"] < 20 and 0 < got["left_bits_per_token"] < 20
-    import cadenza.evaluation.infilling as infilling
+    (left, left_nats), (fim, fim_nats) = scored
+    vocab = config["vocab"]
+    mark = {vocab.index(sentinel(r, "char")): r for r in ("prefix", "suffix", "middle")}
+    held_out = "\n" + "\n".join(text for text, _ in split_pieces(palestrina_dataset, "test", "char"))
+    assert len(left) == len(fim) == got["middles"]
+    middles = []
+    for lt, ft in zip(left, fim):
+        before, middle = lt[: infilling.BEFORE], lt[infilling.BEFORE :]  # left context only: the bars before, then the middle
+        where = {mark[t]: i for i, t in enumerate(ft) if t in mark}
+        after = ft[where["suffix"] + 1 : min(i for r, i in where.items() if i > where["suffix"])]
+        # FIM: the same bars before (after <prefix>), the bars after (after <suffix>), and ending in the same middle tokens
+        assert ft[where["prefix"] + 1 :][: len(before)] == before and ft[-len(middle) :] == middle and middle and after
+        assert "".join(vocab[i] for i in before + middle + after) in held_out  # the middle's own bars around it, as the piece has them
+        middles.append(middle)
+    assert sum(map(len, middles)) == got["tokens"]
+    # both figures are the nats of exactly those middle tokens
+    for nats, key in ((left_nats, "left_bits_per_token"), (fim_nats, "fim_bits_per_token")):
+        want = sum(float(x[-len(m) :].sum()) for x, m in zip(nats, middles)) / got["tokens"] / math.log(2)
+        assert got[key] == pytest.approx(want, rel=1e-9)
+    assert got["fim_bits_per_token"] != got["left_bits_per_token"]
 
     monkeypatch.setattr(infilling, "BEFORE", 8)  # a short prefix: the suffix read first still shows
     near = middle_bits(model, config, palestrina_dataset, max_pieces=4)

@@ -1,5 +1,8 @@
 """The generation grammar: generated kern tokens have shapes the corpus writes, so files load in
-a strict, independent kern parser (kernpy, AGPL: a test-time check only, never a dependency)."""
+a strict, independent kern parser (kernpy, AGPL: a test-time check only, never a dependency).
+
+kernpy is in the ``dev`` extras; only the checks that call it skip without it (``_kernpy_errors``),
+so the grammar, corpus and staff checks run on every install."""
 
 from __future__ import annotations
 
@@ -16,9 +19,11 @@ from cadenza.codecs.kern.shapes import MOZART, learn_shapes
 
 MOZART_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "mozart-piano-sonatas"
 VOCAB = [c for c in DEFAULT_VOCAB if c not in "q;"]  # as KernConstraint offers it
+NEVER_WRITTEN = ["8cL\n8rJ\n", "4r/\n", "8ccLLLL\n8rJ)J)J/J\n", "8rL\n"]
 
 
 def _kernpy_errors(text: str) -> list[str]:
+    """kernpy's complaints about ``text``; the only place a test needs kernpy, so the only skip."""
     kernpy = pytest.importorskip("kernpy")
     try:
         _, errors = kernpy.loads(text)
@@ -31,14 +36,24 @@ def _file(tokens: str) -> str:
     return "**kern\n*clefG2\n*M4/4\n=1\n" + tokens + "\n=2\n*-\n"
 
 
-@pytest.mark.parametrize("text", ["8cL\n8rJ\n", "4r/\n", "8ccLLLL\n8rJ)J)J/J\n", "8rL\n"])
+def _mozart_dir() -> Path:
+    if not MOZART_DIR.is_dir():
+        pytest.skip("../shared/corpora/mozart-piano-sonatas not present")
+    return MOZART_DIR
+
+
+@pytest.mark.parametrize("text", NEVER_WRITTEN)
 def test_shapes_mozart_never_writes_are_refused(text):
     lenient = KernChecker(VOCAB, 1, None)
     lenient.push_text(text)  # the lenient grammar (real files) takes them
     strict = KernChecker(VOCAB, 1, None, shapes=MOZART)
     with pytest.raises(ValueError):
         strict.push_text(text)
-    assert _kernpy_errors(_file(text.strip().split("\n")[-1])), "kernpy accepts it: the test proves nothing"
+
+
+@pytest.mark.parametrize("text", NEVER_WRITTEN)
+def test_kernpy_refuses_the_shapes_mozart_never_writes(text):
+    assert _kernpy_errors(_file(text.strip().split("\n")[-1])), "kernpy accepts it: refusing it proves nothing"
 
 
 def test_corpus_shapes_are_accepted():
@@ -72,16 +87,17 @@ def test_random_walks_in_the_generation_grammar_never_get_stuck(seed):
     assert not [s for s in toks if "r" in s and set(s) & set("LJKk/\\")]
 
 
-def test_the_table_is_the_corpus_and_loads_in_kernpy():
+def test_the_table_loads_in_kernpy():
     for p in MOZART.note_prefixes:
         assert not _kernpy_errors(_file(p + "4c")), p
     for s in MOZART.note_suffixes:
         assert not _kernpy_errors(_file("4c" + s)), s
     for s in MOZART.rest_suffixes:
         assert not _kernpy_errors(_file("4r" + s)), s
-    if not MOZART_DIR.is_dir():
-        pytest.skip("../shared/corpora/mozart-piano-sonatas not present")
-    texts = [clean(read_text(p), str(p))[0] for p in sorted(MOZART_DIR.glob("*.krn"))]
+
+
+def test_the_table_is_the_corpus():
+    texts = [clean(read_text(p), str(p))[0] for p in sorted(_mozart_dir().glob("*.krn"))]
     learned = learn_shapes(texts)
     # every shape in the table is one Mozart writes at least three times (the table drops only
     # the few that kernpy cannot read, such as non-ASCII user signifiers)
@@ -90,23 +106,28 @@ def test_the_table_is_the_corpus_and_loads_in_kernpy():
     assert len(learned.note_suffixes - MOZART.note_suffixes) <= 3
 
 
-def test_bundled_model_samples_load_in_kernpy_near_their_staves(tmp_path):
-    pytest.importorskip("kernpy")
+@pytest.fixture(scope="module")
+def bundled_samples(tmp_path_factory) -> list[str]:
+    """Six 8-bar samples of the bundled mozart-kern (shipped in the package: never skipped)."""
     from cadenza.generation import generate
-    from cadenza.models.pretrained import available
 
-    if "mozart-kern" not in available():
-        pytest.skip("mozart-kern not bundled")
+    samples = generate("mozart-kern", tmp_path_factory.mktemp("mozart-kern"), n=6, bars=8, seed=3, metre="3/4", key="F", formats=("krn",))
+    return [s.files["krn"].read_text() for s in samples]
+
+
+def test_bundled_model_samples_sit_near_their_staves(bundled_samples):
     from cadenza.codecs.kern.clefs import far_share
 
-    samples = generate("mozart-kern", tmp_path, n=6, bars=8, seed=3, metre="3/4", key="F", formats=("krn",))
     far = total = 0
-    for s in samples:
-        text = s.files["krn"].read_text()
-        assert not _kernpy_errors(text), s.files["krn"]
+    for text in bundled_samples:
         a, b = far_share(text)
         far, total = far + a, total + b
     assert total > 300 and far / total <= 0.005, (far, total)
+
+
+def test_bundled_model_samples_load_in_kernpy(bundled_samples):
+    for i, text in enumerate(bundled_samples):
+        assert not _kernpy_errors(text), f"sample {i + 1}"
 
 
 # ---------------------------------------------------------------------------------- clefs
@@ -141,10 +162,8 @@ def test_the_generation_grammar_keeps_pitches_near_the_staff():
 def test_mozart_keeps_notes_near_the_staff():
     from cadenza.codecs.kern.clefs import far_share
 
-    if not MOZART_DIR.is_dir():
-        pytest.skip("../shared/corpora/mozart-piano-sonatas not present")
     far = total = 0
-    for p in sorted(MOZART_DIR.glob("*.krn"))[::3]:
+    for p in sorted(_mozart_dir().glob("*.krn"))[::3]:
         a, b = far_share(read_text(p))
         far, total = far + a, total + b
     assert total > 20000 and far / total < 0.005

@@ -139,10 +139,7 @@ def test_bundled_mozart_model_writes_the_metre_and_key_it_is_told(tmp_path):
     """The issue's done-when on the bundled model: only *M3/4 and *k[b-], every inner bar full,
     notes near their staff."""
     from cadenza.codecs.kern.clefs import far_share
-    from cadenza.models.pretrained import available
 
-    if "mozart-kern" not in available():
-        pytest.skip("mozart-kern not bundled")
     s = generate("mozart-kern", tmp_path / "m", n=3, bars=8, seed=4, metre="3/4", key="F", formats=("krn",))
     far = notes = 0
     for x in s:

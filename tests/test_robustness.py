@@ -221,7 +221,6 @@ def test_wav_of_a_long_piece_streams(tmp_path, monkeypatch):
 
     import cadenza.render.audio as audio
 
-    pytest.importorskip("tinysoundfont")
     mid = shared(*MOZART)
 
     def samples(p: Path) -> np.ndarray:
@@ -240,7 +239,6 @@ def test_wav_of_a_long_piece_streams(tmp_path, monkeypatch):
 def test_audio_refuses_hours_of_silence(tmp_path, bad_files):
     from cadenza.render.audio import wav_from_midi
 
-    pytest.importorskip("tinysoundfont")
     with pytest.raises(CadenzaError, match=r"stray.mid: lasts 10:00:0\d, longer than audio is made for \(1:00:00\)"):
         wav_from_midi(bad_files["stray.mid"], tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists()
