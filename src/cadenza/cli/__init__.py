@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import typer
 
-from cadenza.cli import compose, evaluate, generate, info, infill, prepare, render, serve, train
+from cadenza.cli import adapt, compose, evaluate, generate, info, infill, prepare, render, serve, train
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cadenza: turn a corpus of scores into a composer.")
 app.command()(prepare.prepare)
 app.command()(train.train)
+app.command()(adapt.adapt)
 app.command()(generate.generate)
 app.command()(infill.infill)
 app.command()(render.render)

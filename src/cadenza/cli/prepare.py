@@ -15,7 +15,7 @@ from cadenza.cli.common import console, progress
 from cadenza.data.workers import FILE_TIMEOUT
 
 # the flags that are codec options, each named as its field in the codec's Options dataclass
-CODEC_FLAGS = ("spines", "steps_per_quarter", "note_range")
+CODEC_FLAGS = ("spines", "layouts", "steps_per_quarter", "note_range")
 
 
 def prepare(
@@ -25,6 +25,7 @@ def prepare(
     codec: str = typer.Option("kern", help="Encoding: kern, notewise or chordwise."),
     transpose: Optional[str] = typer.Option(None, help="Augment training pieces: 'all' (12 keys, -5..+6) or shifts like '2' or '-2,2'."),
     spines: int = typer.Option(0, help="kern: number of **kern spines per piece (0: the most common in the corpus)."),
+    layouts: str = typer.Option("one", help="kern: 'one' keeps pieces of one spine count; 'all' keeps every layout (piano, chorale, quartet, tune), each piece with its own staves."),
     steps_per_quarter: Optional[int] = typer.Option(None, help="notewise/chordwise: time steps per quarter note (4 or 12)."),
     note_range: Optional[int] = typer.Option(None, help="notewise/chordwise: keys in the note range (38, 62 or 88)."),
     val_fraction: float = typer.Option(0.1, help="Share of the corpus (by piece) held out for validation."),
@@ -49,6 +50,15 @@ def prepare(
         t.add_row(k, str(rep.pieces[k]), f"{rep.tokens[k]:,}")
     console.print(t)
     console.print(f"{rep.used} files used, {rep.skipped} skipped, vocabulary {rep.vocab_size} tokens; every file's fate is in {rep.out / 'manifest.json'}")
+    for layout, n in list((rep.layouts or {}).items())[:8]:
+        console.print(f"layout {layout.replace(chr(9), ' ')}: {n} training pieces")
+    if rep.by_source:
+        t = Table(title="Sources")
+        for c in ("source", "pieces", "tokens"):
+            t.add_column(c, justify="right" if c != "source" else "left")
+        for src, row in rep.by_source.items():
+            t.add_row(src, str(row["pieces"]), f"{row['tokens']:,}")
+        console.print(t)
     for kind, counts in (rep.labels or {}).items():
         shown = ", ".join(f"{v} ({k})" for v, k in sorted(counts.items(), key=lambda x: (-x[1], x[0]))[:12])
         console.print(f"{kind} labels: {len(counts)}: {shown}{' ...' if len(counts) > 12 else ''}" if counts else f"{kind} labels: none found")

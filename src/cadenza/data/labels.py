@@ -2,7 +2,7 @@
 
 In order of trust, for each kind the first source that says something wins:
 
-1. a ``metadata.csv`` beside the file or in a folder above it (up to the source folder), with a
+1. a ``metadata.csv`` beside the file or in a folder above it (up to the one above the source folder), with a
    column naming the file (``midi``, ``path``, ``file`` or ``filename``, relative to the CSV),
    as piano-midi.de's ``composer,title,year,midi,duration``; ``style`` (or ``period``) from its
    column, else the period of its ``year`` (:data:`PERIODS`);
@@ -10,8 +10,11 @@ In order of trust, for each kind the first source that says something wins:
    ``!!!COM: Bach, Johann Sebastian`` (composer: the surname), ``!!!AST:`` (style) and the
    instrument codes of ``*I`` interpretations (``*Ipiano``, ``*Ivioln``);
 3. music21's corpus, organised by composer: ``music21/corpus/bach/...`` is by Bach;
-4. the folder a file lies in, below the source folder given (``piano-midi/Chopin/x.mid``);
-5. instruments: the tracks the MIDI codecs read (``Encoded.info["instruments"]``).
+4. collections of traditional tunes (Essen, O'Neill, Nottingham): style ``folk``;
+5. the folder a file lies in, below the source folder given (``piano-midi/Chopin/x.mid``), or
+   the source folder itself when several are given by name (``piano-midi/Chopin piano-midi/Bach``);
+6. instruments: the tracks the MIDI codecs read (``Encoded.info["instruments"]``);
+7. a style from the composer found (:data:`COMPOSER_PERIODS`: Palestrina renaissance, Bach baroque).
 
 Labels become tokens in :mod:`cadenza.codecs.labels`; this module only reads them.
 """
@@ -36,6 +39,20 @@ HUMDRUM_INSTRUMENTS = {
     "barit": "voice", "bass": "voice", "vox": "voice",
 }
 _FILE_COLUMNS = ("midi", "path", "file", "filename")
+# The style period of composers in the corpora Cadenza ships or reads (music21's, ../shared), for a
+# piece whose files name a composer and no period: a model conditioned on style then learns
+# "renaissance" from Palestrina and "baroque" from Bach without a year in every file.
+COMPOSER_PERIODS = {
+    "Ciconia": "medieval", "Landini": "medieval", "Machaut": "medieval", "Josquin": "renaissance", "Palestrina": "renaissance", "Lusitano": "renaissance",
+    "Monteverdi": "renaissance", "Luca": "medieval", "Bach": "baroque", "Corelli": "baroque", "Handel": "baroque", "Scarlatti": "baroque", "Vivaldi": "baroque",
+    "Cpebach": "classical", "Haydn": "classical", "Mozart": "classical", "Beethoven": "classical", "Clementi": "classical", "Schubert": "romantic",
+    "Weber": "romantic", "Chopin": "romantic", "Schumann": "romantic", "Mendelssohn": "romantic", "Liszt": "romantic", "Brahms": "romantic",
+    "Verdi": "romantic", "Grieg": "romantic", "Tchaikovsky": "romantic", "Joplin": "ragtime", "Schoenberg": "modern", "Webern": "modern",
+}
+# music21 corpus folders named for a repertoire or a purpose, not a composer
+_M21_REPERTOIRES = {"trecento": {"style": "medieval"}, "demos": {}, "leadsheet": {}, "theoryexercises": {}}
+# Collections of traditional tunes (music21's corpus folders, ../shared/midi): a style, no composer.
+FOLK_COLLECTIONS = frozenset({"essenfolksong", "oneills1850", "ryansmammoth", "nottingham-folk", "nottingham-dataset", "airdsairs", "miscfolk"})
 
 
 def period_of(year: Any) -> str | None:
@@ -81,7 +98,7 @@ def from_metadata(path: Path, root: Path | None) -> dict[str, str]:
             got = {"composer": composer_name(row.get("composer", "")), "style": normalise(row.get("style") or row.get("period") or "") or period_of(row.get("year")) or "",
                    "instrument": normalise(row.get("instrument") or row.get("instruments") or "").lower()}
             return {k: v for k, v in got.items() if v}
-        if folder == top or top not in folder.parents:
+        if folder == top.parent or top.parent not in folder.parents:  # one folder above the source: piano-midi/metadata.csv for piano-midi/Chopin
             break
     return {}
 
@@ -120,15 +137,43 @@ def from_music21(path: Path) -> dict[str, str]:
         rel = path.resolve().relative_to(Path(common.getCorpusFilePath()).resolve())
     except (ImportError, ValueError, OSError):
         return {}
-    return {"composer": composer_name(rel.parts[0])} if len(rel.parts) > 1 else {}
+    if len(rel.parts) < 2:
+        return {}
+    if rel.parts[0].lower() in FOLK_COLLECTIONS:
+        return {"style": "folk"}
+    if rel.parts[0].lower() in _M21_REPERTOIRES:
+        return dict(_M21_REPERTOIRES[rel.parts[0].lower()])
+    return {"composer": composer_name(rel.parts[0])}
 
 
-def from_folder(path: Path, root: Path | None) -> dict[str, str]:
-    """The folder ``path`` lies in, when that is below the source folder ``root``."""
+def from_collection(path: Path, root: Path | None) -> dict[str, str]:
+    """A folder of traditional tunes (``nottingham-folk``) anywhere on the path: style folk."""
+    folders = [f.name.lower() for f in Path(path).resolve().parents]
+    return {"style": "folk"} if any(f in FOLK_COLLECTIONS for f in folders) else {}
+
+
+def from_composer(found: dict[str, str]) -> dict[str, str]:
+    """The period of a composer already found (:data:`COMPOSER_PERIODS`)."""
+    period = COMPOSER_PERIODS.get(found.get("composer", ""))
+    return {"style": period} if period else {}
+
+
+# folder names that say how files are stored, not whose music they hold
+_STORAGE_FOLDERS = frozenset({"midi", "mid", "score", "scores", "gt_performance", "kern", "krn", "xml", "musicxml", "mxl", "abc", "data", "files"})
+
+
+def from_folder(path: Path, root: Path | None, named: bool = False) -> dict[str, str]:
+    """The folder ``path`` lies in, when that is below the source folder ``root`` or, with
+    ``named`` (several folders were given by name: ``piano-midi/Chopin piano-midi/Mozart``), is
+    that folder. Folders of traditional tunes and storage folders (``MIDI``, ``score``) name no one."""
     if root is None:
         return {}
     parent = path.resolve().parent
-    return {"composer": composer_name(parent.name)} if root.resolve() in parent.parents else {}
+    if parent.name.lower() in _STORAGE_FOLDERS or from_collection(path, root):
+        return {}
+    # a folder given by name counts when it is a name (piano-midi/Chopin), not a description (mozart-piano-sonatas)
+    below = root.resolve() in parent.parents or (named and parent == root.resolve() and re.fullmatch(r"[A-Za-z]+", parent.name) is not None)
+    return {"composer": composer_name(parent.name)} if below else {}
 
 
 def from_tracks(info: dict[str, Any]) -> dict[str, str]:
@@ -142,7 +187,7 @@ def from_tracks(info: dict[str, Any]) -> dict[str, str]:
     return {"instrument": normalise("+".join(names))}
 
 
-def read_labels(path: Path, root: Path | None, info: dict[str, Any], kinds: tuple[str, ...]) -> dict[str, str]:
+def read_labels(path: Path, root: Path | None, info: dict[str, Any], kinds: tuple[str, ...], named: bool = False) -> dict[str, str]:
     """The labels of ``kinds`` a piece from ``path`` (found under the source folder ``root``)
     carries, from the first source in the module docstring's order that names each."""
     if not kinds:
@@ -152,7 +197,8 @@ def read_labels(path: Path, root: Path | None, info: dict[str, Any], kinds: tupl
     sources = [lambda: from_metadata(path, root)]
     if path.suffix.lower() == ".krn":
         sources.append(lambda: from_kern(path))
-    sources += [lambda: from_music21(path), lambda: from_folder(path, root), lambda: from_tracks(info)]
+    sources += [lambda: from_music21(path), lambda: from_collection(path, root), lambda: from_folder(path, root, named), lambda: from_tracks(info),
+                lambda: from_composer(found)]
     for source in sources:
         if all(k in found for k in kinds):
             break
@@ -186,7 +232,7 @@ def assign_labels(encoded: list[tuple[str, Any]], sources: list[str | Path], kin
     for path, piece in encoded:
         key = path if "instruments" not in (piece.info or {}) else f"{path}\0{piece.name}"
         if key not in cache:
-            cache[key] = read_labels(Path(path), source_root(Path(path), roots), piece.info or {}, kinds)
+            cache[key] = read_labels(Path(path), source_root(Path(path), roots), piece.info or {}, kinds, named=len(roots) > 1)
         labels.append(dict(cache[key]))
     counts = {k: Counter(lab[k] for lab in labels if k in lab) for k in kinds}
     for lab in labels:

@@ -49,6 +49,8 @@ class PrepareReport:
     skipped_reasons: list[tuple[str, str]]
     layout: Any = None
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    layouts: dict[str, int] = field(default_factory=dict)  # a dataset of many layouts: training pieces per layout
+    by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # per source given: pieces and tokens (originals)
 
 
 def encode_file(args: tuple[str, dict[str, Any], str]) -> tuple[str, list[Encoded] | None, str]:
@@ -197,9 +199,29 @@ def prepare(
         "labels": {"kinds": list(kinds), "min_pieces": label_min_pieces, "pieces": label_counts} if kinds else None,
         "sources": [records[str(f)].__dict__ for f in files if str(f) in records],
     }
+    by_source = _by_source(piece_rows, sources)
+    manifest["by_source"] = by_source
     write_dataset(out, texts, unit, vocab, piece_rows, manifest, heads if kinds else None)
     skipped = [(r.path, r.reason) for r in records.values() if r.status == "skipped"]
-    return PrepareReport(out, codec, len(records) - len(skipped), len(skipped), manifest["pieces"], manifest["tokens"], len(vocab), skipped, layout, label_counts)
+    return PrepareReport(out, codec, len(records) - len(skipped), len(skipped), manifest["pieces"], manifest["tokens"], len(vocab), skipped, layout, label_counts,
+                         dict(context.get("layouts") or {}), by_source)
+
+
+def _by_source(rows: list[dict[str, Any]], sources: list[str | Path]) -> dict[str, dict[str, int]]:
+    """Pieces and tokens (in their own key) from each source given, for the corpus report."""
+    roots = [(str(s), Path(s).resolve()) for s in sources if not str(s).startswith("music21:")]
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["transpose"]:
+            continue
+        here = Path(r["source"]).resolve()
+        name = next((s for s, root in roots if root == here or root in here.parents), None)
+        if name is None:  # music21:NAME collections: the corpus folder the file lies in
+            name = next((str(s) for s in sources if str(s).startswith("music21:") and str(s).split(":", 1)[1].lower() in str(here).lower()), here.parent.name)
+        row = out.setdefault(name, {"pieces": 0, "tokens": 0})
+        row["pieces"] += 1
+        row["tokens"] += r["tokens"]
+    return out
 
 
 def _unique_names(encoded: list[tuple[str, Encoded]]) -> list[tuple[str, Encoded]]:

@@ -19,8 +19,11 @@ from cadenza.music.midi import read_midi
 from cadenza.music.piece import Piece
 
 PIECE_SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")
+# files that may hold many pieces (an ABC tune book: the Essen and O'Neill collections), read by
+# :func:`read_pieces` for corpora; a prompt is one piece, so the web and ``--prompt`` take PIECE_SUFFIXES
+COLLECTION_SUFFIXES = (".abc",)
 MAX_NOTATION_BYTES = 64 << 20  # a notation file (or an .mxl's score, inflated) larger is refused
-_FORMATS = {".krn": ("humdrum", "kern"), ".musicxml": ("musicxml", "MusicXML"), ".xml": ("musicxml", "MusicXML"), ".mxl": ("musicxml", "MusicXML")}
+_FORMATS = {".abc": ("abc", "ABC"), ".krn": ("humdrum", "kern"), ".musicxml": ("musicxml", "MusicXML"), ".xml": ("musicxml", "MusicXML"), ".mxl": ("musicxml", "MusicXML")}
 
 
 def read_piece_file(path: Path) -> Piece:
@@ -40,6 +43,33 @@ def read_piece_file(path: Path) -> Piece:
     except Exception as exc:  # music21 raises many kinds
         first = str(exc).splitlines()[0][:120] if str(exc) else ""
         raise CadenzaError(f"{path}: music21 could not read it ({type(exc).__name__}: {first})") from None
+
+
+def read_pieces(path: Path) -> list[Piece]:
+    """Every piece in a music file: one for MIDI, kern and MusicXML (:func:`read_piece_file`), each
+    tune of an ABC tune book (named ``<file>-<X number>``, or by position). One-line errors; a tune
+    book in which music21 can read no tune is an error, single bad tunes are left out."""
+    path = Path(path)
+    if path.suffix.lower() not in COLLECTION_SUFFIXES:
+        return [read_piece_file(path)]
+    if not path.is_file():
+        raise CadenzaError(f"{path}: no such file")
+    text = read_notation(path)
+    try:
+        parsed = parse_text(text, "abc")
+    except Exception as exc:  # music21 raises many kinds
+        raise CadenzaError(f"{path}: music21 could not read it ({type(exc).__name__}: {one_line(exc)[:120]})") from None
+    scores = list(parsed.scores) if hasattr(parsed, "scores") else [parsed]
+    pieces = []
+    for i, score in enumerate(scores, 1):
+        number = getattr(getattr(score, "metadata", None), "number", None)
+        try:
+            pieces.append(score_to_piece(score, f"{path.stem}-{number or i}"))
+        except Exception:  # noqa: BLE001 - one unreadable tune of hundreds
+            continue
+    if not pieces:
+        raise CadenzaError(f"{path}: no tune music21 can read")
+    return pieces
 
 
 def read_notation(path: Path) -> str:

@@ -34,9 +34,11 @@ _HEADER_PARTS = ((CLEF, "clef"), (KEYSIG, "keysig"), (KEY, "key"), (METER, "mete
 @dataclass(frozen=True)
 class KernOptions:
     """How kern text is prepared. ``spines`` = number of ``**kern`` spines per dataset (0: pick
-    the most common in the corpus)."""
+    the most common in the corpus); ``layouts`` = ``"one"`` (the dataset keeps that count) or
+    ``"all"`` (every piece keeps its own staves: its header tells the model the layout)."""
 
     spines: int = 0
+    layouts: str = "one"
 
 
 def read_text(path: Path) -> str:

@@ -34,7 +34,8 @@ class KernCodec:
 
     name: ClassVar[str] = "kern"
     unit: ClassVar[str] = "char"
-    suffixes: ClassVar[tuple[str, ...]] = (".krn",)
+    # what a corpus may hold: kern as written, other scores written as kern first (see .convert)
+    suffixes: ClassVar[tuple[str, ...]] = (".krn", ".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc")
     # files it continues: kern as written, MIDI / MusicXML written as kern first (see .writer)
     prompt_suffixes: ClassVar[tuple[str, ...]] = (".krn", *(s for s in PIECE_SUFFIXES if s != ".krn"))
     bar_token: ClassVar[str | None] = BAR
@@ -43,8 +44,14 @@ class KernCodec:
 
     def __init__(self, options: KernOptions | None = None):
         self.options = options or KernOptions()
+        if self.options.layouts not in ("one", "all"):
+            raise CadenzaError(f"--layouts {self.options.layouts!r}: 'one' (a dataset of one spine count) or 'all' (every layout, each piece with its own)")
 
     def encode(self, path: Path) -> list[Encoded]:
+        if path.suffix.lower() != ".krn":  # MIDI, MusicXML, ABC: written as kern in their own layout (one: the dataset's)
+            from cadenza.codecs.kern.convert import encode_score_file
+
+            return encode_score_file(path, self.options.spines if self.options.layouts == "one" else 0)
         text, header = clean(read_text(path), str(path))
         return [Encoded(path.stem, text, {"header": header.to_dict(), "fifths": _first_fifths(header), "bars": text.count(BAR + "\n")})]
 
@@ -82,13 +89,18 @@ class KernCodec:
         counts = Counter(p.info["header"]["spines"] for p in pieces)
         if not counts:
             return None, []
+        if self.options.layouts == "all":  # every piece keeps its own; the most common is the default preamble's
+            return counts.most_common(1)[0][0], []
         layout = want or counts.most_common(1)[0][0]
         return layout, [(i, f"{n} **kern spines; this dataset's layout is {layout} (use --spines {n} for a dataset of those)")
                         for i, p in enumerate(pieces) if (n := p.info["header"]["spines"]) != layout]
 
-    def passages(self, text: str, width: int = 4) -> list[tuple[str, ...]]:
-        bars = [b for b in text.split(BAR + "\n") if b.strip()]
-        return [tuple(bars[i : i + width]) for i in range(max(0, len(bars) - width + 1))]
+    def passages(self, text: str) -> list[tuple[str, ...]]:
+        """Runs of the top line's intervals (:mod:`.fingerprint`): editions of one piece share
+        them in any key, where they share no passage of text."""
+        from cadenza.codecs.kern.fingerprint import melody_passages
+
+        return melody_passages(text)
 
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
         """The preamble of samples, the training pieces' metre/key openings (``condition``
@@ -101,17 +113,25 @@ class KernCodec:
         bars = sum(r["info"].get("bars", 0) for r in train)
         chars = sum(r["tokens"] for r in train)
         heads = [r["info"]["header"] for r in train]
-        context = {"header": most_common_header(heads, layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1), "cleaning": CLEANING,
-                   "openings": openings([Header.from_dict(h) for h in heads if h["spines"] == layout])}
+        mixed = self.options.layouts == "all"
+        if mixed:  # each opening with its staves and labels, so asking for a style draws its layout
+            table = openings([Header.from_dict(h) for h in heads], [r.get("labels") or {} for r in train])
+        else:
+            table = openings([Header.from_dict(h) for h in heads if h["spines"] == layout])
+        context = {"header": most_common_header(heads, layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1), "cleaning": CLEANING, "openings": table}
+        if mixed:
+            context["layouts"] = dict(Counter("\t".join(h["clefs"]) for h in heads).most_common())
         if all("text" in r for r in train):
             context["shapes"] = learn_shapes(r["text"] for r in train).to_dict()
         return context
 
-    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
-        """(prime, context, report) for a sample in ``metre`` / ``key`` (see :mod:`.conditioning`)."""
+    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int,
+                  labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+        """(prime, context, report) for a sample in ``metre`` / ``key`` (see :mod:`.conditioning`);
+        a model of many layouts draws the staves of a training piece with ``labels``."""
         from cadenza.codecs.kern.conditioning import condition
 
-        return condition(context, vocab, metre, key, seed)
+        return condition(context, vocab, metre, key, seed, labels)
 
     def window_prefix(self, text: str) -> list[tuple[int, str]]:
         """(token offset, header text in force from there) of a cleaned piece, for training windows."""
@@ -200,9 +220,9 @@ class KernCodec:
         (the context's ``converted_prompt``), so the user sees what the model read."""
         from cadenza.codecs.kern.prompt import prompt_kern, read_kern_prompt
 
-        spines = int((context.get("header") or {}).get("spines") or 2)
+        spines = _prompt_spines(context)
         path = Path(path)
-        text = prompt_kern(path, spines) if path.suffix.lower() not in self.suffixes else None
+        text = prompt_kern(path, spines) if path.suffix.lower() != ".krn" else None
         kp = read_kern_prompt(path, bars, spines, vocab, context.get("cleaning", 1) >= CLEANING, text)
         num, den = (int(x) for x in kp.header.meter[2:].split("%")[0].split("/"))
         ctx = dict(context, header=kp.header.to_dict(), fixed_meter=[num, den], resume=kp.resume)
@@ -222,11 +242,11 @@ class KernCodec:
 
         from cadenza.codecs.kern.prompt import prompt_kern
 
-        spines = int((context.get("header") or {}).get("spines") or 2)
+        spines = _prompt_spines(context)
         path = Path(path)
         if path.suffix.lower() not in self.prompt_suffixes:
             raise CadenzaError(f"{path}: a kern model rewrites bars of {', '.join(self.prompt_suffixes)} files")
-        text = prompt_kern(path, spines) if path.suffix.lower() not in self.suffixes else None  # MIDI, MusicXML: written as kern first
+        text = prompt_kern(path, spines) if path.suffix.lower() != ".krn" else None  # MIDI, MusicXML: written as kern first
         kin = read_kern_infill(path, first, last, spines, context.get("cleaning", 1) >= CLEANING, context_bars, suffix_bars, text)
         known = set(vocab)
         bad = sorted(set(kin.prefix + kin.suffix) - known)
@@ -264,6 +284,11 @@ class KernCodec:
         if bad:
             raise CadenzaError(f"{where}: {len(bad)} character(s) the model never saw: {', '.join(f'{c!r} at {i}' for i, c in bad[:5])}")
         return list(encoded.text), 0
+
+
+def _prompt_spines(context: dict[str, Any]) -> int:
+    """The staves a user's file must have: the model's, or 0 (its own) for a model of every layout."""
+    return 0 if context.get("layouts") else int((context.get("header") or {}).get("spines") or 2)
 
 
 def _first_fifths(header: Header) -> int:

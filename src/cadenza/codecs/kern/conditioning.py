@@ -60,13 +60,30 @@ def key_name(token: str | None) -> str:
     return token[1:].removesuffix(":").replace("-", "b") if token else "?"
 
 
-def openings(headers: list[Header]) -> list[list[Any]]:
-    """[metre, key, key signature, pieces] of the training pieces: what ``draw`` picks from."""
-    got = Counter((h.meter, h.key, h.keysig[-1] if h.keysig else "*k[]") for h in headers if h.meter)
-    return [[m, k, ks, c] for (m, k, ks), c in sorted(got.items(), key=lambda x: (-x[1], str(x[0])))]
+def openings(headers: list[Header], labels: list[dict[str, str]] | None = None) -> list[list[Any]]:
+    """[metre, key, key signature, pieces] of the training pieces: what ``condition`` draws from.
+    With ``labels`` (a dataset of many layouts, one dict per piece) each row also carries the
+    staves' clefs (tab-joined) and the pieces' labels, so a sample asked for by label opens in
+    the layout of the pieces that carry it (a chorale on four staves, a folk tune on one)."""
+    if labels is None:
+        got = Counter((h.meter, h.key, h.keysig[-1] if h.keysig else "*k[]") for h in headers if h.meter)
+        return [[m, k, ks, c] for (m, k, ks), c in sorted(got.items(), key=lambda x: (-x[1], str(x[0])))]
+    rich = Counter((h.meter, h.key, h.keysig[-1] if h.keysig else "*k[]", "\t".join(h.clefs), tuple(sorted(lab.items())))
+                   for h, lab in zip(headers, labels) if h.meter)
+    return [[m, k, ks, c, clefs, dict(lab)] for (m, k, ks, clefs, lab), c in sorted(rich.items(), key=lambda x: (-x[1], str(x[0])))]
 
 
-def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+def _with_labels(pool: list[list[Any]], labels: dict[str, str] | None) -> list[list[Any]]:
+    """The openings of pieces that carry every label asked for (matched as ``label_prime``
+    matches them, ignoring case), or all of them when none does or none is asked."""
+    if not labels or not pool or len(pool[0]) < 6:
+        return pool
+    want = {k: str(v).casefold().replace(" ", "_") for k, v in labels.items() if v}
+    return [o for o in pool if all(str(o[5].get(k, "")).casefold() == v for k, v in want.items())] or pool
+
+
+def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int,
+              labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """(prime, decoding context, what to report) for a sample in ``metre`` and ``key``.
 
     A model trained on headed text gets a prime that opens with the header (it is conditioned
@@ -79,7 +96,7 @@ def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key:
     if base is None or (not headed and metre is None and key is None):
         return None, context, {}
     rng = random.Random(seed)
-    pool = [o for o in context.get("openings", []) if o[0]]
+    pool = _with_labels([o for o in context.get("openings", []) if o[0]], labels)
     if metre is not None:
         num, den = parse_metre(metre)
         pool = [o for o in pool if o[0] == f"*M{num}/{den}"] or pool
@@ -92,7 +109,8 @@ def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key:
         keysig = _keysig_token(fifths)
     else:
         key_tok, keysig = drawn[1], drawn[2]
-    header = Header(base.spines, list(base.clefs), [keysig] * base.spines, key_tok, meter_tok, None, base.tempo)
+    clefs = drawn[4].split("\t") if len(drawn) > 4 else list(base.clefs)  # a model of many layouts: the drawn piece's staves
+    header = Header(len(clefs), clefs, [keysig] * len(clefs), key_tok, meter_tok, None, base.tempo)
     num, den = (int(x) for x in meter_tok[2:].split("/"))
     known = set(vocab)
     prime = "".join(x + "\n" for x in header.opening() if set(x) <= known) + BAR + "\n" if headed else None

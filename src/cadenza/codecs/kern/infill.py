@@ -57,8 +57,9 @@ def read_kern_infill(path: Path, first: int, last: int, spines: int, headed: boo
     ``suffix_bars`` after as context."""
     user = read_text(Path(path)) if text is None else text
     text, base = clean(user, str(path))
-    if base.spines != spines:
+    if spines and base.spines != spines:
         raise CadenzaError(f"{path}: {base.spines} **kern spines, but the model writes {spines}")
+    spines = spines or base.spines  # 0: a model of every layout rewrites the file in its own
     lines = lines_of(user)
     barlines = [i for i, x in enumerate(lines) if x.startswith("=")]
     numbers = {}

@@ -66,7 +66,12 @@ def prompt_kern(path: Path, spines: int) -> str:
         return read_text(path)
     from cadenza.music.reader import read_piece_file
 
-    return piece_to_kern(read_piece_file(path), spines, where=str(path))
+    piece = read_piece_file(path)
+    if not spines:  # a model of every layout: the staves the music's parts suggest
+        from cadenza.codecs.kern.convert import natural_staves
+
+        spines = natural_staves(piece)
+    return piece_to_kern(piece, spines, where=str(path))
 
 
 def bar_starts(text: str, spines: int) -> list[tuple[int, int]]:
@@ -90,8 +95,9 @@ def read_kern_prompt(path: Path, bars: int, spines: int, vocab: list[str], heade
     into voices)."""
     user = read_text(Path(path)) if text is None else text
     text, base = clean(user, str(path))
-    if base.spines != spines:
+    if spines and base.spines != spines:
         raise CadenzaError(f"{path}: {base.spines} **kern spines, but the model writes {spines}")
+    spines = spines or base.spines  # 0: a model of every layout continues the file in its own
     starts = bar_starts(text, spines)
     if len(starts) < 2:
         raise CadenzaError(f"{path}: no complete bar to continue")

@@ -1,0 +1,43 @@
+"""``cadenza adapt``: a bundled model fine-tuned on a corpus it never saw, measured on held-out pieces."""
+
+from __future__ import annotations
+
+import pytest
+
+from cadenza import CadenzaError
+from cadenza.adapt import AdaptOptions, adapt
+from tests.conftest import shared
+
+
+@pytest.mark.slow
+def test_adapt_fine_tunes_and_measures_on_pieces_it_held_out(tmp_path):
+    from cadenza.data import load_pieces
+    from cadenza.evaluation.likelihood import heldout_bits
+    from cadenza.training import load_run
+
+    src = shared("corpora", "chopin-preludes")
+    rep = adapt([src], tmp_path / "mine", "mozart-kern", AdaptOptions(minutes=0.4, threads=1, transpose="-1,1", eval_every=10))
+    rows = load_pieces(rep.dataset)
+    assert {r["split"] for r in rows} == {"train", "val", "test"}
+    assert not {r["group"] for r in rows if r["split"] == "test"} & {r["group"] for r in rows if r["split"] == "train"}
+    assert rep.pieces["test"] == sum(1 for r in rows if r["split"] == "test") >= 1
+    assert rep.pieces["train"] == sum(1 for r in rows if r["split"] == "train" and r["transpose"] == 0)
+    assert (tmp_path / "mine" / "model" / "best.safetensors").is_file()
+    # the fine-tune's figure is the evaluation's own reading of the same test pieces (none unknown to it)
+    model, config = load_run(tmp_path / "mine" / "model")
+    own = heldout_bits(model, config, rep.dataset)
+    if rep.unknown_to_base == 0:
+        assert rep.tuned_bits == pytest.approx(own["bits_per_token"], rel=1e-6)
+    assert rep.test_tokens + rep.unknown_to_base == own["tokens"]
+    assert rep.tuned_bits < rep.base_bits  # Chopin read better after fine-tuning on Chopin
+    assert rep.gain == pytest.approx(1 - rep.tuned_bits / rep.base_bits)
+
+
+def test_adapt_refuses_what_it_cannot_use(tmp_path, palestrina_paths):
+    (tmp_path / "notes.txt").write_text("not music")
+    with pytest.raises(CadenzaError, match="no usable pieces"):
+        adapt([tmp_path / "notes.txt"], tmp_path / "run", "mozart-kern", AdaptOptions(minutes=0.01))
+    with pytest.raises(CadenzaError, match="at least 3"):
+        adapt([str(p) for p in palestrina_paths[:1]], tmp_path / "run2", "bach-notewise", AdaptOptions(minutes=0.01))
+    with pytest.raises(CadenzaError, match="nowhere"):
+        adapt([str(palestrina_paths[0])], tmp_path / "run3", "nowhere", AdaptOptions(minutes=0.01))
