@@ -122,6 +122,12 @@ def test_a_dataset_of_every_layout(tmp_path, palestrina_paths):
     assert all(len(o) == 6 for o in ctx["openings"])
     _, anyone, _ = condition(ctx, vocab, None, None, seed=2, labels={"composer": "Nobody"})
     assert anyone["header"]["spines"] in spines
+    # the corpus report, read back from what prepare wrote
+    report = (tmp_path / "ds" / "report.md").read_text()
+    assert "| Palestrina | 6 |" in report and "## Layouts" in report
+    for layout, n in rep.layouts.items():
+        assert f"| {len(layout.split(chr(9)))} | {' '.join(c.replace('*clef', '') for c in layout.split(chr(9)))} | {n:,} |" in report
+    assert f"| `{src}` | 5 |" in report
 
 
 def test_layouts_option_is_checked():
@@ -154,3 +160,29 @@ def test_labels_from_folders_collections_and_composers(tmp_path):
     folk.parent.mkdir(parents=True)
     folk.write_bytes(b"")
     assert read_labels(folk, tmp_path / "nottingham-folk", {}, ("composer", "style"), named=True) == {"style": "folk"}
+
+
+def test_hold_out_keeps_another_datasets_test_pieces_held_out(tmp_path, palestrina_paths):
+    from cadenza.data import load_pieces, prepare
+
+    files = [str(p) for p in palestrina_paths[:30]]
+    prepare(files[:15], tmp_path / "small", "kern", {"spines": 4}, workers=1, seed=7)
+    small = {str(Path(r["source"]).resolve()): r["split"] for r in load_pieces(tmp_path / "small")}
+    held = {k for k, v in small.items() if v != "train"}
+    assert held
+    prepare(files, tmp_path / "big", "kern", {"spines": 4}, workers=1, seed=3, hold_out=[tmp_path / "small"])
+    big = {str(Path(r["source"]).resolve()): r["split"] for r in load_pieces(tmp_path / "big")}
+    assert all(big[k] != "train" for k in held if k in big)
+    assert all(big[k] == "test" for k, v in small.items() if v == "test" and k in big)
+    with pytest.raises(CadenzaError, match="--hold-out"):
+        prepare(files[:3], tmp_path / "x", "kern", {"spines": 4}, workers=1, hold_out=[tmp_path / "nowhere"])
+
+
+def test_a_tune_book_with_a_duplicate_tune_is_still_used(tmp_path):
+    from cadenza.data import load_manifest, prepare
+
+    (tmp_path / "a.abc").write_text(TUNE_BOOK)
+    (tmp_path / "b.abc").write_text(TUNE_BOOK.split("\nX:2")[0] + "\n\nX:3\nT:Third\nM:2/4\nL:1/8\nK:C\nc2 e2 | g4 | e2 c2 | C4 |]\n")
+    prepare([tmp_path / "a.abc", tmp_path / "b.abc"], tmp_path / "ds", "kern", {"layouts": "all"}, workers=1, val_fraction=0, test_fraction=0)
+    by_name = {Path(s["path"]).name: s for s in load_manifest(tmp_path / "ds")["sources"]}
+    assert by_name["b.abc"]["status"] == "used" and by_name["b.abc"]["duplicates"] == [f"b-1: duplicate of {tmp_path / 'a.abc'}#a-1"]

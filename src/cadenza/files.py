@@ -42,6 +42,11 @@ def read_text(path: Path, what: str = "text") -> str:
         raise CadenzaError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not data.strip():
         raise CadenzaError(f"{path}: empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (music21's trecento MusicXML)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise CadenzaError(f"{path}: broken UTF-16 text") from None
     if b"\x00" in data[:4096]:
         raise CadenzaError(f"{path}: binary data, not a {what} file")
     try:

@@ -35,6 +35,7 @@ def prepare(
     file_timeout: float = typer.Option(FILE_TIMEOUT, help="Seconds one file may take; a file that takes longer (or crashes its reader) is skipped with that reason. 0: no limit."),
     condition: Optional[str] = typer.Option(None, "--condition", help="Open each piece with its labels, e.g. composer or composer,style,instrument (from metadata.csv, kern !!!COM: records, music21's corpus, folder names, the tracks)."),
     label_min_pieces: int = typer.Option(1, help="With --condition: leave out labels fewer pieces than this carry."),
+    hold_out: Optional[List[Path]] = typer.Option(None, "--hold-out", help="A dataset whose validation and test pieces stay held out here too (repeatable): a model trained on this one is then measured fairly on that one."),
 ) -> None:
     """Encode a corpus into a dataset: clean, split by piece, optionally transpose."""
     from cadenza.data import prepare as _prepare
@@ -42,14 +43,14 @@ def prepare(
     given = {k: ctx.params[k] for k in CODEC_FLAGS if _given(ctx, k)}
     with progress("encoding", None, TypeError) as update:
         options = codec_options(codec, given)
-        rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, update, file_timeout or None, condition, label_min_pieces)
+        rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, update, file_timeout or None, condition, label_min_pieces, hold_out)
     t = Table(title=f"Dataset {rep.out} ({rep.codec}{f', {rep.layout} spines' if rep.layout else ''})")
     for c in ("split", "pieces", "tokens"):
         t.add_column(c, justify="right" if c != "split" else "left")
     for k in ("train", "val", "test"):
         t.add_row(k, str(rep.pieces[k]), f"{rep.tokens[k]:,}")
     console.print(t)
-    console.print(f"{rep.used} files used, {rep.skipped} skipped, vocabulary {rep.vocab_size} tokens; every file's fate is in {rep.out / 'manifest.json'}")
+    console.print(f"{rep.used} files used, {rep.skipped} skipped, vocabulary {rep.vocab_size} tokens; every file's fate is in {rep.out / 'manifest.json'}, the corpus report in {rep.out / 'report.md'}")
     for layout, n in list((rep.layouts or {}).items())[:8]:
         console.print(f"layout {layout.replace(chr(9), ' ')}: {n} training pieces")
     if rep.by_source:

@@ -36,7 +36,8 @@ HUMDRUM_INSTRUMENTS = {
     "piano": "piano", "pianof": "piano", "forte": "piano", "klav": "piano", "cemba": "harpsichord", "organ": "organ", "violn": "violin", "viola": "viola",
     "cello": "cello", "contr": "contrabass", "flt": "flute", "oboe": "oboe", "clars": "clarinet", "fagot": "bassoon", "corno": "horn", "tromp": "trumpet",
     "tromb": "trombone", "tuba": "tuba", "guitr": "guitar", "harp": "harp", "soprn": "voice", "mezzo": "voice", "alto": "voice", "tenor": "voice",
-    "barit": "voice", "bass": "voice", "vox": "voice",
+    "barit": "voice", "bass": "voice", "vox": "voice", "calto": "voice", "cant": "voice", "ctenor": "voice", "cbass": "voice", "altus": "voice",
+    "bassus": "voice", "quint": "voice", "sextus": "voice", "cantus": "voice", "sopr": "voice", "voice": "voice", "choir": "voice",
 }
 _FILE_COLUMNS = ("midi", "path", "file", "filename")
 # The style period of composers in the corpora Cadenza ships or reads (music21's, ../shared), for a
@@ -117,8 +118,8 @@ def from_kern(path: Path) -> dict[str, str]:
     for line in text.splitlines():
         if line.startswith("!!!COM:") and "composer" not in got:
             got["composer"] = composer_name(line[7:])
-        elif line.startswith("!!!AST:") and "style" not in got:
-            got["style"] = normalise(line[7:]).lower()
+        elif line.startswith("!!!AST:") and "style" not in got:  # "renaissance, vocal": the period, first
+            got["style"] = normalise(line[7:].split(",")[0]).lower()
         elif line.startswith("*I"):
             for tok in line.split("\t"):
                 m = re.fullmatch(r"\*I([a-z]+)", tok)
@@ -169,7 +170,7 @@ def from_folder(path: Path, root: Path | None, named: bool = False) -> dict[str,
     if root is None:
         return {}
     parent = path.resolve().parent
-    if parent.name.lower() in _STORAGE_FOLDERS or from_collection(path, root):
+    if parent.name.lower() in _STORAGE_FOLDERS or parent.name.lower() in _M21_REPERTOIRES or from_collection(path, root):
         return {}
     # a folder given by name counts when it is a name (piano-midi/Chopin), not a description (mozart-piano-sonatas)
     below = root.resolve() in parent.parents or (named and parent == root.resolve() and re.fullmatch(r"[A-Za-z]+", parent.name) is not None)

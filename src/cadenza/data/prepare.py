@@ -24,6 +24,7 @@ from cadenza.codecs import Encoded, get_codec, options_dict, split_tokens
 from cadenza.codecs.labels import label_text, parse_kinds
 from cadenza.data.dataset import write_dataset
 from cadenza.data.labels import assign_labels
+from cadenza.data.report import write_report
 from cadenza.data.sources import find_sources
 from cadenza.data.split import group_duplicates, parse_transpose, split_groups
 from cadenza.data.workers import FILE_TIMEOUT, run_isolated
@@ -35,6 +36,7 @@ class SourceRecord:
     status: str  # "used" | "skipped"
     reason: str = ""
     pieces: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # pieces of a used file left out as another file's
 
 
 @dataclass
@@ -89,15 +91,22 @@ def prepare(
     file_timeout: float | None = FILE_TIMEOUT,
     condition: tuple[str, ...] | str | None = None,
     label_min_pieces: int = 1,
+    hold_out: list[str | Path] | None = None,
 ) -> PrepareReport:
     """Encode ``sources`` with ``codec`` into a dataset folder ``out`` (see :mod:`cadenza.data`).
 
     Files are read in ``workers`` child processes (default: one per core, at most 8): a file that
     crashes its reader, or takes more than ``file_timeout`` seconds (None: no limit), is skipped
     with that reason and costs nothing else. ``condition``: the label kinds pieces open with
-    (see the module docstring); a label fewer than ``label_min_pieces`` pieces carry is left out."""
+    (see the module docstring); a label fewer than ``label_min_pieces`` pieces carry is left out.
+    ``hold_out``: datasets whose validation and test pieces (by source file) stay on that side
+    here, with every piece grouped with them, so a model trained on this dataset and measured on
+    theirs never saw what it is measured on."""
     kinds = parse_kinds(condition) if isinstance(condition, str) or condition is None else parse_kinds(",".join(condition))
     out = Path(out)
+    for other in hold_out or []:  # before hours of encoding, not after
+        if not (Path(other) / "manifest.json").is_file():
+            raise CadenzaError(f"--hold-out {other}: not a dataset folder (no manifest.json); make it with `cadenza prepare` first")
     codec_obj = get_codec(codec, options)
     opts = options_dict(codec_obj)
     unit = codec_obj.unit
@@ -150,7 +159,8 @@ def prepare(
     for g, p in zip(groups, pieces):
         names_by_group.setdefault(g, []).append(p.name)
         sizes[g] += len(p.text)
-    side = split_groups(names_by_group, sizes, seed, val_fraction, test_fraction)
+    fixed = _held_out_groups([path for path, _ in encoded], groups, hold_out or [])
+    side = split_groups(names_by_group, sizes, seed, val_fraction, test_fraction, fixed)
 
     shifts = parse_transpose(transpose)
     texts: dict[str, list[str]] = {"train": [], "val": [], "test": []}
@@ -197,11 +207,13 @@ def prepare(
         "tokens": {k: sum(len(split_tokens(x, unit)) for x in t) for k, t in texts.items()},
         "transpositions_skipped": aug_skipped,
         "labels": {"kinds": list(kinds), "min_pieces": label_min_pieces, "pieces": label_counts} if kinds else None,
+        "held_out_from": [str(h) for h in hold_out or []],
         "sources": [records[str(f)].__dict__ for f in files if str(f) in records],
     }
     by_source = _by_source(piece_rows, sources)
     manifest["by_source"] = by_source
     write_dataset(out, texts, unit, vocab, piece_rows, manifest, heads if kinds else None)
+    write_report(out)
     skipped = [(r.path, r.reason) for r in records.values() if r.status == "skipped"]
     return PrepareReport(out, codec, len(records) - len(skipped), len(skipped), manifest["pieces"], manifest["tokens"], len(vocab), skipped, layout, label_counts,
                          dict(context.get("layouts") or {}), by_source)
@@ -235,11 +247,41 @@ def _drop_exact_duplicates(encoded: list[tuple[str, Encoded]], records: dict[str
     kept, and grouped for the split)."""
     seen_text: dict[str, str] = {}
     kept = []
+    dropped: dict[str, list[str]] = {}
     for path, p in encoded:
         h = hashlib.sha256(p.text.encode()).hexdigest()
         if h in seen_text:
-            records[path] = SourceRecord(path, "skipped", f"duplicate of {seen_text[h]}")
+            dropped.setdefault(path, []).append(f"{p.name}: duplicate of {seen_text[h]}")
             continue
-        seen_text[h] = path
+        seen_text[h] = f"{path}#{p.name}" if len(records[path].pieces) > 1 else path
         kept.append((path, p))
+    used = {path for path, _ in kept}
+    for path, why in dropped.items():
+        if path in used:  # a tune book some of whose tunes another file holds: the file is used, those tunes are not
+            records[path].duplicates = why
+        else:
+            records[path] = SourceRecord(path, "skipped", why[0].split(": ", 1)[1] if len(why) == 1 else f"all {len(why)} pieces are duplicates ({why[0]})")
     return kept
+
+
+def _held_out_groups(paths: list[str], groups: list[int], others: list[str | Path]) -> dict[int, str]:
+    """The groups holding a source file that another dataset (``hold_out``) put in its test or
+    validation split: test wins over validation when a group holds both."""
+    from cadenza.data.dataset import load_manifest, load_pieces
+
+    side_of: dict[str, str] = {}
+    for other in others:
+        try:
+            load_manifest(Path(other))
+        except CadenzaError as exc:
+            raise CadenzaError(f"--hold-out {other}: {exc}") from None
+        for r in load_pieces(Path(other)):
+            if r["split"] in ("val", "test") and not r.get("transpose"):
+                key = str(Path(r["source"]).resolve())
+                side_of[key] = "test" if r["split"] == "test" or side_of.get(key) == "test" else "val"
+    fixed: dict[int, str] = {}
+    for path, g in zip(paths, groups):
+        s = side_of.get(str(Path(path).resolve()))
+        if s is not None and fixed.get(g) != "test":
+            fixed[g] = s
+    return fixed

@@ -49,19 +49,23 @@ def group_duplicates(pieces: list[Encoded], codec: Codec, share: float = 0.3) ->
     return [find(i) for i in range(len(pieces))]
 
 
-def split_groups(names_by_group: dict[int, list[str]], sizes: dict[int, int], seed: int, val: float, test: float) -> dict[int, str]:
+def split_groups(names_by_group: dict[int, list[str]], sizes: dict[int, int], seed: int, val: float, test: float,
+                 fixed: dict[int, str] | None = None) -> dict[int, str]:
     """Assign each group to train/val/test. Order is a seeded hash of the group's first piece
     name, so adding files to a corpus does not reshuffle the pieces already there; the test and
-    validation sets take groups in that order until they hold their share of the tokens."""
-    order = sorted(names_by_group, key=lambda g: _hash(str(seed), min(names_by_group[g])))
+    validation sets take groups in that order until they hold their share of the tokens.
+    ``fixed``: groups whose side is already decided (``prepare --hold-out``: pieces another
+    dataset holds out stay held out here); they count towards their side's share."""
+    fixed = fixed or {}
+    order = sorted((g for g in names_by_group if g not in fixed), key=lambda g: _hash(str(seed), min(names_by_group[g])))
     total = sum(sizes.values())
-    out: dict[int, str] = {}
-    acc = {"test": 0, "val": 0}
+    out: dict[int, str] = dict(fixed)
+    acc = {"test": sum(sizes[g] for g, s in fixed.items() if s == "test"), "val": sum(sizes[g] for g, s in fixed.items() if s == "val")}
     want = {"test": test * total, "val": val * total}
     for g in order:
-        if len(order) >= 3 and acc["test"] < want["test"] and (acc["test"] == 0 or acc["test"] + sizes[g] / 2 <= want["test"]):
+        if len(order) + len(fixed) >= 3 and acc["test"] < want["test"] and (acc["test"] == 0 or acc["test"] + sizes[g] / 2 <= want["test"]):
             out[g], acc["test"] = "test", acc["test"] + sizes[g]
-        elif len(order) >= 2 and acc["val"] < want["val"] and (acc["val"] == 0 or acc["val"] + sizes[g] / 2 <= want["val"]):
+        elif len(order) + len(fixed) >= 2 and acc["val"] < want["val"] and (acc["val"] == 0 or acc["val"] + sizes[g] / 2 <= want["val"]):
             out[g], acc["val"] = "val", acc["val"] + sizes[g]
         else:
             out[g] = "train"
