@@ -1,13 +1,18 @@
-"""Does ``--composer Chopin`` write like Chopin? A composer classifier says how often.
+"""Does ``--composer Chopin`` write like Chopin? A fair composer judge says how often.
 
-The classifier is a multinomial logistic regression (no scikit-learn: a few lines of numpy) on
-histograms any piece has: pitch classes, melodic intervals of the top line, note lengths,
-onset positions within the beat and inter-onset intervals, plus register, chord size and
-density. It is trained on real music only: the dataset's held-out pieces (validation and test; the
-language model never trained on them) cut into :data:`SEGMENT`-quarter excerpts, its own
-accuracy on real music measured by cross-validation by piece before it judges a sample. Then samples asked for each composer and unconditioned samples (each given a composer
-in turn, as the conditioned ones were) are classified: a conditioned model should be recognised
-well above the unconditioned share and chance (one over the number of composers).
+The judge is a multinomial logistic regression (no scikit-learn: a few lines of numpy) on what
+survives transposition, since the models learn in all 12 keys: pitch classes *relative to the
+key* (the tonic found by Krumhansl-Kessler profiles, and the mode), melodic intervals of the top
+line, vertical intervals between notes struck together, note lengths, onset positions within the
+beat and inter-onset intervals, plus register spread, chord size and density. Classes are
+balanced (each composer weighs the same in the loss, whatever its number of excerpts), and its
+accuracy on real music is measured by cross-validation grouped by piece (no piece's excerpts on
+both sides), with a confusion table, before it judges a sample. It is trained on real music
+only: the dataset's held-out pieces (validation and test; the language model never trained on
+them) cut into :data:`SEGMENT`-quarter excerpts. Then :data:`MIN_SAMPLES` or more samples asked
+for each composer, and unconditioned samples (each given a composer in turn, as the conditioned
+ones were), are classified: a conditioned model should be recognised well above the
+unconditioned share and chance (one over the number of composers).
 """
 
 from __future__ import annotations
@@ -24,24 +29,46 @@ from cadenza.evaluation.pieces import onset_groups, piece_notes
 from cadenza.music import Piece
 
 SEGMENT = 32.0  # quarters per training excerpt: about the length of a judged sample
+MIN_SAMPLES = 10  # samples asked for each composer: with 2, a recognition rate moves in steps of 50%
+# Krumhansl-Kessler key profiles (major, minor), from the tonic up
+_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 _LOG_LENGTHS = np.log2([v for _, v in LENGTH_CLASSES])
 MIN_NOTES = 8  # an excerpt with fewer notes says nothing about its composer
 
 
+def key_of(pcs: np.ndarray) -> tuple[int, int]:
+    """(tonic pitch class, 1 for minor) of a duration- or count-weighted pitch-class histogram:
+    the Krumhansl-Kessler profile it correlates with best."""
+    if not pcs.sum():
+        return 0, 0
+    best, key = -2.0, (0, 0)
+    for mode, profile in ((0, _MAJOR), (1, _MINOR)):
+        for tonic in range(12):
+            r = np.corrcoef(np.roll(profile, tonic), pcs)[0, 1]
+            if r > best:
+                best, key = r, (tonic, mode)
+    return key
+
+
 def features(piece: Piece) -> np.ndarray:
-    """The classifier's view of a piece: 12 pitch classes, 25 top-line intervals (-12..12
-    semitones, wider ones clipped), 16 note lengths, 12 onset positions within the beat
-    (twelfths of a quarter), 16 inter-onset intervals (each histogram sums to 1), and mean
-    pitch, pitch spread, notes per onset, onsets per quarter (scaled to about 1)."""
+    """The judge's view of a piece, the same in every key: 12 pitch classes counted from the
+    tonic and the mode (2), 25 top-line intervals (-12..12 semitones, wider ones clipped), 12
+    vertical interval classes between notes struck together, 16 note lengths, 12 onset positions
+    within the beat (twelfths of a quarter), 16 inter-onset intervals (each histogram sums to 1),
+    and pitch spread, notes per onset, onsets per quarter (scaled to about 1)."""
     notes = piece_notes(piece)
-    out = np.zeros(12 + 25 + 16 + 12 + 16 + 4)
+    out = np.zeros(12 + 2 + 25 + 12 + 16 + 12 + 16 + 3)
     if not notes:
         return out
     pitch = np.array([n.pitch for n in notes], dtype=float)
-    pcs = np.bincount(pitch.astype(int) % 12, minlength=12)
+    weight = np.array([n.duration for n in notes], dtype=float)
+    pcs = np.bincount(pitch.astype(int) % 12, weights=weight, minlength=12)
+    tonic, minor = key_of(pcs)
     times, groups = onset_groups(notes)
     top = np.array([max(x.pitch for x in g) for g in groups], dtype=float)
     steps = np.clip(np.diff(top), -12, 12).astype(int) + 12 if len(top) > 1 else np.zeros(0, dtype=int)
+    vertical = np.bincount([(b.pitch - a.pitch) % 12 for g in groups for i, a in enumerate(g) for b in g[i + 1:]], minlength=12)
     durs = np.log2(np.maximum([n.duration for n in notes], 1e-3))
     lengths = np.bincount(np.abs(durs[:, None] - _LOG_LENGTHS[None]).argmin(1), minlength=16)
     where = np.bincount(np.round((times % 1.0) * 12).astype(int) % 12, minlength=12)
@@ -53,8 +80,9 @@ def features(piece: Piece) -> np.ndarray:
         return h / h.sum() if h.sum() else h * 0.0
 
     span = max(float(times[-1] - times[0]), 1.0)
-    scalars = [pitch.mean() / 64.0, pitch.std() / 12.0, len(notes) / len(groups) / 4.0, len(groups) / span / 4.0]
-    return np.concatenate([share(pcs), share(np.bincount(steps, minlength=25)), share(lengths), share(where), share(ioi), scalars])
+    scalars = [pitch.std() / 12.0, len(notes) / len(groups) / 4.0, len(groups) / span / 4.0]
+    return np.concatenate([share(np.roll(pcs, -tonic)), np.eye(2)[minor], share(np.bincount(steps, minlength=25)), share(vertical), share(lengths),
+                           share(where), share(ioi), scalars])
 
 
 def excerpts(piece: Piece, quarters: float = SEGMENT) -> list[Piece]:
@@ -82,10 +110,13 @@ class ComposerClassifier:
         mean, scale = X.mean(0), X.std(0) + 1e-6
         Xb = np.hstack([(X - mean) / scale, np.ones((len(X), 1))])
         Y = np.eye(len(classes))[[classes.index(y) for y in labels]]
+        # balanced: every composer weighs the same in the loss, however many excerpts it has
+        w = (1.0 / Y.sum(0))[Y.argmax(1)]
+        w = w / w.sum()
         W = np.zeros((Xb.shape[1], len(classes)))
         for _ in range(steps):
             P = _softmax(Xb @ W)
-            grad = Xb.T @ (P - Y) / len(Xb) + l2 * np.vstack([W[:-1], np.zeros((1, len(classes)))])
+            grad = Xb.T @ ((P - Y) * w[:, None]) + l2 * np.vstack([W[:-1], np.zeros((1, len(classes)))])
             W -= rate * grad
         return cls(classes, mean, scale, W)
 
@@ -130,19 +161,36 @@ def train_classifier(dataset: Path, codec: Any, folds: int = 5) -> tuple[Compose
     if len(known) < 2:
         return None, dict(info, problem="fewer than two composers among the held-out pieces")
     right = votes = n_ex = 0
+    confusion: dict[str, Counter] = {c: Counter() for c in known}  # per true composer, the pieces' votes
+    fold_of = _folds([c for c, _ in cut], folds)
     for k in range(folds):
-        fit = [(c, x) for i, (c, xs) in enumerate(cut) if i % folds != k for x in xs]
+        fit = [(c, x) for i, (c, xs) in enumerate(cut) if fold_of[i] != k for x in xs]
         if len({c for c, _ in fit}) < 2:
             continue
         clf = ComposerClassifier.fit([x for _, x in fit], [c for c, _ in fit])
-        for c, xs in (cx for i, cx in enumerate(cut) if i % folds == k):
+        for c, xs in (cx for i, cx in enumerate(cut) if fold_of[i] == k):
             guess = clf.predict(xs)
             right += sum(g == c for g in guess)
             n_ex += len(guess)
-            votes += Counter(guess).most_common(1)[0][0] == c
+            vote = Counter(guess).most_common(1)[0][0]
+            votes += vote == c
+            confusion[c][vote] += 1
     clf = ComposerClassifier.fit([x for _, xs in cut for x in xs], [c for c, xs in cut for _ in xs])
-    info.update(excerpt_accuracy=right / n_ex if n_ex else None, piece_accuracy=votes / len(cut), chance=1.0 / len(known), folds=folds)
+    per_class = [confusion[c][c] / sum(confusion[c].values()) for c in known if sum(confusion[c].values())]
+    info.update(excerpt_accuracy=right / n_ex if n_ex else None, piece_accuracy=votes / len(cut), balanced_piece_accuracy=float(np.mean(per_class)) if per_class else None,
+                chance=1.0 / len(known), folds=folds, confusion={c: dict(confusion[c]) for c in known})
     return clf, info
+
+
+def _folds(labels: list[str], folds: int) -> list[int]:
+    """A fold per piece, dealt round-robin within each composer, so every fold holds every
+    composer in proportion (grouped by piece: a piece's excerpts share its fold)."""
+    seen: Counter = Counter()
+    out = []
+    for c in labels:
+        out.append(seen[c] % folds)
+        seen[c] += 1
+    return out
 
 
 def composer_section(run: Path, out: Path, codec: Any, config: dict[str, Any], dataset: Path | None, opts: Any, unconditioned: list[Piece | None],
@@ -160,14 +208,14 @@ def composer_section(run: Path, out: Path, codec: Any, config: dict[str, Any], d
     if clf is None:
         return {"classifier": info}
     composers = [c for c in clf.classes if c in asked_for]
-    per = max(1, opts.n_samples // max(len(composers), 1))
+    per = max(MIN_SAMPLES, opts.n_samples // max(len(composers), 1))
     rows: dict[str, dict[str, Any]] = {}
     hits = total = 0
     for i, c in enumerate(composers):
         say("composer samples", i, len(composers))
         pieces = _conditioned_samples(run, out / "composer-samples" / c, codec, config, opts, c, per)
         guess = clf.predict([p for p in pieces if p is not None and piece_notes(p)])
-        rows[c] = {"samples": len(guess), "recognised": sum(g == c for g in guess), "guessed": dict(Counter(guess))}
+        rows[c] = {"samples": len(guess), "recognised": sum(g == c for g in guess), "guessed": dict(Counter(guess))}  # a row of the samples' confusion table
         hits += rows[c]["recognised"]
         total += len(guess)
     plain = [p for p in unconditioned if p is not None and piece_notes(p)]
