@@ -48,3 +48,34 @@ def test_constraints_work_with_beam_search_and_form(tmp_path, tiny_run):
     f = generate(tiny_run, tmp_path / "form", n=1, form="AAB", phrase_bars=1, seed=2, formats=("krn",))
     v = kern_validity(f[0].files["krn"].read_text())
     assert v["parsed"] and v["bars_ok"] == v["bars"]
+
+
+def test_a_prime_may_hold_every_shape_the_sampler_may_write():
+    """Issue #24: a form re-primed with a phrase the sampler wrote through its escape (a shape no
+    corpus piece writes, allowed where no corpus shape fitted) was refused as a prime. A prime is
+    read with the lenient grammar; what the sampler writes next still keeps to the corpus's shapes."""
+    import json
+
+    import numpy as np
+
+    from cadenza.codecs.kern.constraint import KernConstraint
+    from cadenza.codecs.kern.shapes import MOZART
+    from cadenza.models.pretrained import resolve
+
+    config = json.loads((resolve("mozart-kern") / "config.json").read_text())
+    vocab = config["vocab"]
+    odd = "<(4c"  # a slur opened after a placement mark: a shape the Mozart table does not hold
+    assert "<(" not in MOZART.note_prefix_open and all(c in vocab for c in odd)
+    ctx = {"header": {"spines": 2, "clefs": ["*clefF4", "*clefG2"]}, "fixed_meter": [4, 4], "shapes": MOZART.to_dict()}
+    prime = "*clefF4\t*clefG2\n*k[]\t*k[]\n*M4/4\t*M4/4\n@\n" + odd + "\t4cc\n"
+    con = KernConstraint(vocab, ctx, 1, prime)  # refused before: "bad token" at the "("
+    # the sampler itself is still held to the corpus's shapes: the Mozart table opens no note with
+    # "<" (the lenient grammar, which read the prime, does)
+    from cadenza.codecs.kern.checker import KernChecker
+
+    lenient = KernChecker(vocab, 2, (4, 4), clefs=["*clefF4", "*clefG2"])
+    lenient.push_text(prime)
+    assert "<" in lenient.allowed_chars()
+    allowed = con.checkers[0].allowed_chars()
+    assert "<" not in allowed and "4" in allowed
+    assert np.asarray(con.rows()).shape[-1] == len(vocab)

@@ -47,6 +47,8 @@ What "valid" means (kern rhythm semantics)
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from cadenza.codecs.kern.allowed import chars_for
@@ -174,6 +176,12 @@ class KernChecker(DataTokens, InterpretationLines):
         self._entry = None
         if self._phase == _INTERP:
             self._ictx = self._interp_ctx()
+
+    def use_shapes(self, shapes: Any) -> None:
+        """Switch between the lenient grammar (``None``: real files, primes) and a corpus's token
+        shapes (the generation grammar) from the next token on."""
+        self.g = _grammar(self.g.vocab, self.g.header_fixed, shapes)
+        self._entry = None
 
     def can_fill(self, ticks: int) -> bool:
         """Whether a bar of ``ticks`` can be filled with the vocabulary's durations."""

@@ -131,7 +131,12 @@ class KernConstraint:
         self._offer: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}  # rows() per checker mask
         self._no_star: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.prime = prime
-        first = self._fresh(self.offered, spines)
+        # One grammar for what a prime may hold and what the sampler may write: a prime (the
+        # user's bars, or a form's phrase written by this sampler and repeated elsewhere) is read
+        # with the lenient grammar, which holds every shape the sampler writes, its escape when
+        # no corpus shape fits included (allowed.narrow); the corpus's shapes apply from the
+        # first character the sampler writes.
+        first = self._fresh(self.offered, spines, lenient=True)
         self.meters: list[tuple[int, int] | None] = [self.fixed]
         self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
         self.texts: list[list[str]] = [[]]  # per sample, its characters (a list: += on a str copies)
@@ -145,6 +150,7 @@ class KernConstraint:
             if first.meter_str != f"*M{self.fixed[0]}/{self.fixed[1]}":
                 raise CadenzaError(f"the prime declares {first.meter_str or 'no metre'} where *M{self.fixed[0]}/{self.fixed[1]} was asked for")
             first.fix_header()
+        first.use_shapes(self.shapes)
         if resume:
             first.bars_completed = max(first.bars_completed, 1)  # the user's bars came first
         self.checkers = [first] + [first.copy() for _ in range(n - 1)]
@@ -185,11 +191,11 @@ class KernConstraint:
                     self.adopted_at[r] = self.count[r]
             self.bar_start[r] = (self.count[r], checker.n)
 
-    def _fresh(self, vocab: list[str], spines: int) -> KernChecker:
+    def _fresh(self, vocab: list[str], spines: int, lenient: bool = False) -> KernChecker:
         # the generation grammar: only token shapes the corpus writes (no beamed rests, no
         # pile-ups of signifiers), so every sample loads in strict kern parsers too, and
-        # pitches within four ledger lines of their column's staff
-        c = KernChecker(vocab, spines, self.fixed, shapes=self.shapes, clefs=self.clefs)
+        # pitches within four ledger lines of their column's staff (lenient: any shape, for a prime)
+        c = KernChecker(vocab, spines, self.fixed, shapes=None if lenient else self.shapes, clefs=self.clefs)
         if self.fixed is None:
             # until the metre is adopted, bars may be at most a 4/4 bar long: nothing else would
             # make a model that never learnt to count close its first bars
@@ -197,8 +203,10 @@ class KernConstraint:
         return c
 
     def _rescue(self, r: int) -> None:
-        c = self._fresh(list(self.vocab), self.spines)
+        c = self._fresh(list(self.vocab), self.spines, lenient=True)
         for i, ch in enumerate(self.texts[r]):
+            if i == len(self.prime):
+                c.use_shapes(self.shapes)
             c.push(ch)
             if self.fixed and i + 1 == len(self.prime):
                 c.fix_header()
