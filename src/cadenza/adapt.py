@@ -61,42 +61,66 @@ def adapt(sources: list[str | Path], run: Path, base: str = "mozart-kern", optio
     the run folder ``run`` and measure it (see the module docstring). One-line
     :class:`CadenzaError` for what cannot be used: no file the base model's codec reads, too few
     pieces to hold one out."""
-    from cadenza.data import load_manifest, prepare
-    from cadenza.models.pretrained import resolve
-    from cadenza.training import TrainConfig, load_run, train
-    from cadenza.training.checkpoint import read_config
-
     say = say or (lambda _msg: None)
     run = Path(run)
-    folder = resolve(base)
-    config = read_config(folder)
+    say(f"preparing your pieces for {base}")
+    pieces = prepare_for(base, sources, run / "dataset", options)
+    tokens = sum(r["tokens"] for r in _rows(run / "dataset"))
+    say(f"fine-tuning {base} for {options.minutes:g} minutes on {tokens:,} tokens"
+        + (f" (your pieces in {len(set(r['transpose'] for r in _rows(run / 'dataset')))} keys)" if options.transpose else ""))
+    result = fine_tune(base, run / "dataset", run / "model", options, progress)
+    say("measuring the base model and the fine-tune on your held-out pieces")
+    bits_base, bits_tuned, tokens, unknown = compare(base, run / "model", run / "dataset")
+    return AdaptReport(run, base, run / "dataset", pieces, bits_base, bits_tuned, tokens, unknown, result.step, result.seconds / 60,
+                       {"best_val_loss": result.best_val_loss})
+
+
+def prepare_for(base: str, sources: list[str | Path], dataset: Path, options: AdaptOptions = AdaptOptions()) -> dict[str, int]:
+    """Prepare ``sources`` into ``dataset`` with the codec, codec options and label kinds of the
+    model ``base``; the pieces per split in their own keys. Refuses a corpus too small to hold out."""
+    from cadenza.data import prepare
+    from cadenza.models.pretrained import resolve
+    from cadenza.training.checkpoint import read_config
+
+    config = read_config(resolve(base))
     labels = (config.get("context") or {}).get("labels") or {}
-    dataset = run / "dataset"
-    say(f"preparing your pieces for {base} ({config['codec']})")
-    rep = prepare(sources, dataset, config["codec"], dict(config.get("codec_options") or {}), options.transpose, options.val_fraction, options.test_fraction, options.seed,
-                  condition=tuple(labels) or None)
+    rep = prepare(sources, dataset, config["codec"], dict(config.get("codec_options") or {}), options.transpose, options.val_fraction, options.test_fraction,
+                  options.seed, condition=tuple(labels) or None)
     if rep.pieces["test"] < 1 or rep.pieces["val"] < 1 or rep.pieces["train"] < 1:
         raise CadenzaError(f"{', '.join(map(str, sources))}: {sum(rep.pieces.values())} usable piece(s); adapt needs at least 3 "
                            "(one to train on, one to choose the checkpoint, one to measure it)")
-    manifest = load_manifest(dataset)
+    originals = sum(r["pieces"] for r in rep.by_source.values())
+    return {"train": originals - rep.pieces["val"] - rep.pieces["test"], "val": rep.pieces["val"], "test": rep.pieces["test"]}
+
+
+def fine_tune(base: str, dataset: Path, run: Path, options: AdaptOptions = AdaptOptions(), progress: Callable[[dict[str, Any]], None] | None = None) -> Any:
+    """``base``'s weights trained on ``dataset`` for ``options.minutes`` into ``run`` (the best
+    checkpoint by validation kept): ``cadenza train --init-from`` with the base model's shape."""
+    from cadenza.models.pretrained import resolve
+    from cadenza.training import TrainConfig, train
+    from cadenza.training.checkpoint import read_config
+
+    config = read_config(resolve(base))
     train_cfg = config.get("train") or {}
     fim = train_cfg.get("fim_rate", 0.0) if options.fim_rate < 0 else options.fim_rate
     m = config["model"]
-    cfg = TrainConfig(arch=m["arch"], rnn_size=m["rnn_size"], num_layers=m["num_layers"], n_head=m["n_head"], dropout=m.get("dropout", 0.0),
-                      seq_length=min(options.seq_length, m.get("block_size") or options.seq_length) if m["arch"] == "transformer" else options.seq_length,
+    seq = min(options.seq_length, m.get("block_size") or options.seq_length) if m["arch"] == "transformer" else options.seq_length
+    cfg = TrainConfig(arch=m["arch"], rnn_size=m["rnn_size"], num_layers=m["num_layers"], n_head=m["n_head"], dropout=m.get("dropout", 0.0), seq_length=seq,
                       batch_size=options.batch_size, learning_rate=options.learning_rate, schedule="cosine", max_minutes=options.minutes, max_steps=1_000_000,
                       eval_every=options.eval_every, threads=options.threads, fim_rate=fim, fim_format=train_cfg.get("fim_format", "psm"),
                       seed=options.seed, init_from=str(base))
-    say(f"fine-tuning {base} for {options.minutes:g} minutes on {rep.tokens['train']:,} tokens" + (f" (your pieces in {len(set(r['transpose'] for r in _rows(dataset)))} keys)" if options.transpose else ""))
-    result = train(dataset, run / "model", cfg, progress)
-    say("measuring the base model and the fine-tune on your held-out pieces")
-    base_model, base_config = load_run(folder)
-    tuned_model, tuned_config = load_run(run / "model")
-    bits_base, bits_tuned, tokens, unknown = _compare(base_model, base_config, tuned_model, tuned_config, dataset)
-    originals = sum(r["pieces"] for r in rep.by_source.values())
-    pieces = {"train": originals - rep.pieces["val"] - rep.pieces["test"], "val": rep.pieces["val"], "test": rep.pieces["test"]}  # in their own keys
-    return AdaptReport(run, base, dataset, pieces, bits_base, bits_tuned, tokens, unknown, result.step, result.seconds / 60,
-                       {"manifest_codec": manifest["codec"], "best_val_loss": result.best_val_loss})
+    return train(Path(dataset), Path(run), cfg, progress)
+
+
+def compare(base: str, tuned: Path, dataset: Path) -> tuple[float, float, int, int]:
+    """(base bits/token, fine-tune bits/token, tokens scored, test tokens the base cannot spell)
+    on ``dataset``'s test pieces."""
+    from cadenza.models.pretrained import resolve
+    from cadenza.training import load_run
+
+    base_model, base_config = load_run(resolve(base))
+    tuned_model, tuned_config = load_run(Path(tuned))
+    return _compare(base_model, base_config, tuned_model, tuned_config, Path(dataset))
 
 
 def _rows(dataset: Path) -> list[dict[str, Any]]:
