@@ -409,3 +409,18 @@ def test_evaluate_command_judges_samples_in_the_metre_and_key_asked(kern_run, tm
         kern = (out / "samples" / k).read_text()
         metres = {t for line in kern.splitlines() if line.startswith("*") for t in line.split("\t") if t.startswith("*M") and not t.startswith("*MM")}
         assert metres == {"*M3/4"} and "*k[b-]" in kern
+
+
+def test_a_bundled_models_evaluation_says_how_to_make_its_dataset(tmp_path, monkeypatch, palestrina_dataset):
+    """Issue #24: outside the project folder `evaluate mozart-kern` named a dataset the user never
+    made; it now gives the exact prepare command, takes --dataset, and refuses one that is not
+    the model's with the reason."""
+    from cadenza import CadenzaError
+    from cadenza.evaluation.pipeline import evaluate
+
+    monkeypatch.chdir(tmp_path)
+    rep = evaluate("mozart-kern", tmp_path / "ev", n_samples=1, bars=2, max_test_pieces=1)
+    warning = next(w for w in rep["warnings"] if "not found" in w)
+    assert "cadenza prepare ../shared/corpora/mozart-piano-sonatas --transpose all -o data/mozart-all --seed 0" in warning and "--dataset" in warning
+    with pytest.raises(CadenzaError, match="--dataset .*codec options"):
+        evaluate("mozart-kern", tmp_path / "ev2", n_samples=1, bars=2, dataset=palestrina_dataset)

@@ -25,6 +25,7 @@ def evaluate(
     composer: Optional[str] = typer.Option(None, "--composer", help="A model prepared with --condition composer: judge samples asked for this composer."),
     metre: Optional[str] = typer.Option(None, "--metre", help="kern: judge samples in this metre (3/4, 6/8, 4/2); default: drawn per sample from the training pieces."),
     key: Optional[str] = typer.Option(None, "--key", help="kern: judge samples in this key (F, g, G:dor); default: drawn per sample from the training pieces."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help="The dataset the model was trained on (default: the one its config names, beside the run or in ./data)."),
 ) -> None:
     """Measure how good, how valid and how original a model's music is; writes a report."""
     from cadenza.evaluation.pipeline import evaluate as _evaluate
@@ -32,7 +33,7 @@ def evaluate(
 
     with reporting(), err.status("evaluating") as status:
         rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=SamplingOptions(temperature=temperature),
-                        max_test_pieces=max_test_pieces, beam=beam, composer=composer, metre=metre, key=key, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
+                        max_test_pieces=max_test_pieces, beam=beam, composer=composer, metre=metre, key=key, dataset=dataset, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
     t = Table(title=f"Evaluation of {run}")
     t.add_column("measure")
     t.add_column("value")

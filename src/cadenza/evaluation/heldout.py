@@ -77,6 +77,17 @@ def find_dataset(config: dict[str, Any], run: Path, rejected: list[str] | None =
     return None
 
 
+def _options(codec: str | None, options: dict[str, Any] | None) -> dict[str, Any]:
+    """Codec options with the codec's defaults filled in: a dataset prepared by a newer Cadenza
+    records options an older model's config leaves out (``layouts``), with the same meaning."""
+    from cadenza.codecs import get_codec, options_dict
+
+    try:
+        return options_dict(get_codec(str(codec), options or {}))
+    except Exception:  # an unknown codec or option: compare as written
+        return dict(options or {})
+
+
 def dataset_mismatch(config: dict[str, Any], dataset: Path) -> str | None:
     """Why ``dataset`` is not the one the model in ``config`` was trained on, or None."""
     import json
@@ -92,7 +103,7 @@ def dataset_mismatch(config: dict[str, Any], dataset: Path) -> str | None:
         return "manifest.json is not a JSON object"
     if manifest.get("codec") != config.get("codec"):
         return f"a {manifest.get('codec')} dataset; the model is {config.get('codec')}"
-    if (manifest.get("options") or {}) != (config.get("codec_options") or {}):
+    if _options(manifest.get("codec"), manifest.get("options")) != _options(config.get("codec"), config.get("codec_options")):
         return f"codec options {manifest.get('options')} differ from the model's {config.get('codec_options')}"
     model_vocab = config.get("vocab") or []
     if isinstance(vocab, list) and model_vocab[: len(vocab)] == vocab and all(t in sentinels("char") + sentinels("word") for t in model_vocab[len(vocab) :]):

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from cadenza import CadenzaError
 from cadenza.evaluation.composer import composer_section
-from cadenza.evaluation.heldout import HeldOut, find_dataset, read_test_pieces
+from cadenza.evaluation.heldout import HeldOut, dataset_mismatch, find_dataset, read_test_pieces
 from cadenza.evaluation.infilling import middle_bits
 from cadenza.evaluation.likelihood import likelihood_section
 from cadenza.evaluation.memorisation import index_training_pieces, memorisation_section
@@ -74,8 +75,11 @@ def evaluate(
     metre: str | None = None,
     key: str | None = None,
     composer: str | None = None,
+    dataset: str | Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate the run folder (or bundled model name) ``run``; write the report into ``out``.
+    ``dataset``: the dataset folder the model was trained on, where it is not beside the run or
+    in ``./data`` (a bundled model's is made by the ``prepare`` command its MODEL.json records).
 
     ``n_samples`` samples are drawn with ``seed`` (kern: ``bars`` bars each; other codecs:
     ``length`` tokens) and ``options`` (:class:`cadenza.generation.SamplingOptions`, default plain
@@ -113,10 +117,21 @@ def evaluate(
         head = label_prime(config.get("context"), config["vocab"], composer=composer, unit=codec.unit)
         opts = EvaluationOptions(**{**opts.__dict__, "prime": head + (prime if prime is not None else codec.default_prime(config["vocab"]))})
     with nullcontext() if torch.cuda.is_available() else few_threads(model):
-        return _evaluate(run, out, model, config, opts, say, t_start)
+        return _evaluate(run, out, model, config, opts, say, t_start, dataset)
 
 
-def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: EvaluationOptions, say: Progress, t_start: float) -> dict[str, Any]:
+def _prepare_command(run: Path) -> str | None:
+    """The ``prepare`` command a bundled model's MODEL.json records for its dataset."""
+    import json
+
+    try:
+        return json.loads((Path(run) / "MODEL.json").read_text(encoding="utf-8")).get("prepare")
+    except (OSError, ValueError):
+        return None
+
+
+def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: EvaluationOptions, say: Progress, t_start: float,
+              given: str | Path | None = None) -> dict[str, Any]:
     from cadenza.codecs import get_codec
 
     timings: dict[str, float] = {}
@@ -130,9 +145,17 @@ def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: Evaluat
     codec = get_codec(config["codec"], config.get("codec_options") or {})
     warnings: list[str] = []
     rejected: list[str] = []
-    dataset = find_dataset(config, run, rejected)
+    if given is not None:
+        dataset = Path(given)
+        why = dataset_mismatch(config, dataset) if (dataset / "manifest.json").is_file() else "not a dataset folder (no manifest.json)"
+        if why is not None:
+            raise CadenzaError(f"--dataset {given}: {why}")
+    else:
+        dataset = find_dataset(config, run, rejected)
     if dataset is None:
-        warnings.append(f"dataset {config.get('dataset')!r} not found: no likelihood, reference statistics or memorisation" + (f" ({'; '.join(rejected)})" if rejected else ""))
+        made = _prepare_command(run)
+        warnings.append(f"dataset {config.get('dataset')!r} not found: no likelihood, reference statistics or memorisation" + (f" ({'; '.join(rejected)})" if rejected else "")
+                        + (f"; make it with `{made}` (from the project folder, ../shared beside it) and give --dataset" if made else "; give --dataset DATASET"))
     report: dict[str, Any] = {
         "format": "cadenza-evaluation/1",
         "run": str(run),
