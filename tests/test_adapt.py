@@ -41,3 +41,15 @@ def test_adapt_refuses_what_it_cannot_use(tmp_path, palestrina_paths):
         adapt([str(p) for p in palestrina_paths[:1]], tmp_path / "run2", "bach-notewise", AdaptOptions(minutes=0.01))
     with pytest.raises(CadenzaError, match="nowhere"):
         adapt([str(palestrina_paths[0])], tmp_path / "run3", "nowhere", AdaptOptions(minutes=0.01))
+
+
+def test_adapt_command_fails_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.txt").write_text("not music")
+    r = subprocess.run([sys.executable, "-m", "cadenza", "adapt", str(tmp_path / "notes.txt"), "-o", str(tmp_path / "run"), "--minutes", "0.1"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    lines = [x for x in r.stderr.strip().splitlines() if x.strip() and "preparing" not in x]
+    assert len(lines) == 1 and "no usable pieces" in lines[0], r.stderr
