@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install models serve bench bench-quick bench-jam clean
+.PHONY: demo test test-fast install models serve bench bench-quick bench-jam docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench-quick: $(STAMP)
 
 bench-jam: $(STAMP)
 	$(BIN)/python benchmarks/jam_latency.py
+
+# README figures from benchmarks/results/*.json and the bundled MODEL.json files (tests/test_readme_figures.py checks them)
+docs: $(STAMP)
+	$(BIN)/python scripts/readme_figures.py --write
 
 models: $(STAMP)
 	bash scripts/make_models.sh

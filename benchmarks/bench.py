@@ -6,7 +6,7 @@ Timings are ratios measured in the same run on the same machine. Quality: Cadenz
 the baseline (benchmarks/charrnn_2015.py) train at the same time, one process and one thread
 each (OMP_NUM_THREADS=1), for the same ``--minutes``; then both are scored on the same test
 characters, whole pieces from a zero state. Writes benchmarks/results/latest.json and a dated
-copy (bench-YYYY-MM-DD.json).
+copy (bench-YYYY-MM-DD.json); --quick writes only bench-quick-YYYY-MM-DD.json.
 
     python benchmarks/bench.py            # make bench: 10 minutes per quality pair
     python benchmarks/bench.py --quick    # make bench-quick: the Mozart pair only, 3 minutes, fewer repeats
@@ -183,9 +183,11 @@ def table(rows: list[dict]) -> str:
 
 
 def write(result: dict, folder: Path) -> list[Path]:
-    """latest.json and the dated copy."""
+    """latest.json and the dated copy; a quick run only its dated copy (bench-quick-DATE.json), so
+    latest.json, which the README's table is made from (``make docs``), is always a full run."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / "latest.json", folder / f"bench-{'quick-' if result.get('quick') else ''}{result['date']}.json"]
+    dated = folder / f"bench-{'quick-' if result.get('quick') else ''}{result['date']}.json"
+    paths = [dated] if result.get("quick") else [folder / "latest.json", dated]
     for p in paths:
         p.write_text(json.dumps(result, indent=1, default=str) + "\n")
     return paths

@@ -6,22 +6,26 @@ temperatures with and without the checker, both in the same declared metre and k
 reports the share that music21 parses, the share of complete bars whose duration equals the
 metre, the share of files kernpy (a strict kern parser, if installed) loads without errors, the
 share of notes more than 4 ledger lines off their staff, forced steps (every step where the
-checker changed what the sampler would have drawn), and milliseconds per character. Prints a
+checker changed what the sampler would have drawn), and milliseconds per character; and, for
+reference, the share of notes far off their staff in the real corpus (``--corpus``). Prints a
 table and writes ``benchmarks/results/constrained.json``.
 
-    python benchmarks/constrained.py [--model mozart-kern] [-n 20] [--bars 16] [--metre 3/4 --key F]
+    python benchmarks/constrained.py [--model mozart-kern] [-n 20] [--bars 16] [--metre 3/4 --key F] [--corpus DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from cadenza.codecs.kern.clefs import far_share
 from cadenza.evaluation.validity import kern_validity
+from cadenza.files import read_text
 from cadenza.generation import generate, SamplingOptions
 
 
@@ -45,6 +49,8 @@ def main() -> None:
     ap.add_argument("--temperatures", default="0.8,1.0,1.2,1.5")
     ap.add_argument("--metre", default="3/4")
     ap.add_argument("--key", default="F")
+    ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpora" / "mozart-piano-sonatas",
+                    help="real kern files whose notes far off the staff are counted for reference")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,9 +89,17 @@ def main() -> None:
     off = [r["ms_per_char"] for r in rows if not r["constrained"]]
     ratio = sum(on) / sum(off)
     print(f"cost of the checker: {ratio:.2f}x per character")
+    far = notes = 0
+    for f in sorted(args.corpus.glob("*.krn")):
+        a, b = far_share(read_text(f))
+        far, notes = far + a, notes + b
+    corpus = {"folder": args.corpus.name, "notes": notes, "far_off_staff": far / max(notes, 1)}
+    print(f"the corpus itself ({args.corpus.name}): {corpus['far_off_staff']:.2%} of {notes:,} notes far off the staff")
     out = Path(__file__).parent / "results" / "constrained.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"model": args.model, "n": args.n, "bars": args.bars, "metre": args.metre, "key": args.key, "rows": rows, "time_ratio": ratio}, indent=1))
+    out.write_text(json.dumps({"model": args.model, "n": args.n, "bars": args.bars, "metre": args.metre, "key": args.key, "rows": rows, "time_ratio": ratio,
+                               "corpus": corpus, "date": time.strftime("%Y-%m-%d"),
+                               "command": shlex.join(["python", "benchmarks/constrained.py", *sys.argv[1:]])}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

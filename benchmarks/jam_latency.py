@@ -20,6 +20,7 @@ import platform
 import random
 import socket
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
@@ -65,7 +66,7 @@ def main() -> None:
     while not server.started:
         time.sleep(0.05)
     rng = random.Random(args.seed)
-    first, server_ms, ahead, notes, totals = [], [], [], [], []
+    first, server_ms, ahead, notes, totals, lengths = [], [], [], [], [], []
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         for trial in range(args.trials + 1):  # trial 0 warms the connection and is not counted
             body = {"notes": _phrase(rng), "model": args.model, "bars": args.bars, "seed": trial}
@@ -84,7 +85,7 @@ def main() -> None:
                         margin = ev["time"] - (now - t_first)  # due minus arrived, seconds
                         worst = min(worst, margin)
                     elif ev["type"] == "end":
-                        count, total = ev["notes"], ev["total_ms"]
+                        count, total, length = ev["notes"], ev["total_ms"], ev["seconds"]
                     elif ev["type"] == "error":
                         raise SystemExit(ev["message"])
             if trial and t_first is not None:
@@ -93,6 +94,7 @@ def main() -> None:
                 ahead.append(worst * 1000)
                 notes.append(count)
                 totals.append(total)
+                lengths.append(length)
     server.should_exit = True
     thread.join(10)
     row = {
@@ -100,8 +102,9 @@ def main() -> None:
         "first_note_ms": {"p50": round(statistics.median(first), 1), "p95": round(_quantile(first, 0.95), 1), "max": round(max(first), 1)},
         "server_first_note_ms": {"p50": round(statistics.median(server_ms), 1), "p95": round(_quantile(server_ms, 0.95), 1)},
         "worst_margin_ahead_ms": round(min(ahead), 1), "page_lookahead_ms": LOOKAHEAD_MS, "late_replies": sum(a < -LOOKAHEAD_MS for a in ahead), "notes_per_reply": round(statistics.mean(notes), 1),
-        "reply_generated_ms": {"p50": round(statistics.median(totals), 1)},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "reply_generated_ms": {"p50": round(statistics.median(totals), 1)}, "reply_seconds": {"p50": round(statistics.median(lengths), 2)},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}", "load_average": [round(x, 2) for x in os.getloadavg()],
+        "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python", "benchmarks/jam_latency.py", *sys.argv[1:]]),
     }
     print(f"jam time to first note ({args.model}, {row['trials']} replies of {args.bars:g} bars, over HTTP on this machine)")
     print(f"{'':24}{'p50':>8}{'p95':>8}{'max':>8}")
@@ -111,6 +114,7 @@ def main() -> None:
     print(f"{'  of which server (ms)':24}{s['p50']:>8}{s['p95']:>8}")
     print(f"worst margin ahead of playback: {row['worst_margin_ahead_ms']} ms (a note arriving after its time; the page schedules "
           f"{LOOKAHEAD_MS} ms ahead, so it sounds late only below -{LOOKAHEAD_MS} ms)")
+    print(f"a reply (p50): generated in {row['reply_generated_ms']['p50']:.0f} ms, {row['reply_seconds']['p50']:.1f} s to play")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(row, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS}")

@@ -30,13 +30,9 @@ from pathlib import Path
 
 import torch
 
-from cadenza.codecs import get_codec
-from cadenza.generation import SamplingOptions, few_threads, generate, sample_ids
-from cadenza.generation.generate import encode_prime
+from cadenza.generation import SamplingOptions, encode_prime, few_threads, generate, open_run, sample_ids
 from cadenza.models import ModelConfig, build_model, count_parameters
 from cadenza.models.config import PRESETS
-from cadenza.models.pretrained import resolve
-from cadenza.training import load_run
 
 NAIVE = "char-rnn's naive loop (nn.LSTM one step at a time, torch.multinomial)"
 
@@ -75,16 +71,15 @@ def row(figure: str, times: list[float], anchor: float | None, target: str, met:
 def model_rows(name: str, length: int, repeat: int, tmp: Path) -> list[dict]:
     """The whole command (first, while the caches are cold), the naive loop, sampling, and
     constrained sampling where the codec has a constraint."""
-    model, config = load_run(resolve(name))
-    codec, vocab = get_codec(config["codec"], config["codec_options"]), config["vocab"]
-    context = config.get("context", {})
+    run = open_run(name)
+    model, codec, vocab, context = run.model, run.codec, run.vocab, run.context
     prime_text = codec.default_prime(vocab)
     prime = encode_prime(prime_text, vocab, codec.unit) or [0]
     unit = "characters" if codec.unit == "char" else "tokens"
     formats = [codec.sample_formats] + ([("krn", "mid")] if "musicxml" in codec.sample_formats else [])
     with few_threads(model):
-        generate(name, tmp / "warm", length=50, loaded=(model, config), formats=codec.sample_formats)  # imports (music21)
-        whole = [timed(lambda: generate(name, tmp / "gen", length=length, loaded=(model, config), formats=fmt), repeat) for fmt in formats]
+        generate(run, tmp / "warm", length=50, formats=codec.sample_formats)  # imports (music21)
+        whole = [timed(lambda: generate(run, tmp / "gen", length=length, formats=fmt), repeat) for fmt in formats]
         naive = min(timed(lambda: naive_loop(model, prime, length, 0), repeat))
         free = timed(lambda: sample_ids(model, prime, 1, length, SamplingOptions(), 0), repeat)
         make = (lambda: codec.constraint(vocab, context, 1, prime_text)) if codec.constraint(vocab, context, 0, "") is not None else None
