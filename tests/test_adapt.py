@@ -6,7 +6,7 @@ import pytest
 
 from cadenza import CadenzaError
 from cadenza.adapt import AdaptOptions, adapt
-from tests.conftest import shared
+from conftest import shared
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from cadenza.codecs import get_codec
 from cadenza.codecs.kern.fingerprint import melody_passages, top_line
 from cadenza.data.split import group_duplicates
 from cadenza.music import Note, Piece, Track, parse_kern, write_midi
-from tests.conftest import shared
+from conftest import shared
 
 TUNE_BOOK = """X:1
 T:First tune

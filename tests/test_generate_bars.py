@@ -14,7 +14,7 @@ import pytest
 
 from cadenza.codecs import get_codec
 from cadenza.generation import generate
-from cadenza.generation.generate import to_goal
+from cadenza.generation.new_pieces import to_goal
 
 
 def midi_length(path: Path, bars: int) -> tuple[float, float, float]:

@@ -1,10 +1,14 @@
-"""The architecture holds: lower floors never import higher ones, no file outgrows one sitting,
-and nothing outside codecs/ asks a codec for its name."""
+"""The architecture holds: lower floors never import higher ones, no module imports its way back
+to itself (imports inside functions and type-only ones count), no file outgrows one sitting,
+nothing outside codecs/ asks a codec for its name or probes it for a hook, and a trained model
+is opened in one place."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "cadenza"
 # floor of each top-level module or package (STYLE.md); a module may import only its floor or lower
@@ -41,3 +45,75 @@ def test_no_codec_name_branches_outside_codecs():
     hits = [f"{p.relative_to(SRC)}:{i}" for p in _modules() if "codecs" not in p.relative_to(SRC).parts
             for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
     assert not hits, hits
+
+
+# (?:...) a codec probed for what it can do, instead of asking ``codec.can(...)``:
+# getattr(codec, ...), hasattr(self.codec, ...), getattr(get_codec(...), ...)
+PROBE = re.compile(r"\b(?:getattr|hasattr)\(\s*(?:[\w.]+\.)?(?:\w*_)?codec\b")
+# files still probing, each to move to codec.can(); the list only shrinks
+PROBING: set[str] = set()  # files allowed to probe a codec by name: none
+
+
+def test_no_codec_is_probed_with_getattr_outside_codecs():
+    hits = [f"{p.relative_to(SRC)}:{i}" for p in _modules() if "codecs" not in p.relative_to(SRC).parts and str(p.relative_to(SRC)) not in PROBING
+            for i, line in enumerate(p.read_text().splitlines(), 1) if PROBE.search(line)]
+    assert not hits, hits
+    assert PROBE.search("getattr(codec, 'x')") and PROBE.search("hasattr(self.codec, 'x')") and PROBE.search("getattr(get_codec(n), 'x', None)")
+
+
+def test_a_trained_model_is_opened_in_one_place():
+    """``open_run`` (generation/run.py) reads a run's weights and builds its codec; everything else
+    is handed the Run."""
+    pattern = re.compile(r"\bload_run\(|get_codec\(\s*\w*config\[")
+    allowed = {"generation/run.py", "codecs/__init__.py", "training/checkpoint.py", "training/warm_start.py", "adapt.py"}  # codec_of; adapt: a base and a tuned run side by side
+    hits = [f"{p.relative_to(SRC)}:{i}" for p in _modules() if str(p.relative_to(SRC)) not in allowed
+            for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not hits, hits
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each module (dotted name) and the Cadenza modules it imports anywhere in its text: at the
+    top, inside functions, or for type checking only; ``from cadenza.pkg import name`` counts as
+    the module ``pkg.name`` where there is one, else the package."""
+    names = {".".join(p.relative_to(SRC.parent).with_suffix("").parts).removesuffix(".__init__"): p for p in _modules()}
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        got: set[str] = set()
+        text = path.read_text()
+        for m in re.finditer(r"^\s*from (cadenza(?:\.\w+)*) import \(?([\w\s,]+)\)?", text, re.M):
+            for item in (x.strip().split(" as ")[0] for x in m.group(2).split(",") if x.strip()):
+                got.add(f"{m.group(1)}.{item}" if f"{m.group(1)}.{item}" in names else m.group(1))
+        got |= {m.group(1) for m in re.finditer(r"^\s*import (cadenza(?:\.\w+)+)", text, re.M)}
+        graph[name] = {g for g in got if g in names and g != name}
+    return graph
+
+
+def test_no_import_circles():
+    graph = _imports()
+    circles = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                circles.append(" -> ".join(path[path.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    # a package's __init__ that re-exports its modules is not a circle with them; every other loop is
+    circles = [c for c in circles if not any(c.split(" -> ")[k + 1].startswith(c.split(" -> ")[k] + ".") for k in range(len(c.split(" -> ")) - 1))]
+    assert not circles, circles
+
+
+@pytest.mark.parametrize("module", ["cadenza.cli", "cadenza.generation.request", "cadenza.cli.options"])
+def test_the_command_line_builds_a_request_without_torch(module):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", f"import sys, {module}; print('torch' in sys.modules)"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.strip() == "False", res.stderr

@@ -205,7 +205,7 @@ def test_a_one_spine_vocabulary_without_tabs_is_checked():
 
 
 def test_option_clashes_are_refused_with_a_message():
-    from cadenza.cli.generate import conflicts
+    from cadenza.generation.request import conflicts
 
     assert "--beam" in conflicts(True, False, False, True, False)
     assert "--form" in conflicts(True, False, True, False, False)
@@ -214,6 +214,31 @@ def test_option_clashes_are_refused_with_a_message():
     assert "give one of them" in conflicts(False, True, False, False, True)
     assert "--form" in conflicts(False, False, True, True, False)
     assert conflicts(False, False, True, False, True) is None
+
+
+def test_a_request_checks_its_own_combinations_once():
+    """The one place the rules live: the command line, compose, the API and the page all make a
+    Request, and a Request that cannot be made says why (in the command line's words)."""
+    from pathlib import Path
+
+    from cadenza.generation import DEFAULT, Request, SamplingOptions
+
+    with pytest.raises(CadenzaError, match="--prompt continues a music file; it cannot be combined with --form, --beam"):
+        Request(prompt=Path("a.mid"), form="AAB", beam=3)
+    with pytest.raises(CadenzaError, match="give one of them"):
+        Request(prime="@\n", metre="3/4")
+    with pytest.raises(CadenzaError, match="--form samples each phrase"):
+        DEFAULT.but(form="AB", beam_sample=True)
+    with pytest.raises(CadenzaError, match="-n must be at least 1"):
+        Request(n=0)
+    with pytest.raises(CadenzaError, match="give the file"):
+        Request(rewrite=(3, 4))
+    with pytest.raises(CadenzaError, match="cannot be combined with --metre/--key"):
+        Request(prompt=Path("a.krn"), rewrite=(3, 4), key="F")
+    ok = Request(prompt=Path("a.krn"), rewrite=(3, 4), labels={"composer": "Bach", "style": None})
+    assert ok.labels == {"composer": "Bach"} and not ok.continues and Request(prompt="a.mid").continues
+    assert DEFAULT.options == SamplingOptions() and (DEFAULT.options.temperature, DEFAULT.options.top_p) == (1.0, 1.0)
+    assert Request(seed=None).seeded().seed is not None and DEFAULT.seeded() is DEFAULT
 
 
 def test_headed_text_keeps_the_header_of_real_pieces():

@@ -6,16 +6,16 @@ score (.krn/.musicxml, engraved .svg/.pdf), sound (.mid/.wav) and a piano-roll p
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from cadenza import CadenzaError
-from cadenza.codecs import get_codec
+from cadenza.generation import generate
+from cadenza.generation.request import COMPOSE, Request, request_of
+from cadenza.generation.run import Run, open_run
 from cadenza.render import render
-from cadenza.generation import continue_piece, generate, SamplingOptions
 
 RENDER_FORMATS = ("svg", "pdf", "wav", "png")
 
@@ -31,49 +31,36 @@ class Composition:
 
 
 def compose(
-    model: str | Path | None = None,
-    out: Path | None = None,
-    bars: int = 16,
-    length: int = 600,
-    seed: int | None = None,
-    temperature: float = 0.9,
-    prime: str | None = None,
+    model: Run | str | Path | None = None,
+    out: Path | str | None = None,
+    request: Request | None = None,
+    *,
     render_formats: tuple[str, ...] = RENDER_FORMATS,
     soundfont: Path | None = None,
     progress: Callable[[str], None] | None = None,
-    metre: str | None = None,
-    key: str | None = None,
-    labels: dict[str, str] | None = None,
-    prompt: Path | None = None,
+    **fields: Any,
 ) -> Composition:
-    """Write one new piece into ``out`` (default ``./cadenza-out/<timestamp>/``).
+    """Write one new piece into ``out`` (default ``./cadenza-out/<timestamp>/``) as ``request``
+    asks (default :data:`~cadenza.generation.request.COMPOSE`: 16 bars for a kern model, 600
+    tokens for a notewise/chordwise one, a fresh seed; keywords are a Request's fields), then
+    render it. A codec whose bars are grid time writes ``length`` tokens: its ``bars`` are left out."""
+    from cadenza.models.pretrained import DEFAULT as DEFAULT_MODEL
+    from cadenza.models.pretrained import resolve
 
-    ``prime``: model text to start from; ``prompt``: a music file to continue (as ``generate
-    --prompt``); ``metre`` / ``key``: what a kern model writes in (default: drawn)."""
-    from cadenza.models.pretrained import DEFAULT, resolve
-    from cadenza.training import load_run
-
-    model = model or DEFAULT
-    run = resolve(model)
-    _, config = load_run(run)
-    seed = seed if seed is not None else random.SystemRandom().randrange(1_000_000)
+    model = model or DEFAULT_MODEL
+    run = open_run(model if isinstance(model, Run) else resolve(model))  # summary.json names the model's folder, as it always has
+    req = request_of(request or COMPOSE, n=1, **fields).seeded()
+    if run.codec.bar_token is None:
+        req = req.but(bars=0)
     out = Path(out) if out else Path("cadenza-out") / time.strftime("%Y%m%d-%H%M%S")
-    has_bars = get_codec(config["codec"], config["codec_options"]).bar_token is not None
     if progress:
-        progress(f"composing with {model} (seed {seed})")
-    if prompt is not None:
-        if prime is not None or metre is not None or key is not None or labels:
-            raise CadenzaError("--prompt continues a music file: it cannot be combined with a prime, --metre, --key or --composer/--style/--instrument")
-        samples = continue_piece(run, Path(prompt), out, n=1, length=length, seed=seed, bars=bars if has_bars else 0, options=SamplingOptions(temperature=temperature))
-    else:
-        samples = generate(run, out, n=1, length=length, seed=seed, prime=prime, options=SamplingOptions(temperature=temperature), bars=bars if has_bars else 0,
-                           metre=metre, key=key, labels=labels)
-    s = samples[0]
-    comp = Composition(out, str(model), seed, {k: [v] for k, v in s.files.items()}, s.stats)
+        progress(f"composing with {model} (seed {req.seed})")
+    s = generate(run, out, req)[0]
+    comp = Composition(out, str(model), req.seed, {k: [v] for k, v in s.files.items()}, s.stats)  # type: ignore[arg-type]
     source = s.files.get("krn") or s.files.get("musicxml") or s.files.get("mid")
     if source is None:
         raise CadenzaError(f"{out}: the sample could not be turned into music ({s.stats.get('error', 'unknown error')})")
-    title = f"Cadenza ({Path(str(model)).name}, seed {seed})"
+    title = f"Cadenza ({Path(str(model)).name}, seed {req.seed})"
     for fmt in render_formats:
         if progress:
             progress(f"rendering {fmt}")

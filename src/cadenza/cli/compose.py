@@ -3,43 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from cadenza import CadenzaError
-from cadenza.cli.common import console, err, fail, reporting
+from cadenza.cli import options as o
+from cadenza.cli.common import console, err, reporting
+from cadenza.cli.options import COMPOSE
 
 
 def compose(
-    model: Optional[str] = typer.Option(None, "--model", help="Bundled model name or run folder (default: see `cadenza models`)."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default ./cadenza-out/<timestamp>)."),
-    bars: int = typer.Option(16, help="Bars to write (kern models)."),
-    length: int = typer.Option(600, help="Tokens to write (notewise/chordwise models)."),
-    seed: Optional[int] = typer.Option(None, help="Random seed (default: a fresh one, printed so you can replay it)."),
-    temperature: float = typer.Option(0.9, help="Below 1: safer; above 1: wilder."),
-    prompt: Optional[Path] = typer.Option(None, "--prompt", help="A music file to continue (.mid, .krn, .musicxml), as `generate --prompt`."),
-    prime_file: Optional[Path] = typer.Option(None, "--prime-file", help="A file whose text starts the piece (kern: cleaned kern text)."),
-    metre: Optional[str] = typer.Option(None, "--metre", help="kern: the time signature, e.g. 3/4, 6/8 (default: drawn from the training pieces)."),
-    key: Optional[str] = typer.Option(None, "--key", help="kern: the key, major as a capital (F, Bb), minor in lower case (g, f#), or a church mode (G:dor, \"E phrygian\")."),
-    soundfont: Optional[Path] = typer.Option(None, help="SoundFont (.sf2) for the WAV (default: the bundled General MIDI one)."),
-    composer: Optional[str] = typer.Option(None, "--composer", help="A model prepared with --condition composer: write like this composer."),
-    style: Optional[str] = typer.Option(None, "--style", help="A model prepared with --condition style: write in this style."),
-    instrument: Optional[str] = typer.Option(None, "--instrument", help="A model prepared with --condition instrument: write for these instruments."),
+    model: Annotated[Optional[str], typer.Option("--model", help="Bundled model name or run folder (default: see `cadenza models`).")] = None,
+    out: Annotated[Optional[Path], typer.Option("-o", "--out", help="Output folder (default ./cadenza-out/<timestamp>).")] = None,
+    bars: Annotated[int, typer.Option(help="Bars to write (kern models).")] = COMPOSE.bars,
+    length: Annotated[int, typer.Option(help="Tokens to write (notewise/chordwise models).")] = COMPOSE.length,
+    seed: o.FreshSeed = COMPOSE.seed,
+    temperature: o.Temperature = COMPOSE.options.temperature,
+    top_p: o.TopP = COMPOSE.options.top_p,
+    prompt: Annotated[Optional[Path], typer.Option("--prompt", help="A music file to continue (.mid, .krn, .musicxml), as `generate --prompt`.")] = None,
+    prime_file: o.PrimeFile = None,
+    metre: o.Metre = COMPOSE.metre,
+    key: o.Key = COMPOSE.key,
+    soundfont: o.Soundfont = None,
+    composer: o.Composer = None,
+    style: o.Style = None,
+    instrument: o.Instrument = None,
 ) -> None:
     """Compose a short new piece with a bundled model and render it: score, sound and picture."""
     from cadenza.compose import compose as _compose
 
-    prime = None
-    if prime_file is not None:
-        try:
-            prime = prime_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(CadenzaError(f"{prime_file}: {exc}"))
+    with reporting():
+        request = COMPOSE.but(bars=bars, length=length, seed=seed, options=o.SamplingOptions(temperature=temperature, top_p=top_p), prime=o.prime_text(None, prime_file),
+                              metre=metre, key=key, labels=o.labels(composer, style, instrument), prompt=prompt)
     with reporting(), err.status("composing") as status:
-        comp = _compose(model, out, bars, length, seed, temperature, prime, soundfont=soundfont, progress=lambda m: status.update(m), metre=metre, key=key, prompt=prompt,
-                          labels={k: v for k, v in (("composer", composer), ("style", style), ("instrument", instrument)) if v})
+        comp = _compose(model, out, request, soundfont=soundfont, progress=lambda m: status.update(m))
     t = Table(title=f"A new piece by {comp.model}, seed {comp.seed}")
     t.add_column("format")
     t.add_column("file")

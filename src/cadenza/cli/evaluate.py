@@ -9,7 +9,9 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from cadenza.cli import options as o
 from cadenza.cli.common import console, err, progress, reporting
+from cadenza.cli.options import DEFAULT
 
 
 def evaluate(
@@ -19,7 +21,7 @@ def evaluate(
     bars: int = typer.Option(16, help="kern: bars per sample."),
     length: int = typer.Option(1000, help="notewise/chordwise: tokens per sample."),
     seed: int = typer.Option(0, help="Seed of the first sample."),
-    temperature: float = typer.Option(1.0, help="Sampling temperature for the judged samples."),
+    temperature: o.Temperature = DEFAULT.options.temperature,
     beam: int = typer.Option(0, help="Judge beam-search output instead (conservative: compare the numbers)."),
     max_test_pieces: int = typer.Option(0, help="Score at most this many held-out pieces (0: all)."),
     composer: Optional[str] = typer.Option(None, "--composer", help="A model prepared with --condition composer: judge samples asked for this composer."),
@@ -29,10 +31,9 @@ def evaluate(
 ) -> None:
     """Measure how good, how valid and how original a model's music is; writes a report."""
     from cadenza.evaluation.pipeline import evaluate as _evaluate
-    from cadenza.generation import SamplingOptions
 
     with reporting(), err.status("evaluating") as status:
-        rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=SamplingOptions(temperature=temperature),
+        rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=o.SamplingOptions(temperature=temperature),
                         max_test_pieces=max_test_pieces, beam=beam, composer=composer, metre=metre, key=key, dataset=dataset, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
     t = Table(title=f"Evaluation of {run}")
     t.add_column("measure")

@@ -39,6 +39,7 @@ def prepare(
 ) -> None:
     """Encode a corpus into a dataset: clean, split by piece, optionally transpose."""
     from cadenza.data import prepare as _prepare
+    from cadenza.data.report import source_name
 
     given = {k: ctx.params[k] for k in CODEC_FLAGS if _given(ctx, k)}
     with progress("encoding", None, TypeError) as update:
@@ -58,7 +59,7 @@ def prepare(
         for c in ("source", "pieces", "tokens"):
             t.add_column(c, justify="right" if c != "source" else "left")
         for src, row in rep.by_source.items():
-            t.add_row(src, str(row["pieces"]), f"{row['tokens']:,}")
+            t.add_row(source_name(src), str(row["pieces"]), f"{row['tokens']:,}")
         console.print(t)
     for kind, counts in (rep.labels or {}).items():
         shown = ", ".join(f"{v} ({k})" for v, k in sorted(counts.items(), key=lambda x: (-x[1], x[0]))[:12])

@@ -71,20 +71,18 @@ def _one_file() -> Iterator[None]:
 
 def _tokens_to_file(path: Path, run: Optional[str], out: Optional[Path], formats: list[str], force: bool) -> Path:
     """A sample's token text -> a .krn or .mid file through the run's codec."""
-    from cadenza.codecs import get_codec
-    from cadenza.render.convert import destinations
     from cadenza.files import read_text
-    from cadenza.models.pretrained import resolve
-    from cadenza.training.checkpoint import read_config
+    from cadenza.generation.run import open_run
+    from cadenza.render.convert import destinations
 
     if run is None:
         raise CadenzaError(f"{path}: token text needs --run RUN (or --model NAME) to know its codec")
     if not path.is_file():
         raise CadenzaError(f"{path}: no such file")
     text = read_text(path, "token text")  # UTF-8, or Latin-1; empty and binary files refused
-    config = read_config(resolve(run))
-    codec = get_codec(config["codec"], config["codec_options"])
-    decoded = codec.decode(text, config.get("context", {}))
+    trained = open_run(run)  # the codec and its context: the weights are not read
+    codec = trained.codec
+    decoded = codec.decode(text, trained.context)
     stem = (out or path.parent) / path.stem
     if not force:  # the decoded sample, and what is rendered from it
         taken = [p for p in [stem.with_name(stem.name + ".krn"), stem.with_name(stem.name + ".mid")] + destinations(stem, formats) if p.exists()]

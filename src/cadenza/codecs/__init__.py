@@ -15,9 +15,21 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from cadenza.codecs.base import Codec, Decoded, Encoded, InfillParts, LengthGoal, PhraseGrid, join_tokens, split_tokens
+from cadenza.codecs.base import (
+    CAPABILITIES,
+    Codec,
+    Declares,
+    Decoded,
+    Encoded,
+    InfillParts,
+    LengthGoal,
+    PhraseGrid,
+    join_tokens,
+    split_tokens,
+)
 
-__all__ = ["Codec", "Decoded", "Encoded", "InfillParts", "LengthGoal", "PhraseGrid", "available", "get_codec", "join_tokens", "options_dict", "register", "split_tokens"]
+__all__ = ["CAPABILITIES", "Codec", "Declares", "Decoded", "Encoded", "InfillParts", "LengthGoal", "PhraseGrid", "available", "codec_of", "get_codec", "join_tokens",
+           "options_dict", "register", "split_tokens"]
 
 
 _REGISTRY: dict[str, type] = {}
@@ -43,6 +55,11 @@ def get_codec(name: str, options: dict[str, Any] | None = None) -> Codec:
         raise CadenzaError(f"unknown codec {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
     cls = _REGISTRY[name]
     return cls(cls.Options(**(options or {})))
+
+
+def codec_of(config: dict[str, Any]) -> Codec:
+    """The codec a run's ``config.json`` (or a dataset's manifest-shaped dict) was made with."""
+    return get_codec(config["codec"], config.get("codec_options") or {})
 
 
 def options_dict(codec: Codec) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """The codec protocol: what every encoding answers, so nothing outside ``codecs/`` asks a codec
-for its name. Also the two small records it hands to generation, and token splitting."""
+for its name; what a codec can do beyond it, declared (``capabilities``, :data:`CAPABILITIES`,
+asked with ``codec.can``) with the small protocol of each; the records it hands to generation,
+and token splitting."""
 
 from __future__ import annotations
 
@@ -84,6 +86,11 @@ class Codec(Protocol):
     name: ClassVar[str]
     unit: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]]
+    capabilities: ClassVar[frozenset[str]]  # what it can do beyond this protocol (see CAPABILITIES)
+
+    def can(self, what: str) -> bool:
+        """Whether it has the capability ``what`` (a key of :data:`CAPABILITIES`)."""
+        ...
 
     def encode(self, path: Path) -> list[Encoded]: ...
 
@@ -156,6 +163,11 @@ class Codec(Protocol):
         sounding; chordwise after that many whole steps."""
         ...
 
+    def whole_bars(self, text: str, keep: int = -1) -> str:
+        """Sampled text cut after its last whole bar, never into its first ``keep`` characters
+        (codecs whose bars are grid time: the text unchanged)."""
+        ...
+
     def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
         """A user's prompt as tokens of ``vocab``: tokens the model never saw rewritten where that
         keeps the music, else refused with a message naming ``where``. Returns the tokens and how
@@ -163,24 +175,68 @@ class Codec(Protocol):
         ...
 
 
-class OptionalHooks(Protocol):
-    """Hooks a codec may add (callers look them up with ``getattr``, so codecs without them
-    keep working): what generation is conditioned on, and what training windows are told."""
+# What a codec can do beyond the protocol, declared by each codec in ``capabilities`` and asked
+# with ``codec.can(...)``, never probed by name. Each names the methods it brings (the small
+# protocols below say their signatures).
+CAPABILITIES: dict[str, str] = {
+    "metre_key": "MetreKey.condition: samples in a chosen metre and key, drawn from the training pieces when not given (kern)",
+    "prompt_text": "TextPrompt: continues a file in the codec's own text, the user's part kept as written (kern)",
+    "prompt_piece": "PiecePrompt.encode_piece: continues any music file read as a Piece (the MIDI codecs)",
+    "infill": "Infill: rewrites chosen bars of a file (with a model trained to fill in the middle)",
+    "stream": "each token says at once what sounds (notewise), so a reply can be played as it is sampled",
+    "window_prefix": "WindowPrefix.window_prefix: training windows are told the context in force where they start (kern)",
+    "dataset_problem": "DatasetCheck.dataset_problem: a dataset made by an older Cadenza is refused (kern)",
+}
 
-    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+
+class Declares:
+    """The one way to ask a codec what it can do: ``codec.can("infill")``. A codec lists its
+    ``capabilities`` (keys of :data:`CAPABILITIES`); asking for an unknown one is a bug."""
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+
+    def can(self, what: str) -> bool:
+        if what not in CAPABILITIES:
+            raise ValueError(f"{what!r} is not a codec capability ({', '.join(CAPABILITIES)})")
+        return what in self.capabilities
+
+
+class MetreKey(Protocol):
+    """``metre_key``: what generation is conditioned on."""
+
+    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int,
+                  labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
         """(prime or None for the default, decoding context, what to report) for samples in
         ``metre`` and ``key`` (None: drawn, seeded, from the training pieces)."""
         ...
 
-    def window_prefix(self, text: str) -> list[tuple[int, str]]:
-        """(token offset, text) where the context in force changes in one encoded piece: a
-        training window starting at or after the offset gets the text prepended (kern: the
-        metre, key and clefs; later, conditioning labels)."""
+
+class TextPrompt(Protocol):
+    """``prompt_text``: a file continued in the codec's own text (kern)."""
+
+    prompt_suffixes: ClassVar[tuple[str, ...]]  # the files it continues
+
+    def prompt_file(self, path: Path, bars: int, vocab: list[str], context: dict[str, Any], out: Path | None = None) -> tuple[str, dict[str, Any], Any]:
+        """(prime, decoding context, handle) to continue ``path`` from its last ``bars`` bars."""
         ...
 
-    def dataset_problem(self, manifest: dict[str, Any]) -> str | None:
-        """Why a dataset made by an older Cadenza must be prepared again (None: it need not)."""
+    def join_prompt(self, prompt: Any, continuation: str) -> tuple[str, dict[str, int]]:
+        """The user's file, then ``continuation`` (whole bars), as the file written; and counts."""
         ...
+
+    def to_piece(self, text: str, name: str = "") -> Any:
+        """The codec's file text as a :class:`~cadenza.music.Piece`."""
+        ...
+
+
+class PiecePrompt(Protocol):
+    """``prompt_piece``: any music file continued through a Piece (the MIDI codecs)."""
+
+    def encode_piece(self, piece: Any) -> Encoded: ...
+
+
+class Infill(Protocol):
+    """``infill``: bars of the user's file rewritten."""
 
     def infill_parts(self, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> InfillParts:
         """The user's file ``path`` around bars ``first``-``last`` (see :class:`InfillParts`)."""
@@ -189,6 +245,24 @@ class OptionalHooks(Protocol):
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
         """The user's piece with the bars replaced by ``middle`` (tokens of whole units);
         ``payload`` is what :meth:`Codec.export` writes."""
+        ...
+
+
+class WindowPrefix(Protocol):
+    """``window_prefix``: what training windows are told."""
+
+    def window_prefix(self, text: str) -> list[tuple[int, str]]:
+        """(token offset, text) where the context in force changes in one encoded piece: a
+        training window starting at or after the offset gets the text prepended (kern: the
+        metre, key and clefs; later, conditioning labels)."""
+        ...
+
+
+class DatasetCheck(Protocol):
+    """``dataset_problem``."""
+
+    def dataset_problem(self, manifest: dict[str, Any]) -> str | None:
+        """Why a dataset made by an older Cadenza must be prepared again (None: it need not)."""
         ...
 
 

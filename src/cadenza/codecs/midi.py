@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from cadenza import CadenzaError
-from cadenza.codecs.base import Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
+from cadenza.codecs.base import Declares, Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
 from cadenza.codecs.labels import strip_labels
 from cadenza.codecs.grid import Grid, GridNote, from_grid, piece_info, to_grid, transposed
+from cadenza.codecs import midi_infill
 from cadenza.music import Piece, write_midi
 
 SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")  # MIDI, and notation via music21
@@ -138,11 +139,12 @@ def check_prompt(encoded: Encoded, vocab: list[str], note_range: int, where: str
         raise CadenzaError(f"{where}: {len(unknown)} token(s) the model never saw, e.g. {', '.join(unknown[:4])}")
 
 
-class MidiCodec:
+class MidiCodec(Declares):
     """What the notewise and chordwise codecs share: everything but how a grid becomes words
     (``words``), words become grid notes (``parse``), and which grid step each word ends at
     (``steps``, with ``reached`` and ``cut`` built on it)."""
 
+    capabilities: ClassVar[frozenset[str]] = frozenset({"prompt_piece", "infill"})
     unit: ClassVar[str] = "word"
     suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
     bar_token: ClassVar[str | None] = None
@@ -206,6 +208,9 @@ class MidiCodec:
     def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> None:
         return None  # every word sequence decodes
 
+    def whole_bars(self, text: str, keep: int = -1) -> str:
+        return text  # bars are grid time: every word ends inside one
+
     # Time, for generation (see the Codec protocol)
 
     def length_goal(self, prime: list[str], context: dict[str, Any], bars: int = 0, seconds: float = 0.0, start: float | None = None) -> LengthGoal | None:
@@ -236,14 +241,10 @@ class MidiCodec:
 
     def infill_parts(self, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> Any:
         """Bars ``first``-``last`` of a music file to rewrite (see :mod:`.midi_infill`)."""
-        from cadenza.codecs.midi_infill import infill_parts
-
-        return infill_parts(self, path, first, last, vocab, context, context_bars, suffix_bars)
+        return midi_infill.infill_parts(self, read_piece(Path(path)), path, first, last, vocab, context, context_bars, suffix_bars)
 
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
-        from cadenza.codecs.midi_infill import join_infill
-
-        return join_infill(self, handle, middle, context)
+        return midi_infill.join_infill(self, handle, middle, context)
 
     def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
         """See :func:`fit_prompt_words` and :func:`check_prompt`."""

@@ -57,10 +57,8 @@ def pad_to(codec: Any, words: list[str], steps: int, vocab: list[str]) -> list[s
     return out
 
 
-def infill_parts(codec: Any, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> InfillParts:
-    from cadenza.codecs.midi import read_piece
-
-    piece = read_piece(Path(path))
+def infill_parts(codec: Any, piece: Piece, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> InfillParts:
+    """Bars ``first``-``last`` of ``piece`` (read from ``path``, named in errors) to rewrite."""
     starts = bar_starts(piece, last + 2 + max(suffix_bars, 0))
     begin, b0, b1 = starts[max(0, first - 1 - max(context_bars, 0))], starts[first - 1], starts[last]
     if b0 >= piece.end - 1e-9:

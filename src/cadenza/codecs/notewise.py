@@ -30,7 +30,7 @@ The table lives in :mod:`.instruments`, the grid in :mod:`.grid`, what both MIDI
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -38,11 +38,12 @@ from cadenza import CadenzaError
 from cadenza.codecs import Encoded, register
 from cadenza.codecs.grid import LOWEST, Grid, GridNote, check_grid, fold_keys, from_grid, normalize, piece_info, to_grid, transposed
 from cadenza.codecs.instruments import DEFAULT_PROGRAM, INSTRUMENT_NAME, INSTRUMENTS, PREFIX_OF_PROGRAM, RANK, prefix_for
+from cadenza.music import Note, Piece, Track
 from cadenza.codecs.midi import MAX_QUARTERS, SUFFIXES, MidiCodec, dominant_meter, export_midi, midi_generation_context, quiet_prime, read_piece
 
 __all__ = [  # also re-exported from their new homes for old imports: grid, instruments, midi
     "DEFAULT_PROGRAM", "INSTRUMENT_NAME", "INSTRUMENTS", "LOWEST", "MAX_QUARTERS", "PREFIX_OF_PROGRAM", "RANK", "SUFFIXES", "Encoded", "Grid", "GridNote",
-    "NotewiseCodec", "NotewiseOptions", "check_grid", "dominant_meter", "export_midi", "fold_keys", "from_grid", "midi_generation_context", "normalize",
+    "NoteStream", "NotewiseCodec", "NotewiseOptions", "check_grid", "dominant_meter", "export_midi", "fold_keys", "from_grid", "midi_generation_context", "normalize",
     "piece_info", "prefix_for", "quiet_prime", "read_piece", "read_word", "to_grid", "transposed",
 ]
 
@@ -84,13 +85,88 @@ def read_word(word: str, note_range: int) -> tuple[str, Any, int] | None:
     return ("release" if m.group(1) else "strike", m.group(2), int(m.group(3)))
 
 
+@dataclass
+class NoteStream:
+    """Which notes start or stop with each word, and when (seconds from the first note, at
+    ``seconds_per_step``); silence before the first note is dropped, and time stops
+    ``limit_steps`` steps after it (``finished``)."""
+
+    lowest: int
+    note_range: int
+    seconds_per_step: float
+    limit_steps: int
+    now: int = 0
+    origin: int | None = None  # the step of the first note
+    sounding: dict[int, int] = field(default_factory=dict)  # pitch -> step struck
+
+    def time(self, step: int) -> float:
+        return round((step - (self.origin or 0)) * self.seconds_per_step, 4)
+
+    @property
+    def finished(self) -> bool:
+        return self.origin is not None and self.now - self.origin >= self.limit_steps
+
+    def read(self, word: str) -> list[dict[str, Any]]:
+        got = read_word(word, self.note_range)
+        if got is None:
+            return []
+        what, _, n = got
+        if what == "wait":
+            if self.origin is not None:
+                self.now = min(self.now + n, self.origin + self.limit_steps)
+            return []
+        pitch = self.lowest + n
+        out = []
+        if pitch in self.sounding and (what == "release" or self.sounding[pitch] < self.now):
+            del self.sounding[pitch]
+            out.append({"type": "off", "pitch": pitch, "time": self.time(self.now)})
+        if what == "strike" and pitch not in self.sounding:
+            if self.origin is None:
+                self.origin = self.now
+            self.sounding[pitch] = self.now
+            out.append({"type": "on", "pitch": pitch, "time": self.time(self.now), "velocity": 80})
+        return out
+
+    def close(self) -> list[dict[str, Any]]:
+        """The notes still sounding, released a step after the last (or where time stopped)."""
+        end = max(self.now, max(self.sounding.values(), default=self.now) + 1)
+        out = [{"type": "off", "pitch": p, "time": self.time(end)} for p in self.sounding]
+        self.sounding.clear()
+        return out
+
+
 @register
 class NotewiseCodec(MidiCodec):
     """Clara's notewise words (see the module docstring)."""
 
     name: ClassVar[str] = "notewise"
+    capabilities: ClassVar[frozenset[str]] = MidiCodec.capabilities | {"stream"}
     Options = NotewiseOptions
     quiet: ClassVar[str] = "wait1"
+
+    def note_stream(self, context: dict[str, Any], bars: float) -> NoteStream:
+        """A reader for a reply of ``bars`` bars of the context's metre, at its tempo (``stream``)."""
+        qpm = float(context.get("tempo") or 120.0)
+        num, den = (context.get("time_signature") or [4, 4])[:2]
+        spq = self.options.steps_per_quarter
+        return NoteStream(LOWEST[self.options.note_range], self.options.note_range, 60.0 / qpm / spq, max(1, round(bars * num * 4 / den * spq)))
+
+    def played(self, notes: list[tuple[float, int, float, int]], context: dict[str, Any]) -> Piece:
+        """Notes played live, (start, pitch, duration) in seconds and velocity, as a piece at the
+        context's tempo and metre, each moved by octaves into the model's keys (``stream``)."""
+        qpm = float(context.get("tempo") or 120.0)
+        num, den = (context.get("time_signature") or [4, 4])[:2]
+        low, size = LOWEST[self.options.note_range], self.options.note_range
+        t0 = min(start for start, _, _, _ in notes)
+        q = qpm / 60.0
+        out = []
+        for start, pitch, duration, velocity in notes:
+            while pitch < low:
+                pitch += 12
+            while pitch >= low + size:
+                pitch -= 12
+            out.append(Note((start - t0) * q, pitch, max(duration * q, 1.0 / self.options.steps_per_quarter), velocity))
+        return Piece([Track("piano", 0, sorted(out))], [(0.0, qpm)], [(0.0, int(num), int(den))], name="jam")
 
     def words(self, grid: Grid) -> list[str]:
         # (step, release 0 / strike 1, instrument rank, key): one sort gives the reading order

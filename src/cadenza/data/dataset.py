@@ -42,13 +42,17 @@ def write_dataset(out: Path, texts: dict[str, list[str]], unit: str, vocab: list
 
 
 def _hook(manifest: dict[str, Any], name: str) -> Any:
-    """A codec's optional hook (:class:`cadenza.codecs.base.OptionalHooks`), or None."""
+    """The codec's method ``name`` where it declares that capability (``window_prefix``,
+    ``dataset_problem``: :data:`cadenza.codecs.base.CAPABILITIES`), or None."""
     from cadenza.codecs import get_codec
 
     try:
-        return getattr(get_codec(manifest["codec"], manifest.get("options")), name, None)
+        codec = get_codec(manifest["codec"], manifest.get("options"))
     except (KeyError, CadenzaError):
         return None
+    if not codec.can(name):
+        return None
+    return codec.window_prefix if name == "window_prefix" else codec.dataset_problem
 
 
 def write_prefixes(path: Path, pieces: list[str], unit: str, stoi: dict[str, int], hook: Any, heads: list[str] | None = None) -> None:

@@ -31,7 +31,7 @@ def corpus_report(dataset: Path) -> str:
         out.append(f"| {split} | {sum(1 for r in own if r['split'] == split):,} | {m['pieces'][split]:,} | {m['tokens'][split]:,} |")
     out += ["", "## Sources", "", f"| source | pieces | {unit} (own key) |", "|---|---:|---:|"]
     for src, row in (m.get("by_source") or {}).items():
-        out.append(f"| `{src}` | {row['pieces']:,} | {row['tokens']:,} |")
+        out.append(f"| `{source_name(src)}` | {row['pieces']:,} | {row['tokens']:,} |")
     kinds = ((m.get("labels") or {}).get("kinds")) or []
     for kind in kinds:
         counts = Counter(r.get("labels", {}).get(kind, "(none)") for r in own)
@@ -62,6 +62,16 @@ def corpus_report(dataset: Path) -> str:
     for why, names in sorted(reasons.items(), key=lambda x: -len(x[1])):
         out.append(f"| {len(names):,} | {why} | {', '.join(names[:3])} |")
     return "\n".join(out) + "\n"
+
+
+def source_name(src: str) -> str:
+    """A source as a reader recognises it: ``music21/palestrina`` for a folder of music21's corpus
+    (wherever it is installed), else as given."""
+    parts = Path(src).parts
+    if "music21" in parts and "corpus" in parts:
+        i = parts.index("corpus")
+        return "/".join(("music21",) + parts[i + 1 :]) if len(parts) > i + 1 else "music21"
+    return src
 
 
 def _collection(path: str) -> str:

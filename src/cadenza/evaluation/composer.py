@@ -193,7 +193,7 @@ def _folds(labels: list[str], folds: int) -> list[int]:
     return out
 
 
-def composer_section(run: Path, out: Path, codec: Any, config: dict[str, Any], dataset: Path | None, opts: Any, unconditioned: list[Piece | None],
+def composer_section(run: Any, out: Path, codec: Any, config: dict[str, Any], dataset: Path | None, opts: Any, unconditioned: list[Piece | None],
                      say: Callable[[str, int, int], None]) -> dict[str, Any] | None:
     """How often samples asked for a composer are recognised as that composer, against the
     unconditioned samples of the same evaluation and chance (None: the model has no composer
@@ -228,22 +228,13 @@ def composer_section(run: Path, out: Path, codec: Any, config: dict[str, Any], d
             "unconditioned_guessed": dict(Counter(guess)), "chance": 1.0 / len(composers) if composers else None}
 
 
-def _conditioned_samples(run: Path, out: Path, codec: Any, config: dict[str, Any], opts: Any, composer: str, n: int) -> list[Piece | None]:
+def _conditioned_samples(run: Any, out: Path, codec: Any, config: dict[str, Any], opts: Any, composer: str, n: int) -> list[Piece | None]:
     """``n`` samples asked for ``composer`` (the label opens the prime), decoded."""
-    import inspect
-
-    from cadenza.codecs.labels import label_prime
     from cadenza.evaluation.heldout import decode_piece
-    from cadenza.generation import generate
+    from cadenza.generation import Request, generate
 
-    kw: dict[str, Any] = dict(n=n, length=opts.length, seed=opts.seed, options=opts.sampling, formats=tuple(f for f in codec.sample_formats if f != "musicxml"))
-    if codec.bar_token and opts.bars:
-        kw["bars"] = opts.bars
-    if "labels" in inspect.signature(generate).parameters:
-        kw["labels"] = {"composer": composer}
-    else:  # a generation package without labels: the label text opens the prime itself
-        kw["prime"] = label_prime(config.get("context"), config["vocab"], composer=composer, unit=codec.unit) + codec.default_prime(config["vocab"])
-    samples = generate(run, out, **kw)
+    ask = Request(n=n, length=opts.length, seed=opts.seed, options=opts.sampling, bars=opts.bars if codec.bar_token else 0, labels={"composer": composer})
+    samples = generate(run, out, ask, formats=tuple(f for f in codec.sample_formats if f != "musicxml"))
     got = []
     for s in samples:
         try:

@@ -40,12 +40,12 @@ def spans(ids: list[int], line: int, per_piece: int = PER_PIECE) -> list[tuple[i
 def middle_bits(model: Any, config: dict[str, Any], dataset: Path, split: str = "test", max_pieces: int = 0) -> dict[str, Any] | None:
     """Bits per middle token with the FIM reading and with left context only (None: the model
     was not trained to fill in the middle)."""
-    from cadenza.codecs import get_codec
+    from cadenza.codecs import codec_of
     from cadenza.codecs.fim import ROLES, can_infill, fim_format, fim_prime, sentinel
     from cadenza.evaluation.heldout import split_pieces
     from cadenza.evaluation.likelihood import LN2, piece_ids, token_nats
 
-    codec = get_codec(config["codec"], config["codec_options"])
+    codec = codec_of(config)
     vocab, unit = config["vocab"], codec.unit
     if not can_infill(vocab, unit):
         return None

@@ -84,10 +84,10 @@ def piece_ids(texts: list[str], codec, vocab: list[str]) -> tuple[list[list[int]
 def heldout_bits(model, config: dict[str, Any], dataset: Path, split: str = "test") -> dict[str, Any]:
     """Bits per token of a split's pieces, each read whole from the model's empty state: the
     figure ``evaluate``, ``cadenza models`` and the benchmarks report."""
-    from cadenza.codecs import get_codec
+    from cadenza.codecs import codec_of
     from cadenza.evaluation.heldout import split_pieces
 
-    codec = get_codec(config["codec"], config["codec_options"])
+    codec = codec_of(config)
     seqs, _, _ = piece_ids([text for text, _ in split_pieces(Path(dataset), split, codec.unit)], codec, config["vocab"])
     nats = token_nats(model, seqs)
     total, tokens = sum(float(x.sum()) for x in nats), sum(x.size for x in nats)

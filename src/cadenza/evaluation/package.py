@@ -14,15 +14,14 @@ from cadenza.models.pretrained import ROOT
 def package(run: Path, name: str, trained_on: str, licence: str, command: str = "", dest: Path = ROOT, hardware: str = "one CPU thread") -> dict[str, Any]:
     """Copy ``run``'s best weights and config into ``dest/name``. The held-out figure is measured
     here as ``cadenza evaluate`` does: every test piece read whole from the model's empty state."""
-    from cadenza.codecs import get_codec
-    from cadenza.codecs.fim import can_infill
     from cadenza.evaluation.likelihood import heldout_bits
+    from cadenza.generation import open_run
     from cadenza.models import count_parameters
-    from cadenza.training import load_run
     from cadenza.training.checkpoint import read_log, read_state
 
     run = Path(run)
-    model, config = load_run(run)
+    trained = open_run(run)
+    model, config = trained.model, trained.config
     held = heldout_bits(model, config, Path(config["dataset"]))
     target = Path(dest) / name
     target.mkdir(parents=True, exist_ok=True)
@@ -46,7 +45,7 @@ def package(run: Path, name: str, trained_on: str, licence: str, command: str = 
         "best_step": best_step,  # the shipped weights: the checkpoint with the lowest validation loss
         "train_minutes": round(sum(_segments(log)) / 60, 1),  # wall clock of the training sessions, on ``hardware``
         "hardware": hardware,
-        "infill": can_infill(config["vocab"], get_codec(config["codec"], config["codec_options"]).unit),  # trained to fill in the middle
+        "infill": trained.infills,  # trained to fill in the middle
         "test_pieces": held["pieces"],
         "test_tokens": held["tokens"],
         "test_nats_per_token": round(held["nats_per_token"], 4),

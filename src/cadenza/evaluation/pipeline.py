@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.evaluation.composer import composer_section
+from cadenza.evaluation.options import EvaluationOptions
 from cadenza.evaluation.heldout import HeldOut, dataset_mismatch, find_dataset, read_test_pieces
 from cadenza.evaluation.infilling import middle_bits
 from cadenza.evaluation.likelihood import likelihood_section
@@ -27,36 +27,11 @@ from cadenza.evaluation.similarity import statistics_section
 from cadenza.evaluation.validity import validity_section
 
 if TYPE_CHECKING:
-    from cadenza.generation import SamplingOptions
+    from cadenza.generation import Run, SamplingOptions
+
+__all__ = ["EvaluationOptions", "evaluate"]
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class EvaluationOptions:
-    """What to judge: ``n_samples`` samples drawn from ``seed`` on (a codec with barlines:
-    ``bars`` bars each; others: ``length`` tokens) with ``sampling`` (or ``beam`` search when
-    > 1) after ``prime``; memorisation windows of ``window_bars`` bars; at most
-    ``max_test_pieces`` held-out pieces (0: all)."""
-
-    n_samples: int = 20
-    bars: int = 16
-    length: int = 1000
-    seed: int = 0
-    sampling: SamplingOptions | None = None
-    prime: str | None = None
-    window_bars: int = 4
-    max_test_pieces: int = 0
-    beam: int = 0
-    metre: str | None = None
-    key: str | None = None
-    composer: str | None = None
-
-    def settings(self) -> dict[str, Any]:
-        """The report's record of these options."""
-        return {"n_samples": self.n_samples, "bars": self.bars, "length": self.length, "seed": self.seed, "options": dict(self.sampling.__dict__),
-                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam, "metre": self.metre, "key": self.key,
-                "composer": self.composer}
 
 
 def evaluate(
@@ -98,26 +73,23 @@ def evaluate(
     """
     import torch
 
+    from cadenza.generation import SamplingOptions, few_threads, open_run
     from cadenza.models.pretrained import resolve
-    from cadenza.generation import few_threads, SamplingOptions
-    from cadenza.training import load_run
 
     t_start = time.time()
-    run = resolve(run)
+    trained = open_run(resolve(run))  # opened once: its samples are drawn from the same weights
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     opts = EvaluationOptions(n_samples, bars, length, seed, options or SamplingOptions(), prime, window_bars, max_test_pieces, beam, metre, key, composer)
     say = progress or (lambda stage, done, total: None)
-    model, config = load_run(run)
     if composer:  # the label opens the prime (an unknown composer is an error listing the known)
-        from cadenza.codecs import get_codec
         from cadenza.codecs.labels import label_prime
 
-        codec = get_codec(config["codec"], config.get("codec_options") or {})
-        head = label_prime(config.get("context"), config["vocab"], composer=composer, unit=codec.unit)
-        opts = EvaluationOptions(**{**opts.__dict__, "prime": head + (prime if prime is not None else codec.default_prime(config["vocab"]))})
-    with nullcontext() if torch.cuda.is_available() else few_threads(model):
-        return _evaluate(run, out, model, config, opts, say, t_start, dataset)
+        codec, vocab = trained.codec, trained.vocab
+        head = label_prime(trained.config.get("context"), vocab, composer=composer, unit=codec.unit)
+        opts = EvaluationOptions(**{**opts.__dict__, "prime": head + (prime if prime is not None else codec.default_prime(vocab))})
+    with nullcontext() if torch.cuda.is_available() else few_threads(trained.model):
+        return _evaluate(trained, out, opts, say, t_start, dataset)
 
 
 def _prepare_command(run: Path) -> str | None:
@@ -130,10 +102,8 @@ def _prepare_command(run: Path) -> str | None:
         return None
 
 
-def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: EvaluationOptions, say: Progress, t_start: float,
-              given: str | Path | None = None) -> dict[str, Any]:
-    from cadenza.codecs import get_codec
-
+def _evaluate(trained: Run, out: Path, opts: EvaluationOptions, say: Progress, t_start: float, given: str | Path | None = None) -> dict[str, Any]:
+    run, model, config, codec = trained.path, trained.model, trained.config, trained.codec
     timings: dict[str, float] = {}
     t0 = time.time()
 
@@ -142,7 +112,6 @@ def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: Evaluat
         timings[stage] = time.time() - t0
         t0 = time.time()
 
-    codec = get_codec(config["codec"], config.get("codec_options") or {})
     warnings: list[str] = []
     rejected: list[str] = []
     if given is not None:
@@ -179,7 +148,7 @@ def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: Evaluat
     report["infilling"] = middle_bits(model, config, dataset, max_pieces=opts.max_test_pieces) if test and dataset is not None else None
     lap("infilling")
 
-    samples = draw_samples(run, out, codec, opts, say)
+    samples = draw_samples(trained, out, codec, opts, say)
     lap("sampling")
     gen = check_samples(samples, codec, config.get("context", {}) or {}, out, say)
     lap("checking")
@@ -198,7 +167,7 @@ def _evaluate(run: Path, out: Path, model, config: dict[str, Any], opts: Evaluat
 
     # samples asked for each composer, against this evaluation's own (unconditioned) samples
     plain = [] if opts.composer or opts.prime else [g.fast for g in gen]
-    report["composer"] = composer_section(run, out, codec, config, dataset, opts, plain, say)
+    report["composer"] = composer_section(trained, out, codec, config, dataset, opts, plain, say)
     lap("composer")
 
     report["headline"] = _headline(report)

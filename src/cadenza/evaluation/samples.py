@@ -14,7 +14,7 @@ from cadenza.evaluation.validity import REPAIR_KEYS, error_text
 from cadenza.music import Piece
 
 if TYPE_CHECKING:
-    from cadenza.evaluation.pipeline import EvaluationOptions
+    from cadenza.evaluation.options import EvaluationOptions
 
 
 @dataclass
@@ -31,20 +31,18 @@ class CheckedSample:
     tokens: int
 
 
-def draw_samples(run: Path, out: Path, codec, opts: EvaluationOptions, say: Callable[[str, int, int], None]) -> list:
+def draw_samples(run: Any, out: Path, codec, opts: EvaluationOptions, say: Callable[[str, int, int], None]) -> list:
     """``opts.n_samples`` samples into ``out/samples`` (a codec with barlines: ``opts.bars`` bars
-    each), written in every sample format of the codec but MusicXML."""
-    from cadenza.generation import generate
+    each; beam search where ``opts.beam`` > 1: expect conservative, repetitive output in the
+    numbers), written in every sample format of the codec but MusicXML."""
+    from cadenza.generation import Request, generate
 
+    if opts.n_samples <= 0:
+        return []
     formats = tuple(f for f in codec.sample_formats if f != "musicxml")
-    kw: dict[str, Any] = dict(n=opts.n_samples, length=opts.length, seed=opts.seed, prime=opts.prime, options=opts.sampling, formats=formats, progress=lambda d, n: say("sampling", d, n))
-    if codec.bar_token and opts.bars:
-        kw["bars"] = opts.bars
-    if opts.metre or opts.key:
-        kw.update(metre=opts.metre, key=opts.key)
-    if opts.beam > 1:
-        kw["beam"] = opts.beam  # beam search: expect conservative, repetitive output in the numbers
-    return generate(run, out / "samples", **kw) if opts.n_samples > 0 else []
+    ask = Request(n=opts.n_samples, length=opts.length, seed=opts.seed, prime=opts.prime, options=opts.sampling, bars=opts.bars if codec.bar_token else 0,
+                  metre=opts.metre, key=opts.key, beam=opts.beam if opts.beam > 1 else 0)
+    return generate(run, out / "samples", ask, formats=formats, progress=lambda d, n: say("sampling", d, n))
 
 
 def check_samples(samples: list, codec, context: dict[str, Any], out: Path, say: Callable[[str, int, int], None]) -> list[CheckedSample]:

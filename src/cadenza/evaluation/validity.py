@@ -4,13 +4,13 @@ count of repairs. :func:`validity_section` is the report's "Validity of samples"
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cadenza.evaluation.pieces import piece_notes
 
-if TYPE_CHECKING:
-    from cadenza.evaluation.heldout import HeldOut
-    from cadenza.evaluation.samples import CheckedSample
+# the records judged (a samples.CheckedSample, a heldout.HeldOut), named here, not imported: both
+# of those modules read this one
+CheckedSample = HeldOut = Any
 
 REPAIR_KEYS = ("lines_repaired", "lines_dropped", "dropped", "repaired", "unclosed")  # decoders' repair counts
 

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cadenza import CadenzaError
-from cadenza.codecs import get_codec, join_tokens
+from cadenza.codecs import join_tokens
 from cadenza.codecs.fim import prime_only
 from cadenza.generation.decode import few_threads, sample_ids
-from cadenza.generation.filters import SamplingOptions
-from cadenza.generation.generate import Sample, encode_prime
+from cadenza.generation.request import Request, request_of
+from cadenza.generation.run import Run, open_run
+from cadenza.generation.samples import Sample, encode_prime
 from cadenza.music import Piece, Track, write_midi
 
 
@@ -44,39 +45,30 @@ def prompt_excerpt(piece, bars: int = 0, seconds: float = 0.0):
     return piece.slice(start, end + 1e-6), start
 
 
-def continue_piece(
-    run: Path,
-    prompt: Path,
-    out: Path,
-    n: int = 1,
-    length: int = 1000,
-    seed: int = 0,
-    prompt_bars: int = 4,
-    prompt_seconds: float = 0.0,
-    bars: int = 0,
-    seconds: float = 0.0,
-    options: SamplingOptions = SamplingOptions(),
-    progress: Callable[[int, int], None] | None = None,
-    loaded: tuple[Any, dict[str, Any]] | None = None,
-) -> list[Sample]:
-    """Continue the last bars of the user's ``prompt`` file. Writes per sample ``NAME-01.mid``
-    (the prompt excerpt, note for note, then the continuation) and ``NAME-01-continuation.mid``,
-    with the prompt's tempo, metre and instruments."""
-    from cadenza.models.pretrained import resolve
-    from cadenza.training import load_run
+def continue_piece(run: Run | str | Path, prompt: Path | str, out: Path | str, request: Request | None = None, *,
+                   progress: Callable[[int, int], None] | None = None, **fields: Any) -> list[Sample]:
+    """Continue the last bars of the user's ``prompt`` file (``request`` and keywords as for
+    :func:`~cadenza.generation.generate`: ``n``, ``length``, ``bars``, ``seconds``, ``seed``,
+    ``options``, ``prompt_bars``, ``prompt_seconds``)."""
+    return follow(open_run(run), request_of(request, prompt=Path(prompt), **fields).seeded(), Path(out), progress)
 
-    model, config = loaded if loaded is not None else load_run(resolve(run))  # a server passes the model it shares
-    codec = get_codec(config["codec"], config["codec_options"])
-    vocab = config["vocab"]
-    if callable(getattr(codec, "prompt_file", None)):
-        takes = getattr(codec, "prompt_suffixes", codec.suffixes)
-        if Path(prompt).suffix.lower() not in takes:
+
+def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], None] | None = None) -> list[Sample]:
+    """Continue ``req.prompt``. Writes per sample ``NAME-01.mid`` (the prompt excerpt, note for
+    note, then the continuation) and ``NAME-01-continuation.mid``, with the prompt's tempo, metre
+    and instruments; a codec that continues in its own text (kern) writes the user's file, then
+    the continuation."""
+    codec, vocab, prompt = run.codec, run.vocab, Path(req.prompt)  # type: ignore[arg-type]
+    if codec.can("prompt_text"):
+        takes = codec.prompt_suffixes  # type: ignore[attr-defined]
+        if prompt.suffix.lower() not in takes:
             raise CadenzaError(f"{prompt}: a {codec.name} model continues {', '.join(takes)} files (its own bars are kept as written)")
-        return _continue_text(model, codec, config, Path(prompt), Path(out), n, length, seed, prompt_bars, bars, options, progress)
-    if not callable(getattr(codec, "encode_piece", None)):
+        return _continue_text(run, prompt, out, req, progress)
+    if not codec.can("prompt_piece"):
         raise CadenzaError(f"--prompt: a {codec.name} model cannot continue a file")
-    excerpt, _ = prompt_excerpt(read_prompt(prompt), prompt_bars, prompt_seconds)
-    enc = codec.encode_piece(excerpt)
+    model, n, length, seed, bars, seconds = run.model, req.n, req.length, req.seed, req.bars, req.seconds
+    excerpt, _ = prompt_excerpt(read_prompt(prompt), req.prompt_bars, req.prompt_seconds)
+    enc = codec.encode_piece(excerpt)  # type: ignore[attr-defined]
     tokens, approximated = codec.fit_prompt(enc, vocab, str(prompt))
     ids = encode_prime(join_tokens(tokens, codec.unit), vocab, codec.unit, where=str(prompt))
     if not ids:
@@ -93,16 +85,15 @@ def continue_piece(
         length = max(length, goal.min_length)
         done = lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows)  # noqa: E731
     with few_threads(model):
-        seqs = sample_ids(model, ids, n, length, options, seed, progress, done, banned=prime_only(vocab, codec.unit))
-    out = Path(out)
+        seqs = sample_ids(model, ids, n, length, req.options, seed, progress, done, banned=prime_only(vocab, codec.unit))
     out.mkdir(parents=True, exist_ok=True)
     samples = []
     for i, seq in enumerate(seqs):
         text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
         decoded = codec.decode(text, enc.info)
-        full = _prompt_then_continuation(excerpt, decoded.payload, boundary, target, f"{Path(prompt).stem} continued")
+        full = _prompt_then_continuation(excerpt, decoded.payload, boundary, target, f"{prompt.stem} continued")
         cont = full.slice(boundary, max(full.end, boundary) + 1e-6)
-        stem = out / f"{Path(prompt).stem}-{i + 1:02d}"
+        stem = out / f"{prompt.stem}-{i + 1:02d}"
         files = {"mid": write_midi(full, Path(f"{stem}.mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
         Path(f"{stem}.txt").write_text(text, encoding="utf-8")  # not with_suffix: "bwv66.6-01" keeps its ".6"
         stats = dict(decoded.stats)
@@ -111,24 +102,23 @@ def continue_piece(
     return samples
 
 
-def _continue_text(model, codec, config: dict, prompt: Path, out: Path, n: int, length: int, seed: int, prompt_bars: int, bars: int,
-                   options: SamplingOptions, progress: Callable[[int, int], None] | None) -> list[Sample]:
+def _continue_text(run: Run, prompt: Path, out: Path, req: Request, progress: Callable[[int, int], None] | None) -> list[Sample]:
     """A text codec (kern): the file's last bars in its own metre, key and clefs are the prime;
     each file written is the user's file unchanged, then the checked continuation. A file the
     codec first converts (MIDI, MusicXML to kern) is kept in ``out`` as the codec wrote it, and
     that conversion is the user's part of each file."""
-    vocab = config["vocab"]
-    prime, context, handle = codec.prompt_file(prompt, prompt_bars, vocab, config.get("context", {}), out)
+    codec, vocab, model, n, length = run.codec, run.vocab, run.model, req.n, req.length
+    prime, context, handle = codec.prompt_file(prompt, req.prompt_bars, vocab, run.context, out)  # type: ignore[attr-defined]
     converted = context.get("converted_prompt")
     ids = encode_prime(prime, vocab, codec.unit, map_unknown=True, where=str(prompt))
-    goal = codec.length_goal([vocab[j] for j in ids], context, bars)
+    goal = codec.length_goal([vocab[j] for j in ids], context, req.bars)
     done = None
     if goal is not None:
         length = max(length, goal.min_length)
         done = lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows)  # noqa: E731
     con = codec.constraint(vocab, context, n, prime)
     with few_threads(model):
-        seqs = sample_ids(model, ids, n, length, options, seed, progress, done, con)
+        seqs = sample_ids(model, ids, n, length, req.options, req.seed, progress, done, con)
     out.mkdir(parents=True, exist_ok=True)
     samples = []
     for i, seq in enumerate(seqs):
@@ -137,16 +127,16 @@ def _continue_text(model, codec, config: dict, prompt: Path, out: Path, n: int, 
             toks = goal.finish(toks)
         text = join_tokens(toks, codec.unit)
         text = codec.whole_bars(text)  # whole bars only
-        kern, stats = codec.join_prompt(handle, text)
+        kern, stats = codec.join_prompt(handle, text)  # type: ignore[attr-defined]
         stem = f"{out / prompt.stem}-{i + 1:02d}"  # a name such as bwv66.6 keeps its dot
         path = Path(stem + ".krn")
         path.write_text(kern, encoding="utf-8")
         Path(stem + ".txt").write_text(prime + text, encoding="utf-8")
-        piece = codec.to_piece(kern, prompt.stem)
+        piece = codec.to_piece(kern, prompt.stem)  # type: ignore[attr-defined]
         files = {"krn": path, "mid": write_midi(piece, Path(stem + ".mid"))}
         if converted:
             files["prompt"] = Path(converted)
-        user_q = codec.to_piece(handle.user_text).end
+        user_q = codec.to_piece(handle.user_text).end  # type: ignore[attr-defined]
         stats.update({"prompt_quarters": round(user_q, 3), "continuation_quarters": round(piece.end - user_q, 3), "notes": sum(len(t.notes) for t in piece.tracks),
                       "forced_steps": con.forced[i] if con is not None else 0, "metre": context["header"]["meter"][2:], "parsed": True})
         samples.append(Sample(i + 1, prime + text, files, stats))

@@ -1,39 +1,17 @@
 """How the next token is chosen from a model's logits: temperature, top-k, nucleus (top-p), min-p,
-and Clara's "mostly the top guess" rule."""
+and Clara's "mostly the top guess" rule, as one :class:`SamplingOptions` (defined with the
+:class:`~cadenza.generation.request.Request` it travels in, which imports no torch) says."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
 
-from cadenza import CadenzaError
+from cadenza.generation.request import SamplingOptions
 
-
-@dataclass(frozen=True)
-class SamplingOptions:
-    """How the next token is chosen. ``temperature`` < 1 is more conservative; ``top_k``/``top_p``/
-    ``min_p`` cut the unlikely tail; ``random_freq``/``trunc`` is Clara's rule: take the top guess,
-    but with probability ``random_freq`` sample among the top ``trunc`` guesses instead."""
-
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    min_p: float = 0.0
-    random_freq: float = 0.0
-    trunc: int = 0
-
-    def validate(self) -> None:
-        if self.temperature <= 0:
-            raise CadenzaError("--temperature must be > 0")
-        if not 0 < self.top_p <= 1:
-            raise CadenzaError("--top-p must be in (0, 1]")
-        if not 0 <= self.min_p < 1:
-            raise CadenzaError("--min-p must be in [0, 1)")
-        if not 0 <= self.random_freq <= 1:
-            raise CadenzaError("--random-freq must be in [0, 1]")
+__all__ = ["SamplingOptions", "choose", "choose_masked_np", "choose_np", "filter_logits", "filter_logits_np", "numpy_choosers"]
 
 
 def filter_logits(logits: torch.Tensor, opt: SamplingOptions) -> torch.Tensor:

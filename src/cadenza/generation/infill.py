@@ -11,17 +11,17 @@ the next seed, up to :data:`ROUNDS` times.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 from cadenza import CadenzaError
-from cadenza.codecs import get_codec, join_tokens, split_tokens
+from cadenza.codecs import join_tokens, split_tokens
 from cadenza.codecs.fim import ROLES, can_infill, fim_format, fim_prime, prime_only, sentinel
 from cadenza.codecs.labels import label_prime
 from cadenza.generation.decode import few_threads, sample_ids
-from cadenza.generation.filters import SamplingOptions
-from cadenza.generation.generate import Sample
+from cadenza.generation.request import Request, request_of
+from cadenza.generation.run import Run, open_run
+from cadenza.generation.samples import Sample, write_summary
 
 ROUNDS = 4
 
@@ -38,39 +38,30 @@ def parse_bars(text: str) -> tuple[int, int]:
     return first, last
 
 
-def infill(
-    run: Path,
-    path: Path,
-    bars: tuple[int, int],
-    out: Path,
-    n: int = 1,
-    seed: int = 0,
-    options: SamplingOptions = SamplingOptions(),
-    context_bars: int = 4,
-    suffix_bars: int = 2,
-    labels: dict[str, str] | None = None,
-    formats: tuple[str, ...] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    loaded: tuple[Any, dict[str, Any]] | None = None,
-) -> list[Sample]:
+def infill(run: Run | str | Path, path: Path | str, bars: tuple[int, int], out: Path | str, request: Request | None = None, *,
+           formats: tuple[str, ...] | None = None, progress: Callable[[int, int], None] | None = None, **fields: Any) -> list[Sample]:
     """``n`` versions of ``path`` with bars ``bars`` (first, last; the file's own numbers)
-    rewritten, written to ``out`` as ``<stem>-infill-01.*`` plus ``summary.json``."""
-    from cadenza.models.pretrained import resolve
-    from cadenza.training import load_run
+    rewritten, written to ``out`` as ``<stem>-infill-01.*`` plus ``summary.json`` (``request``
+    and keywords as for :func:`~cadenza.generation.generate`: ``n``, ``seed``, ``options``,
+    ``context_bars``, ``suffix_bars``, ``labels``)."""
+    req = request_of(request, prompt=Path(path), rewrite=tuple(bars), **fields).seeded()
+    return rewrite_bars(open_run(run), req, Path(out), formats, progress)
 
-    model, config = loaded if loaded is not None else load_run(resolve(run))
-    codec = get_codec(config["codec"], config["codec_options"])
-    vocab, unit = config["vocab"], codec.unit
+
+def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | None = None, progress: Callable[[int, int], None] | None = None) -> list[Sample]:
+    """Bars ``req.rewrite`` of ``req.prompt`` written anew (see :func:`infill`)."""
+    codec, vocab, n, seed, options = run.codec, run.vocab, req.n, req.seed, req.options
+    unit = codec.unit
     if not can_infill(vocab, unit):
         raise CadenzaError(f"{run}: this model was not trained to fill in the middle; train one with `cadenza train --fim-rate 0.5`")
-    if not callable(getattr(codec, "infill_parts", None)):
+    if not codec.can("infill"):
         raise CadenzaError(f"{run}: a {codec.name} model cannot rewrite bars of a file")
-    path = Path(path)
-    first, last = bars
-    parts = codec.infill_parts(path, first, last, vocab, config.get("context", {}), context_bars, suffix_bars)
-    head = split_tokens(label_prime(config.get("context", {}), vocab, unit=unit, **(labels or {})), unit)
+    model, path, (first, last) = run.model, Path(req.prompt), req.rewrite  # type: ignore[arg-type, misc]
+    context = run.context
+    parts = codec.infill_parts(path, first, last, vocab, context, req.context_bars, req.suffix_bars)  # type: ignore[attr-defined]
+    head = split_tokens(label_prime(context, vocab, unit=unit, **req.labels), unit)
     stoi = {t: i for i, t in enumerate(vocab)}
-    tokens = head + fim_prime(parts.prefix, parts.suffix, {r: sentinel(r, unit) for r in ROLES}, fim_format(config))
+    tokens = head + fim_prime(parts.prefix, parts.suffix, {r: sentinel(r, unit) for r in ROLES}, fim_format(run.config))
     ids = [stoi[t] for t in tokens]
     end = stoi[sentinel("end", unit)]
     units = parts.units
@@ -86,7 +77,6 @@ def infill(
     def finished(rows: list[list[int]]) -> bool:
         return all(end in r or codec.reached([vocab[j] for j in r], units) for r in rows)
 
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[int, Any] = {}
     problems: dict[int, str] = {}
@@ -105,7 +95,7 @@ def infill(
                 try:
                     if not whole and codec.bar_token is not None:
                         raise CadenzaError(f"the middle stopped before bar {last} was complete")
-                    results[r] = (codec.join_infill(parts.handle, toks, parts.context), con.forced[k] if con is not None else 0)
+                    results[r] = (codec.join_infill(parts.handle, toks, parts.context), con.forced[k] if con is not None else 0)  # type: ignore[attr-defined]
                 except CadenzaError as exc:
                     problems[r] = str(exc)
                     again.append(r)
@@ -120,7 +110,5 @@ def infill(
         files = codec.export(decoded, stem, formats or codec.sample_formats)
         stem.with_suffix(".txt").write_text(join_tokens(tokens, unit) + decoded.text, encoding="utf-8")
         samples.append(Sample(i + 1, decoded.text, files, decoded.stats))
-    summary = {"run": str(run), "file": str(path), "bars": [first, last], "seed": seed, "n": n, "options": options.__dict__,
-               "samples": [{"sample": s.index, **s.stats, "files": {k: str(v) for k, v in s.files.items()}} for s in samples]}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
+    write_summary(out, {"run": str(run), "file": str(path), "bars": [first, last], "seed": seed, "n": n, "options": options.__dict__}, samples, default=str)
     return samples

@@ -57,7 +57,7 @@ def score_stats(score) -> dict[str, Any]:
 
 
 _DATE = re.compile(rb"<encoding-date>[^<]*</encoding-date>")
-_PART_ID = re.compile(rb"\bP[0-9a-f]{32}\b")
+_RANDOM_ID = re.compile(rb"\b([PI])[0-9a-f]{32}\b")  # a part's (P...) or an instrument's (I...)
 
 
 def write_musicxml(score, path: Path) -> None:
@@ -65,11 +65,11 @@ def write_musicxml(score, path: Path) -> None:
     tmp = score.write("musicxml", fp=str(path))
     data = Path(tmp).read_bytes()
     data = _DATE.sub(b"<encoding-date>2000-01-01</encoding-date>", data)
-    # music21 names parts with random hex ids: number them in order of appearance instead
+    # music21 names parts and instruments with random hex ids: number them in order of appearance
     ids: dict[bytes, bytes] = {}
-    for m in _PART_ID.finditer(data):
-        ids.setdefault(m.group(0), b"P%d" % (len(ids) + 1))
-    data = _PART_ID.sub(lambda m: ids[m.group(0)], data)
+    for m in _RANDOM_ID.finditer(data):
+        ids.setdefault(m.group(0), m.group(1) + b"%d" % (1 + sum(k[:1] == m.group(1) for k in ids)))
+    data = _RANDOM_ID.sub(lambda m: ids[m.group(0)], data)
     Path(path).write_bytes(data)
 
 

@@ -18,6 +18,8 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from cadenza import CadenzaError
+from cadenza.generation.request import DEFAULT
+from cadenza.web.models import describe
 from cadenza.web.plain import plain
 from cadenza.web.uploads import WebError, read_prompt_file, save_upload
 
@@ -54,10 +56,10 @@ class Params:
         self.metre, self.key, self.rewrite = metre or None, key or None, (rewrite or "").strip() or None
 
 
-def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: int = Form(1), seed: Optional[int] = Form(None),
-            temperature: float = Form(1.0), top_p: float = Form(1.0), form: Optional[str] = Form(None), phrase_bars: int = Form(4),
-            prompt_bars: int = Form(4), job: Optional[str] = Form(None), metre: Optional[str] = Form(None), key: Optional[str] = Form(None),
-            rewrite: Optional[str] = Form(None)) -> Params:
+def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: int = Form(DEFAULT.n), seed: Optional[int] = Form(None),
+            temperature: float = Form(DEFAULT.options.temperature), top_p: float = Form(DEFAULT.options.top_p), form: Optional[str] = Form(None),
+            phrase_bars: int = Form(DEFAULT.phrase_bars), prompt_bars: int = Form(DEFAULT.prompt_bars), job: Optional[str] = Form(None),
+            metre: Optional[str] = Form(None), key: Optional[str] = Form(None), rewrite: Optional[str] = Form(None)) -> Params:
     return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite)
 
 
@@ -95,71 +97,68 @@ async def continue_(request: Request, file: UploadFile = File(..., description="
 async def infill(request: Request, file: UploadFile = File(..., description=".krn, .mid or .musicxml, at most the upload limit"), p: Params = Depends(_params)) -> dict[str, Any]:
     if not p.rewrite:
         raise WebError(422, "say which bars to rewrite, e.g. 5-8")
-    loaded = request.app.state.web.models.get(p.model)
-    if not loaded.describe()["infills"]:
-        offer = [m for m in request.app.state.web.models.names() if request.app.state.web.models.get(m).describe()["infills"]]
-        raise WebError(422, f"{loaded.name} was not trained to fill in the middle; choose one of ({', '.join(offer)})")
+    run = request.app.state.web.models.get(p.model)
+    if not run.infills:
+        offer = [m for m in request.app.state.web.models.names() if request.app.state.web.models.get(m).infills]
+        raise WebError(422, f"{run.name} was not trained to fill in the middle; choose one of ({', '.join(offer)})")
     return await _run(request, p, file)
 
 
 async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[str, Any]:
     web = request.app.state.web
-    loaded = web.models.get(p.model)  # unknown model: CadenzaError -> 422
-    if upload is not None and not p.rewrite and not loaded.describe()["continues"]:
-        raise WebError(422, f"{loaded.name} cannot continue a prompt; choose one of ({', '.join(m for m in web.models.names() if web.models.get(m).describe()['continues'])})")
+    run = web.models.get(p.model)  # unknown model: CadenzaError -> 422
+    if upload is not None and not p.rewrite and not describe(run)["continues"]:
+        raise WebError(422, f"{run.name} cannot continue a prompt; choose one of ({', '.join(m for m in web.models.names() if describe(web.models.get(m))['continues'])})")
     job, folder = web.results.new_job()
     try:
         prompt = None
         if upload is not None:
             prompt = await save_upload(upload, folder, web.options.max_upload)
         web.progress.update(p.job, "queued", **web.pool.load)
-        return await web.pool.run(_work, web, loaded, p, job, folder, prompt, upload.filename if upload else None)
+        return await web.pool.run(_work, web, run, p, job, folder, prompt, upload.filename if upload else None)
     finally:
         web.results.finish(job)
 
 
-def _work(web: Any, loaded: Any, p: Params, job: str, folder: Path, prompt: Path | None, shown: str | None) -> dict[str, Any]:
+def _work(web: Any, run: Any, p: Params, job: str, folder: Path, prompt: Path | None, shown: str | None) -> dict[str, Any]:
     """Sample, then render each variation; runs in a worker thread."""
+    from cadenza.generation import Request, SamplingOptions, generate
+    from cadenza.generation.infill import parse_bars
     from cadenza.render import render
-    from cadenza.generation import continue_piece, generate, SamplingOptions
-    from cadenza.generation.infill import infill, parse_bars
-
-    options = SamplingOptions(temperature=p.temperature, top_p=p.top_p)
 
     def tick(done: int, total: int | None = None, *_: Any) -> None:
         web.progress.update(p.job, "sampling", done, total or 0)
 
     tick(0)
     names = {str(prompt): Path(shown or prompt.name).name} if prompt is not None else {}
+    formats = tuple(dict.fromkeys((*run.codec.sample_formats, "mid")))
     try:
+        ask = Request(n=p.variations, seed=p.seed, bars=p.bars, options=SamplingOptions(temperature=p.temperature, top_p=p.top_p))
         if prompt is not None and p.rewrite:
             if prompt.suffix != ".krn":  # kern files are read by the codec itself, bar by bar
                 read_prompt_file(prompt, names[str(prompt)])
-            samples = infill(loaded.run, prompt, parse_bars(p.rewrite), folder, n=p.variations, seed=p.seed, options=options, progress=tick,
-                             formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), loaded=(loaded.model, loaded.config))
+            ask = ask.but(prompt=prompt, rewrite=parse_bars(p.rewrite))
         elif prompt is not None:
             read_prompt_file(prompt, names[str(prompt)])
-            samples = continue_piece(loaded.run, prompt, folder, n=p.variations, seed=p.seed, prompt_bars=p.prompt_bars, bars=p.bars, options=options, progress=tick,
-                                     loaded=(loaded.model, loaded.config))
+            ask = ask.but(prompt=prompt, prompt_bars=p.prompt_bars)
         else:
-            steer = {"metre": p.metre, "key": p.key} if loaded.describe()["metre_key"] else {}
-            samples = generate(loaded.run, folder, n=p.variations, seed=p.seed, bars=p.bars, options=options, form=p.form, phrase_bars=p.phrase_bars, **steer,
-                               formats=tuple(dict.fromkeys((*loaded.codec.sample_formats, "mid"))), progress=tick,
-                               loaded=(loaded.model, loaded.config))
+            steer = {"metre": p.metre, "key": p.key} if run.codec.can("metre_key") else {}
+            ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, **steer)
+        samples = generate(run, folder, ask, formats=formats, progress=tick)
     except CadenzaError as exc:  # in the page's words: its fields, the user's file name, no flags
         raise WebError(422, plain(exc, names, {"bars": "bars to rewrite"} if p.rewrite else None)) from None
     variations = []
     for k, s in enumerate(samples):
         web.progress.update(p.job, "rendering", k, len(samples))
-        variations.append(_variation(web, render, loaded, p, s))
+        variations.append(_variation(web, render, run, p, s))
     web.progress.update(p.job, "done", len(samples), len(samples))
-    return {"job": job, "model": loaded.name, "seed": p.seed, "bars": p.bars, "prompt": shown, "rewrite": p.rewrite if prompt is not None else None, "variations": variations}
+    return {"job": job, "model": run.name, "seed": p.seed, "bars": p.bars, "prompt": shown, "rewrite": p.rewrite if prompt is not None else None, "variations": variations}
 
 
-def _variation(web: Any, render: Any, loaded: Any, p: Params, s: Any) -> dict[str, Any]:
+def _variation(web: Any, render: Any, run: Any, p: Params, s: Any) -> dict[str, Any]:
     source = s.files.get("krn") or s.files.get("musicxml") or s.files["mid"]
     prompt_end = s.stats.get("prompt_quarters")
-    title = f"{loaded.name}, seed {p.seed}, variation {s.index}"
+    title = f"{run.name}, seed {p.seed}, variation {s.index}"
     v: dict[str, Any] = {"index": s.index, "notes": s.stats.get("notes"), "prompt_quarters": prompt_end, "warnings": [],
                          "metre": s.stats.get("metre"), "key": s.stats.get("key")}  # what a kern model wrote in (typed or drawn)
     wanted = [f for f in RENDERED if not (f == "musicxml" and "musicxml" in s.files)] + ([] if "mid" in s.files else ["midi"])

@@ -53,6 +53,7 @@ import numpy as np
 
 from cadenza.codecs.kern.allowed import chars_for
 from cadenza.codecs.kern.data_tokens import DataTokens
+from cadenza.codecs.kern.explain import explain
 from cadenza.codecs.kern.grammar import (
     _BARNL, _DUR, _GRACE, _INTERP, _LS, _MID, _NORMAL, _NULL, _NULLTOK, _POST, _PRE, _TSTART, MAX_BEAM,
     UNMETRED_CAP, _grammar, meter_ticks,
@@ -425,8 +426,6 @@ class KernChecker(DataTokens, InterpretationLines):
     # ---------------------------------------------------------------- diagnostics
     def explain(self, ch: str) -> str:
         """Why ``ch`` is not allowed here (a readable sentence); '' if it is allowed."""
-        from cadenza.codecs.kern.explain import explain
-
         return explain(self, ch)
 
     # ---------------------------------------------------------------- resynchronisation

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from cadenza import CadenzaError
-from cadenza.codecs import Decoded, Encoded, register
+from cadenza.codecs import Declares, Decoded, Encoded, register
 from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
 from cadenza.codecs.kern.header import KEYSIG as _KEYSIG
 from cadenza.codecs.kern.header import CLEANING, Header, default_header
@@ -29,9 +29,10 @@ from cadenza.music.reader import PIECE_SUFFIXES
 
 
 @register
-class KernCodec:
+class KernCodec(Declares):
     """Character-level **kern (see the module docstring for what cleaning keeps)."""
 
+    capabilities: ClassVar[frozenset[str]] = frozenset({"metre_key", "prompt_text", "infill", "window_prefix", "dataset_problem"})
     name: ClassVar[str] = "kern"
     unit: ClassVar[str] = "char"
     # what a corpus may hold: kern as written, other scores written as kern first (see .convert)

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from cadenza.codecs.kern.grammar import _BARNL, _DUR, _INTERP, _LS, _NULLTOK, _POST, _PRE, _TSTART
 from cadenza.codecs.kern.grammar import fmt_ticks
 from cadenza.codecs.kern.reader import BAR, DIGITS, PITCH_LETTERS
 
-if TYPE_CHECKING:
-    from cadenza.codecs.kern.checker import KernChecker
+# the checker whose state is read (a :class:`~cadenza.codecs.kern.checker.KernChecker`, which
+# imports this module: so the type is named, not imported)
+KernChecker = Any
 
 
 def explain(ck: KernChecker, ch: str) -> str:

@@ -270,7 +270,7 @@ const jam = new Jam(piano, {
     $("jam-log").textContent = `last reply: ${r.notes} notes, first note after ${r.first?.toFixed(0)} ms (server ${r.server} ms)` +
       (st.n ? ` · over ${st.n} replies: p50 ${st.p50.toFixed(0)} ms, p95 ${st.p95.toFixed(0)} ms` : "");
   },
-  settings: () => ({ model: $("jam-model").value, bars: +$("jam-bars").value || 2, temperature: +$("temperature").value || 1, top_p: +$("top_p").value || 0.95, gap: +$("gap").value }),
+  settings: () => ({ model: $("jam-model").value, bars: +$("jam-bars").value || 2, temperature: +$("temperature").value || 1, top_p: +$("top_p").value || 1, gap: +$("gap").value }),
 });
 $("gap").oninput = () => ($("gap-out").textContent = `${$("gap").value} s`);
 $("jam").onclick = () => {

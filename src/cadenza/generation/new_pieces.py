@@ -1,4 +1,6 @@
-"""``generate``: sample pieces from a trained run and write them as music files plus summary.json.
+"""``generate(run, out, request)``: the one way from a :class:`Run` and a :class:`Request` to
+music files. New pieces are sampled here and written with ``summary.json``; a continuation of a
+music file (:mod:`.continuation`) and bars rewritten (:mod:`.infill`) are sent on.
 
 All samples of one call are drawn as one batch (one forward pass per step for all of them), from
 one seeded generator, so the same seed and options give byte-identical files.
@@ -6,56 +8,24 @@ one seeded generator, so the same seed and options give byte-identical files.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
 from cadenza import CadenzaError
-from cadenza.codecs import Codec, LengthGoal, get_codec, join_tokens, split_tokens
+from cadenza.codecs import Codec, LengthGoal, join_tokens
 from cadenza.codecs.fim import prime_only, strip_sentinels
 from cadenza.codecs.labels import label_prime, split_labels, strip_labels
 from cadenza.generation.beam import beam_search_ids
+from cadenza.generation.continuation import follow
 from cadenza.generation.decode import few_threads, sample_ids
-from cadenza.generation.filters import SamplingOptions
 from cadenza.generation.forms import mark_phrases, sample_form
-
-
-def encode_prime(text: str, vocab: list[str], unit: str, map_unknown: bool = False, where: str = "--prime") -> list[int]:
-    """Prime text -> ids. Characters (or words) the model never saw are an error naming them,
-    unless ``map_unknown``, which drops them (and says how many)."""
-    stoi = {t: i for i, t in enumerate(vocab)}
-    toks = split_tokens(text, unit)
-    bad = [(i, t) for i, t in enumerate(toks) if t not in stoi]
-    if bad and not map_unknown:
-        shown = ", ".join(f"{t!r} at {i}" for i, t in bad[:5])
-        raise CadenzaError(f"{where}: {len(bad)} {'character' if unit == 'char' else 'token'}(s) the model never saw: {shown} (use --map-unknown to drop them)")
-    return [stoi[t] for t in toks if t in stoi]
-
-
-@dataclass
-class Sample:
-    index: int
-    text: str
-    files: dict[str, Path] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Request:
-    """What to draw: ``n`` samples of ``length`` new tokens (more if a length goal needs them),
-    sampled, in a ``form``, or by beam search."""
-
-    n: int
-    length: int
-    seed: int
-    options: SamplingOptions
-    form: str | None = None
-    phrase_bars: int = 4
-    beam: int = 0
-    beam_sample: bool = False
+from cadenza.generation.infill import rewrite_bars
+from cadenza.generation.request import Request, request_of
+from cadenza.generation.run import Run, open_run
+from cadenza.generation.samples import Sample, encode_prime, write_summary
 
 
 @dataclass
@@ -69,60 +39,54 @@ class Drawn:
 
 
 def generate(
-    run: Path,
-    out: Path,
-    n: int = 1,
-    length: int = 2000,
-    seed: int = 0,
-    prime: str | None = None,
-    options: SamplingOptions = SamplingOptions(),
-    formats: tuple[str, ...] = ("krn", "mid", "musicxml"),
-    map_unknown: bool = False,
-    bars: int = 0,
-    beam: int = 0,
-    beam_sample: bool = False,
-    form: str | None = None,
-    phrase_bars: int = 4,
-    seconds: float = 0.0,
-    constrained: bool | None = None,
+    run: Run | str | Path,
+    out: Path | str,
+    request: Request | None = None,
+    *,
+    formats: tuple[str, ...] | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_sample: Callable[[Sample], None] | None = None,
-    metre: str | None = None,
-    key: str | None = None,
-    labels: dict[str, str] | None = None,
-    loaded: tuple[Any, dict[str, Any]] | None = None,
+    **fields: Any,
 ) -> list[Sample]:
-    """Sample ``n`` pieces from the run folder ``run`` into ``out`` (``sample-01.krn`` ...).
+    """Generate what ``request`` asks (a :class:`~cadenza.generation.request.Request`; keywords
+    are its fields: ``generate(run, out, n=4, bars=16)``) with ``run`` (a :class:`Run`, a run
+    folder or a bundled model's name) into ``out``: new pieces (``sample-01.krn`` ... and
+    ``summary.json``), a continuation of ``request.prompt`` (:mod:`.continuation`), or its bars
+    ``request.rewrite`` written anew (:mod:`.infill`).
 
-    ``metre`` / ``key`` (``"3/4"``, ``"F"`` major, ``"g"`` minor): what a codec that can be
-    conditioned (kern) writes in; without them it draws a pair from its training pieces.
-    ``labels`` (``{"composer": "Chopin", "style": ..., "instrument": ...}``): what a model
-    prepared with ``--condition`` is asked for (see :mod:`cadenza.codecs.labels`)."""
-    from cadenza.models.pretrained import resolve
-    from cadenza.training import load_run
+    ``formats``: the files each new piece is written as (default the codec's ``sample_formats``);
+    ``progress(done, total)`` is called while sampling, ``on_sample(sample)`` as each is written."""
+    run = open_run(run)
+    req = request_of(request, **fields).seeded()
+    if req.rewrite is not None:
+        return rewrite_bars(run, req, Path(out), formats, progress)
+    if req.prompt is not None:
+        return follow(run, req, Path(out), progress)
+    return _new_pieces(run, req, Path(out), formats or run.codec.sample_formats, progress, on_sample)
 
-    model, config = loaded if loaded is not None else load_run(resolve(run))  # a server passes the model it shares
-    codec = get_codec(config["codec"], config["codec_options"])
-    vocab = config["vocab"]
-    context = config.get("context", {})
-    prime, context, opening = _condition(codec, context, vocab, prime, metre, key, seed, labels)
-    head = label_prime(context, vocab, unit=codec.unit, **(labels or {}))
+
+def _new_pieces(run: Run, req: Request, out: Path, formats: tuple[str, ...], progress: Callable[[int, int], None] | None,
+                on_sample: Callable[[Sample], None] | None) -> list[Sample]:
+    """New pieces: the codec's opening for the metre and key (drawn when not given) or the
+    prime, then sampled, in a form, or by beam search; each cut at its length goal."""
+    codec, vocab, model = run.codec, run.vocab, run.model
+    prime, context, opening = _condition(codec, run.context, vocab, req.prime, req.metre, req.key, req.seed, dict(req.labels))
+    head = label_prime(context, vocab, unit=codec.unit, **req.labels)
     if head:
         opening = dict(opening, labels=split_labels(head, codec.unit)[0])
-    ids = encode_prime(head + (codec.default_prime(vocab) if prime is None else prime), vocab, codec.unit, map_unknown)
+    ids = encode_prime(head + (codec.default_prime(vocab) if prime is None else prime), vocab, codec.unit, req.map_unknown)
     if not ids:
         # an empty prime: start from the most neutral token the model knows
         ids = [vocab.index("\n")] if "\n" in vocab else [0]
-    goal = codec.length_goal([vocab[j] for j in ids], context, bars, seconds)
+    goal = codec.length_goal([vocab[j] for j in ids], context, req.bars, req.seconds)
     if goal is not None:
-        length = max(length, goal.min_length)
-    make = _constraint_maker(codec, vocab, context, constrained)
-    request = Request(n, length, seed, options, form, phrase_bars, beam, beam_sample)
+        req = req.but(length=max(req.length, goal.min_length))
+    make = _constraint_maker(codec, vocab, context, req.constrained)
     with few_threads(model):
-        drawn = _draw(model, codec, vocab, context, ids, request, progress, goal, make)
-    if goal is not None and (goal.finish is not None or not form):  # a form is as long as its phrases make it, as before
+        drawn = _draw(model, codec, vocab, context, ids, req, progress, goal, make)
+    if goal is not None and (goal.finish is not None or not req.form):  # a form is as long as its phrases make it, as before
         drawn.seqs = [to_goal(codec, vocab, ids, seq, goal) for seq in drawn.seqs]
-    return write_samples(run, out, codec, dict(config, context=context), ids, drawn, request, formats, make is not None, on_sample, opening)
+    return write_samples(run, out, context, ids, drawn, req, formats, make is not None, on_sample, opening)
 
 
 def to_goal(codec: Codec, vocab: list[str], prime: list[int], seq: list[int], goal: LengthGoal) -> list[int]:
@@ -159,15 +123,13 @@ def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: s
                labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """(prime, context, what to report): the codec's opening for ``metre`` / ``key`` (drawn when
     not given), unless the user's own prime opens the piece."""
-    hook = getattr(codec, "condition", None)
+    able = codec.can("metre_key")
     if metre is None and key is None:
-        if prime is not None or hook is None:
+        if prime is not None or not able:
             return prime, context, {}
-    elif hook is None:
+    elif not able:
         raise CadenzaError(f"--metre/--key: a {codec.name} model has no metre or key to choose (use a kern model)")
-    elif prime is not None:
-        raise CadenzaError("--prime and --metre/--key both say how the piece opens: give one of them")
-    got, context, opening = hook(context, vocab, metre, key, seed, labels) if labels else hook(context, vocab, metre, key, seed)
+    got, context, opening = codec.condition(context, vocab, metre, key, seed, labels) if labels else codec.condition(context, vocab, metre, key, seed)  # type: ignore[attr-defined]
     return (got if got is not None else prime), context, opening
 
 
@@ -215,18 +177,17 @@ def _declared(vocab: list[str], seq: list[int], make) -> tuple[tuple[int, int], 
     return (meter, lines) if meter else None
 
 
-def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], ids: list[int], drawn: Drawn, req: Request, formats: tuple[str, ...],
+def write_samples(run: Run, out: Path, context: dict[str, Any], ids: list[int], drawn: Drawn, req: Request, formats: tuple[str, ...],
                   constrained: bool, on_sample: Callable[[Sample], None] | None = None, opening: dict[str, Any] | None = None) -> list[Sample]:
     """Decode and export each sample (``sample-01.*``, its model text as ``.txt``) and write
     ``summary.json``."""
-    out = Path(out)
+    codec, vocab = run.codec, run.vocab
     out.mkdir(parents=True, exist_ok=True)
-    vocab = config["vocab"]
     samples = []
     for i, seq in enumerate(drawn.seqs):
         text = strip_sentinels(strip_labels(_whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec, constrained), codec.unit), codec.unit)
-        text, context = _with_meter(text, config.get("context", {}), drawn.meters[i])
-        decoded = codec.decode(text, context)
+        text, sample_context = _with_meter(text, context, drawn.meters[i])
+        decoded = codec.decode(text, sample_context)
         decoded.stats.update(opening or {})
         if codec.bar_token:
             decoded.stats["constrained"] = bool(constrained)
@@ -242,9 +203,7 @@ def write_samples(run: Path, out: Path, codec: Codec, config: dict[str, Any], id
         samples.append(s)
         if on_sample:
             on_sample(s)
-    summary = [{"sample": s.index, **s.stats, "files": {k: str(v) for k, v in s.files.items()}} for s in samples]
-    head = {"run": str(run), "seed": req.seed, "n": req.n, "length": req.length, "options": req.options.__dict__, "samples": summary}
-    (out / "summary.json").write_text(json.dumps(head, indent=1), encoding="utf-8")
+    write_summary(out, {"run": str(run), "seed": req.seed, "n": req.n, "length": req.length, "options": req.options.__dict__}, samples)
     return samples
 
 
@@ -254,7 +213,7 @@ def _whole_lines(text: str, keep: int, codec: Codec, constrained: bool) -> str:
     ``whole_bars``); never cut into the first ``keep`` (the prime)."""
     if codec.unit == "char" and text.rfind("\n") >= keep and not text.endswith("\n"):
         text = text[: text.rindex("\n") + 1]
-    if constrained and callable(getattr(codec, "whole_bars", None)):
+    if constrained:
         text = codec.whole_bars(text, keep)
     return text
 

@@ -1,0 +1,37 @@
+"""What an evaluation judges: :class:`EvaluationOptions`, apart from the steps that read it
+(:mod:`.pipeline`, :mod:`.samples`, :mod:`.composer`), so none of them imports another for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cadenza.generation import SamplingOptions
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """What to judge: ``n_samples`` samples drawn from ``seed`` on (a codec with barlines:
+    ``bars`` bars each; others: ``length`` tokens) with ``sampling`` (or ``beam`` search when
+    > 1) after ``prime``; memorisation windows of ``window_bars`` bars; at most
+    ``max_test_pieces`` held-out pieces (0: all)."""
+
+    n_samples: int = 20
+    bars: int = 16
+    length: int = 1000
+    seed: int = 0
+    sampling: SamplingOptions | None = None
+    prime: str | None = None
+    window_bars: int = 4
+    max_test_pieces: int = 0
+    beam: int = 0
+    metre: str | None = None
+    key: str | None = None
+    composer: str | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The report's record of these options."""
+        return {"n_samples": self.n_samples, "bars": self.bars, "length": self.length, "seed": self.seed, "options": dict(self.sampling.__dict__),
+                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam, "metre": self.metre, "key": self.key,
+                "composer": self.composer}
