@@ -186,3 +186,21 @@ def test_a_tune_book_with_a_duplicate_tune_is_still_used(tmp_path):
     prepare([tmp_path / "a.abc", tmp_path / "b.abc"], tmp_path / "ds", "kern", {"layouts": "all"}, workers=1, val_fraction=0, test_fraction=0)
     by_name = {Path(s["path"]).name: s for s in load_manifest(tmp_path / "ds")["sources"]}
     assert by_name["b.abc"]["status"] == "used" and by_name["b.abc"]["duplicates"] == [f"b-1: duplicate of {tmp_path / 'a.abc'}#a-1"]
+
+
+def test_a_tune_with_a_pickup_opens_in_its_own_metre(tmp_path):
+    """ABC and MIDI conversions write an anacrusis as a short bar in a metre of its own (*M1/8);
+    a sample asked for a folk tune must open in the tune's metre (6/8), not the pickup's."""
+    from cadenza.codecs.kern.conditioning import condition, main_meter
+    from cadenza.data import prepare
+
+    book = tmp_path / "jigs.abc"
+    book.write_text("X:1\nT:Jig\nM:6/8\nL:1/8\nK:D\nA | d2 f a2 f | g2 e c2 A | d2 f a2 f | e3 d2 |]\n\n"
+                    "X:2\nT:Jig two\nM:6/8\nL:1/8\nK:G\nD | G2 B d2 B | c2 A F2 D | G2 B d2 g | f3 g2 |]\n")
+    [enc, _] = get_codec("kern", {"layouts": "all"}).encode(book)
+    assert enc.info["header"]["meter"] == "*M1/8" and main_meter(enc.text) == "*M6/8"
+    prepare([book], tmp_path / "ds", "kern", {"layouts": "all"}, workers=1, val_fraction=0, test_fraction=0, condition="style")
+    m = json.loads((tmp_path / "ds" / "manifest.json").read_text())
+    assert {o[0] for o in m["context"]["openings"]} == {"*M6/8"}
+    _, ctx, info = condition(m["context"], json.loads((tmp_path / "ds" / "vocab.json").read_text()), None, None, seed=0)
+    assert info["metre"] == "6/8" and ctx["fixed_meter"] == [6, 8]

@@ -116,7 +116,9 @@ class KernCodec(Declares):
         heads = [r["info"]["header"] for r in train]
         mixed = self.options.layouts == "all"
         if mixed:  # each opening with its staves and labels, so asking for a style draws its layout
-            table = openings([Header.from_dict(h) for h in heads], [r.get("labels") or {} for r in train])
+            from cadenza.codecs.kern.conditioning import main_meter
+
+            table = openings([Header.from_dict(h) for h in heads], [r.get("labels") or {} for r in train], [main_meter(r["text"]) if "text" in r else None for r in train])
         else:
             table = openings([Header.from_dict(h) for h in heads if h["spines"] == layout])
         context = {"header": most_common_header(heads, layout).to_dict(), "chars_per_bar": round(chars / max(bars, 1), 1), "cleaning": CLEANING, "openings": table}

@@ -60,7 +60,21 @@ def key_name(token: str | None) -> str:
     return token[1:].removesuffix(":").replace("-", "b") if token else "?"
 
 
-def openings(headers: list[Header], labels: list[dict[str, str]] | None = None) -> list[list[Any]]:
+def main_meter(text: str) -> str | None:
+    """The ``*M`` token most bars of a cleaned text are in: a tune whose first bar is a pickup
+    written in a metre of its own (``*M1/8``, as MIDI and ABC conversions write an anacrusis)
+    opens in 1/8, but is in 6/8."""
+    bars: Counter = Counter()
+    current = None
+    for line in text.split("\n"):
+        if line.startswith("*M") and line[2:3].isdigit():
+            current = line.split("\t")[0]
+        elif line == BAR and current:
+            bars[current] += 1
+    return bars.most_common(1)[0][0] if bars else None
+
+
+def openings(headers: list[Header], labels: list[dict[str, str]] | None = None, meters: list[str | None] | None = None) -> list[list[Any]]:
     """[metre, key, key signature, pieces] of the training pieces: what ``condition`` draws from.
     With ``labels`` (a dataset of many layouts, one dict per piece) each row also carries the
     staves' clefs (tab-joined) and the pieces' labels, so a sample asked for by label opens in
@@ -68,8 +82,9 @@ def openings(headers: list[Header], labels: list[dict[str, str]] | None = None) 
     if labels is None:
         got = Counter((h.meter, h.key, h.keysig[-1] if h.keysig else "*k[]") for h in headers if h.meter)
         return [[m, k, ks, c] for (m, k, ks), c in sorted(got.items(), key=lambda x: (-x[1], str(x[0])))]
-    rich = Counter((h.meter, h.key, h.keysig[-1] if h.keysig else "*k[]", "\t".join(h.clefs), tuple(sorted(lab.items())))
-                   for h, lab in zip(headers, labels) if h.meter)
+    meters = meters or [None] * len(headers)  # each piece's main metre, where its opening bar is a pickup in its own
+    rich = Counter((m or h.meter, h.key, h.keysig[-1] if h.keysig else "*k[]", "\t".join(h.clefs), tuple(sorted(lab.items())))
+                   for h, lab, m in zip(headers, labels, meters) if h.meter)
     return [[m, k, ks, c, clefs, dict(lab)] for (m, k, ks, clefs, lab), c in sorted(rich.items(), key=lambda x: (-x[1], str(x[0])))]
 
 
