@@ -9,9 +9,11 @@ A run folder holds everything ``generate`` needs, so it can be copied elsewhere:
     log.jsonl, loss.png            every evaluation, and the loss curve
 
 May import: ``files``, ``codecs``, ``data`` (the dataset on disk), ``models``; never generation,
-evaluation, render or cli.
+evaluation, render or cli. ``threads`` is imported first: it asks OpenMP's idle workers to sleep
+soon, which only works before torch loads (issue #24).
 """
 
+import cadenza.training.threads  # noqa: F401  (first: before torch is loaded)
 from cadenza.training.checkpoint import load_run, save_weights
 from cadenza.training.config import TrainConfig
 from cadenza.training.data import Stream

@@ -5,7 +5,9 @@ moments, ``state.json``), written completely before ``last.state.json`` is atomi
 it. A kill at any moment leaves the pointer on a complete set, so weights of one step are never
 paired with the optimizer of another. ``last.safetensors`` and ``best.safetensors`` beside them
 are the weights users load (never pickle). Batches and dropout masks are seeded from the step, so
-no random-generator state needs saving for an exact resume.
+no random-generator state needs saving for an exact resume. ``state.json`` also keeps the
+training seconds so far (``elapsed``: optional, older runs lack it), so a time limit and a cosine
+over time go on across sessions.
 """
 
 from __future__ import annotations
@@ -103,6 +105,21 @@ def restore(run: Path, state: dict[str, Any], model: torch.nn.Module, opt: torch
         _load_optim(opt, load_file(str(optim)), state["lr"], device)
     except (OSError, RuntimeError, KeyError, ValueError, SafetensorError) as exc:
         raise CadenzaError(f"{run}: cannot resume from step {state.get('step')} ({' '.join(str(exc).split())[:160]})") from None
+
+
+def elapsed(state: dict[str, Any], log: list[dict[str, Any]]) -> float:
+    """Training seconds up to the checkpoint ``state``, what ``--max-minutes`` counts. Saved in
+    the state since issue #24; for a run saved before, the sessions' ``seconds`` in its log (each
+    restarted from 0 on resume; ``log`` ends at the checkpoint's step) added up."""
+    if "elapsed" in state:
+        return float(state["elapsed"])
+    total, last = 0.0, 0.0
+    for h in log:
+        s = float(h.get("seconds") or 0)
+        if s < last:
+            total += last
+        last = s
+    return total + last
 
 
 def read_log(run: Path) -> list[dict[str, Any]]:

@@ -41,8 +41,8 @@ class TrainConfig:
     arch: str = "lstm"
     n_head: int = 4
     block_size: int = 0  # kept for old configs: a transformer's context is its seq_length
-    max_minutes: float = 0.0  # 0: no time limit; else stop (with a checkpoint) after this long
-    threads: int = 0  # 0: torch's default
+    max_minutes: float = 0.0  # 0: no time limit; else stop (with a checkpoint) after this long in all, resumed sessions included
+    threads: int = 0  # 0: one for a small model on a CPU, else torch's default (training/threads.py)
     schedule: str = "auto"  # auto | char-rnn | cosine
     warmup_steps: int = -1  # -1: auto (cosine: 5% of the steps, at most 500)
     weight_decay: float = -1.0  # -1: auto (LSTM 0, as char-rnn; transformer 0.1, as nanoGPT)

@@ -95,15 +95,16 @@ def check_in_sync(model: torch.nn.Module, d: Dist) -> None:
         raise CadenzaError(f"distributed training: the processes' weights diverged ({values})")
 
 
-def broadcast_flag(flag: bool, d: Dist) -> bool:
-    """Rank 0's decision (e.g. out of time) for everyone, so no process waits for another forever."""
+def broadcast_value(value: float, d: Dist) -> float:
+    """Rank 0's value for everyone: its clock, so every process takes the same learning rate and
+    stops at the same step when time runs out (none then waits for another forever)."""
     if not d.active:
-        return flag
+        return value
     import torch.distributed as dist
 
-    t = torch.tensor([1 if flag else 0], device=d.device if d.device.type == "cuda" else "cpu")
+    t = torch.tensor([value], dtype=torch.float64, device=d.device if d.device.type == "cuda" else "cpu")
     dist.broadcast(t, 0)
-    return bool(t.item())
+    return float(t.item())
 
 
 def barrier(d: Dist) -> None:

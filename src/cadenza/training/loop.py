@@ -5,6 +5,10 @@ Every step draws its batches from generators seeded by (seed, step, stream), and
 the same way, so a resumed run repeats an uninterrupted one exactly and each process of a
 distributed run reads its own batches: stream ``rank × grad_accum + micro-step``. One process
 with ``--grad-accum 2`` therefore sees the same data as two processes with 1.
+
+Time is counted across sessions: each checkpoint saves the training seconds so far (``elapsed``),
+so a resumed ``--max-minutes`` run goes on with the cosine where it was and stops when the total
+reaches the limit.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from cadenza.training import checkpoint
 from cadenza.training.config import TrainConfig, trajectory_changes
 from cadenza.training.data import Fim, Stream, load_vocab
 from cadenza.training.warm_start import warm_start
-from cadenza.training.distributed import Dist, all_sum, barrier, broadcast_flag, check_in_sync, setup, teardown
+from cadenza.training.distributed import Dist, all_sum, barrier, broadcast_value, check_in_sync, setup, teardown
+from cadenza.training.threads import training_threads
 
 LN2 = math.log(2)
+clock = time.monotonic  # the training clock: read after each step and each evaluation (tests replace it)
 
 
 @dataclass
@@ -42,8 +48,9 @@ class TrainResult:
     val_loss: float | None
     best_val_loss: float | None
     resumed_from: int
-    seconds: float
+    seconds: float  # this session's
     interrupted: bool = False
+    elapsed: float = 0.0  # training seconds over every session (what --max-minutes counts)
 
 
 def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int, time_frac: float = 0.0) -> float:
@@ -135,9 +142,11 @@ def train(dataset: Path, run: Path, cfg: TrainConfig = TrainConfig(), progress: 
     vocab = load_vocab(dataset)
     codec = get_codec(manifest["codec"], manifest["options"])
     d = setup(cfg.device)
+    threads = torch.get_num_threads()
     try:
         return _train(dataset, run, cfg, manifest, vocab, codec.unit, d, progress, force_resume)
     finally:
+        torch.set_num_threads(threads)
         teardown(d)
 
 
@@ -153,8 +162,6 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
         train_s.fim = Fim(cfg.fim_rate, *ids, line=vocab.index("\n") if unit == "char" and "\n" in vocab else -1, spm=cfg.fim_format == "spm")
     if len(train_s) < cfg.seq_length + 2:
         raise CadenzaError(f"{dataset}: the training split has {len(train_s)} tokens, fewer than --seq-length {cfg.seq_length}")
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
 
     # a transformer's context is its training window; an LSTM has none (256 kept, as runs made before recorded)
     context = cfg.seq_length if cfg.arch == "transformer" else max(256, cfg.seq_length)
@@ -177,10 +184,11 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
 
     torch.manual_seed(cfg.seed)
     model = build_model(mcfg).to(d.device)
+    torch.set_num_threads(training_threads(cfg.threads, count_parameters(model), d.device))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.learning_rate)
-    step, best, history = 0, None, []
+    step, best, history, elapsed = 0, None, [], 0.0
     if state is None and cfg.init_from:
         started = warm_start(model, config["model"], vocab, manifest["codec"], cfg.init_from)
         config["warm_start"] = asdict(started)
@@ -190,6 +198,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
         checkpoint.restore(run, state, model, opt, d.device)
         step, best = state["step"], state["best_val_loss"]
         history = _read_log(run, step)
+        elapsed = checkpoint.elapsed(state, history)
     resumed_from = step
     net: torch.nn.Module = model
     if d.active:
@@ -202,26 +211,28 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
     max_steps = cfg.max_steps or int(math.ceil(cfg.max_epochs * steps_per_epoch))
 
     saved = step  # the step of the newest complete checkpoint
+    budget = cfg.max_minutes * 60  # seconds of training in all (0: no limit)
+    t0, start, wall = clock(), elapsed, time.time()
 
     def save(val: float | None) -> None:
         nonlocal best, saved
         improved = val is not None and (best is None or val < best)
-        if d.main:
-            checkpoint.save(run, model, opt, {"step": step, "lr": opt.param_groups[0]["lr"], "best_val_loss": val if improved else best, "params": count_parameters(model)}, improved)
+        if d.main:  # with the training seconds so far: a resume goes on from there
+            checkpoint.save(run, model, opt, {"step": step, "lr": opt.param_groups[0]["lr"], "best_val_loss": val if improved else best, "params": count_parameters(model),
+                                              "elapsed": round(elapsed, 3)}, improved)
         best = val if improved else best
         saved = step
 
-    t0 = time.time()
     model.train()
     train_loss, val, running, interrupted = float("nan"), None, [], False
     carried = None  # --stateful: the LSTM state carried from batch to batch (reset on resume)
     # --stateful: stream windows read so far (FIM micro-steps do not advance the streams)
     read = sum(1 for s in range(step) for j in range(cfg.grad_accum) if not fim_micro_step(cfg, s, j)) if cfg.stateful else 0
     plotted = 0.0
+    out_of_time = budget > 0 and elapsed >= budget  # a resumed run whose time is spent adds nothing
     try:
-        while step < max_steps:
-            time_frac = (time.time() - t0) / (cfg.max_minutes * 60) if cfg.max_minutes > 0 else 0.0
-            lr = lr_at(cfg, step, steps_per_epoch, max_steps, time_frac)
+        while step < max_steps and not out_of_time:
+            lr = lr_at(cfg, step, steps_per_epoch, max_steps, elapsed / budget if budget > 0 else 0.0)
             for g in opt.param_groups:
                 g["lr"] = lr
             torch.manual_seed(_seed(cfg.seed, step, d.rank) + 1)  # dropout masks, repeatable on resume
@@ -254,7 +265,8 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
             step += 1
             train_loss = loss_sum
             running.append(train_loss)
-            out_of_time = broadcast_flag(cfg.max_minutes > 0 and (time.time() - t0) > cfg.max_minutes * 60, d)
+            elapsed = broadcast_value(start + clock() - t0, d)  # rank 0's clock, so every process takes the same learning rate
+            out_of_time = budget > 0 and elapsed >= budget
             if step % cfg.eval_every == 0 or step == max_steps or out_of_time:
                 check_in_sync(model, d)
                 if len(val_s) <= cfg.seq_length + 1:
@@ -264,7 +276,10 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
                 else:
                     val = evaluate_loss(model, val_s, cfg.seq_length, cfg.eval_batches, d=d, autocast=autocast)
                 mean_train = all_sum([float(np.mean(running))], d)[0] / d.world
-                rec = {"step": step, "epoch": round(step / steps_per_epoch, 3), "lr": lr, "train_loss": mean_train, "val_loss": val, "seconds": round(time.time() - t0, 1)}
+                elapsed = broadcast_value(start + clock() - t0, d)  # the evaluation's time counts too
+                out_of_time = budget > 0 and elapsed >= budget
+                rec = {"step": step, "epoch": round(step / steps_per_epoch, 3), "lr": lr, "train_loss": mean_train, "val_loss": val, "seconds": round(time.time() - wall, 1),
+                       "elapsed": round(elapsed, 1), "threads": torch.get_num_threads()}
                 running = []
                 history.append(rec)
                 if d.main:  # the log line first: a kill before the checkpoint is trimmed on resume
@@ -282,7 +297,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
         interrupted = True
     if saved != step or not history:  # Ctrl-C may land between an evaluation's log line and its checkpoint
         save(None)
-    return TrainResult(run, step, train_loss, val, best, resumed_from, time.time() - t0, interrupted)
+    return TrainResult(run, step, train_loss, val, best, resumed_from, time.time() - wall, interrupted, elapsed)
 
 
 def _read_log(run: Path, step: int) -> list[dict[str, Any]]:
