@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install models serve bench bench-quick bench-jam docs clean
+.PHONY: demo test test-fast install models serve bench bench-quick bench-jam bench-contention docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench-quick: $(STAMP)
 
 bench-jam: $(STAMP)
 	$(BIN)/python benchmarks/jam_latency.py
+	$(BIN)/python benchmarks/jam_browser.py
+
+# issue #24: default `cadenza train` alone and beside 2 busy processes (benchmarks/results/contention.json), ~10 minutes; run it on a quiet machine
+bench-contention: $(STAMP)
+	$(BIN)/python benchmarks/contention.py
 
 # README figures from benchmarks/results/*.json and the bundled MODEL.json files (tests/test_readme_figures.py checks them)
 docs: $(STAMP)

@@ -337,12 +337,17 @@ def jam(src: Sources) -> dict[str, str]:
     return {"trials": str(h["trials"]), "p50": num(h["first_note_ms"]["p50"], 0), "p95": num(h["first_note_ms"]["p95"], 0),
             "s50": num(h["server_first_note_ms"]["p50"], 0), "s95": num(h["server_first_note_ms"]["p95"], 0), "load": num(h["load_average"][0], 1),
             "b50": num(b["p50_ms"], 0), "bmax": num(b["max_ms"], 0), "bn": str(b["replies"]),
-            "gen": num(h["reply_generated_ms"]["p50"] / 1000, 2), "play": num(h["reply_seconds"]["p50"], 1)}
+            "gen": num(h["reply_generated_ms"]["p50"] / 1000, 2), "play": num(h["reply_seconds"]["p50"], 1),
+            "b95": num(b["p95_ms"], 0), "hb50": num(h["with_generations"]["first_note_ms"]["p50"], 0), "hb95": num(h["with_generations"]["first_note_ms"]["p95"], 0),
+            "bb50": num(b["with_generations"]["p50_ms"], 0), "bb95": num(b["with_generations"]["p95_ms"], 0), "bbn": str(b["with_generations"]["replies"]),
+            "br95": num(b["with_generations"]["from_release_p95_ms"], 0), "pause": num(b["pause_s"], 1)}
 
 
 JAM = Figures(jam, (
     "`python benchmarks/jam_latency.py`, {trials} replies; `benchmarks/results/jam_latency.json`): **p50 {p50} ms, p95 {p95} ms** over HTTP (of which the server p50 {s50} ms, p95 {s95} ms; load average {load} on the 2 cores",
-    "p50 {b50} ms (at most {bmax} ms) over {bn} 1-bar replies",
+    "p50 {b50} ms, p95 {b95} ms (at most {bmax} ms) over {bn} 1-bar replies",
+    "With 6 generations running: over HTTP p50 {hb50} ms, p95 {hb95} ms; in Chromium p50 {bb50} ms, p95 {bb95} ms over {bbn} replies",
+    "from the last key release (a {pause} s pause set) p95 {br95} ms",
     "A 2-bar reply takes {gen} s to generate (p50) and {play} s to play",
 ))
 

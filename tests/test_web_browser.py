@@ -147,21 +147,48 @@ def test_upload_a_score_and_rewrite_two_of_its_bars(page):
 
 
 @pytest.mark.slow
-def test_jam_replies_and_records_time_to_first_note(page, artefacts):
+def test_jam_replies_and_records_time_to_first_note(page, artefacts, base_url):
+    """``CADENZA_JAM_BUSY=N`` keeps N generations running meanwhile (benchmarks/jam_browser.py),
+    ``CADENZA_JAM_PHRASES`` sets how many phrases are played (default 5)."""
+    import threading
+
+    import httpx
+
+    busy, stop = int(os.environ.get("CADENZA_JAM_BUSY") or 0), threading.Event()
+
+    def generate() -> None:
+        with httpx.Client(base_url=base_url, timeout=300) as c:
+            k = 0
+            while not stop.is_set():
+                c.post("/api/generate", data={"model": "piano-notewise", "bars": "8", "variations": "3", "seed": str(k)})
+                k += 1
+
+    workers = [threading.Thread(target=generate, daemon=True) for _ in range(busy)]
+    for w in workers:
+        w.start()
+    if busy:
+        page.wait_for_timeout(3000)  # every generation under way
     page.evaluate("document.getElementById('gap').value = '0.4'")
     page.fill("#jam-bars", "1")
     page.click("#jam")
     latencies = []
-    for phrase in ("dfgh", "hgfd", "adgj", "jhgf", "sdfg"):
-        before = page.evaluate("window.cadenza.jam.latencies.length")
-        _play(page, phrase)
-        page.wait_for_function(f"window.cadenza.jam.latencies.length > {before}", timeout=20_000)
-        latencies.append(page.evaluate("window.cadenza.jam.latencies.at(-1)"))
-        page.wait_for_timeout(300)
+    phrases = ("dfgh", "hgfd", "adgj", "jhgf", "sdfg")
+    count = int(os.environ.get("CADENZA_JAM_PHRASES") or len(phrases))
+    try:
+        for k in range(count):
+            before = page.evaluate("window.cadenza.jam.latencies.length")
+            _play(page, phrases[k % len(phrases)])
+            page.wait_for_function(f"window.cadenza.jam.latencies.length > {before}", timeout=20_000)
+            latencies.append(page.evaluate("window.cadenza.jam.latencies.at(-1)"))
+            page.wait_for_timeout(300)
+    finally:
+        stop.set()
     page.click("#jam")
     replies = page.evaluate("window.cadenza.jam.replies")
     assert all(r["notes"] > 0 for r in replies)
+    page.screenshot(path=str(artefacts / "jam.png"), full_page=False)
     result = {"replies": len(latencies), "ms": latencies, "p50_ms": statistics.median(latencies), "max_ms": max(latencies),
+              "from_release_ms": [r["fromRelease"] for r in replies][-len(latencies):], "pause_s": 0.4, "generations_running": busy,
               "server_ms": [r["server"] for r in replies]}
     (artefacts / "jam_browser.json").write_text(json.dumps(result, indent=1))
     print(f"browser time to first note: p50 {result['p50_ms']:.0f} ms, max {result['max_ms']:.0f} ms over {len(latencies)} replies")

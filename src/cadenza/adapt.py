@@ -19,11 +19,11 @@ from cadenza import CadenzaError
 
 @dataclass(frozen=True)
 class AdaptOptions:
-    """How long and how hard to fine-tune. Defaults suit a laptop: 10 minutes on 2 threads, the
+    """How long and how hard to fine-tune. Defaults suit a laptop: 10 minutes, training's own thread choice, the
     base model's shape and half its usual learning rate (the weights are already good)."""
 
     minutes: float = 10.0
-    threads: int = 2
+    threads: int = 0  # 0: training's own choice (one thread for a model this small: fastest on a busy laptop)
     learning_rate: float = 1e-3
     seq_length: int = 256
     batch_size: int = 32

@@ -15,7 +15,7 @@ def adapt(
     out: Path = typer.Option(..., "-o", "--out", help="Run folder to write: dataset/ (your pieces, prepared) and model/ (the fine-tune)."),
     base: str = typer.Option("mozart-kern", "--from", help="The bundled model (or a run folder) to start from."),
     minutes: float = typer.Option(10.0, help="Minutes of fine-tuning (the best checkpoint by validation is kept)."),
-    threads: int = typer.Option(2, help="CPU threads for training."),
+    threads: int = typer.Option(0, help="CPU threads for training (0: one for small models, which is fastest on a busy machine)."),
     transpose: Optional[str] = typer.Option("all", help="Your training pieces in more keys: 'all' (12), shifts like '-2,2', or 'none'."),
     learning_rate: float = typer.Option(1e-3, help="Peak learning rate of the fine-tune."),
     seed: int = typer.Option(0, help="Seed of the split and of training."),

@@ -28,9 +28,13 @@ def evaluate(
     metre: Optional[str] = typer.Option(None, "--metre", help="kern: judge samples in this metre (3/4, 6/8, 4/2); default: drawn per sample from the training pieces."),
     key: Optional[str] = typer.Option(None, "--key", help="kern: judge samples in this key (F, g, G:dor); default: drawn per sample from the training pieces."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="The dataset the model was trained on (default: the one its config names, beside the run or in ./data)."),
+    chords: Optional[str] = typer.Option(None, "--chords", help="A model prepared with --condition chords: measure instead how many bars of -n samples of --bars bars carry the chord asked (\"C | Am | F | G7\", or with --key \"I | vi | IV | V7\"), against samples of the same seeds without; writes chords.json."),
 ) -> None:
     """Measure how good, how valid and how original a model's music is; writes a report."""
     from cadenza.evaluation.pipeline import evaluate as _evaluate
+
+    if chords is not None:
+        return _chords(run, out, chords, n, bars, seed, metre, key)
 
     with reporting(), err.status("evaluating") as status:
         rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=o.SamplingOptions(temperature=temperature),
@@ -71,3 +75,20 @@ def benchmark_poly(
     for name, v in (res.get("published") or {}).items():
         t.add_row(name, f"{v}")
     console.print(t)
+
+
+def _chords(run: str, out: Path, chords: str, n: int, bars: int, seed: int, metre: Optional[str], key: Optional[str]) -> None:
+    """``evaluate --chords``: the share of bars carrying the chord asked for (see
+    :mod:`cadenza.evaluation.chords`)."""
+    from cadenza.evaluation.chords import chord_adherence
+
+    with reporting(), err.status("generating") as status:
+        rep = chord_adherence(run, chords, n, bars, seed, metre, key, out, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
+    t = Table(title=f"Chords of {run}: {chords} ({n} samples x {bars} bars, seeds {seed}..{seed + n - 1})")
+    for c in ("samples", "bars", "chord as asked", "root as asked"):
+        t.add_column(c)
+    for label in ("asked", "unconditioned"):
+        r = rep[label]
+        t.add_row("with --chords" if label == "asked" else "without", str(r["bars"]), f"{r['chord_rate']:.0%}", f"{r['root_rate']:.0%}")
+    console.print(t)
+    console.print(f"report: {out / 'chords.json'}")

@@ -46,6 +46,7 @@ def generate(
     render_to: Annotated[Optional[str], typer.Option("--render", help="Also render each sample: e.g. svg,pdf,wav,png.")] = None,
     metre: o.Metre = DEFAULT.metre,
     key: o.Key = DEFAULT.key,
+    chords: o.Chords = None,
     composer: o.Composer = None,
     style: o.Style = None,
     instrument: o.Instrument = None,
@@ -57,7 +58,7 @@ def generate(
     with reporting():
         request = o.Request(n=n, length=length, bars=bars, seconds=seconds, seed=seed, options=o.sampling(temperature, top_k, top_p, min_p, random_freq, trunc),
                             prime=o.prime_text(prime, prime_file), map_unknown=map_unknown, form=form, phrase_bars=phrase_bars, beam=beam, beam_sample=beam_sample,
-                            constrained=constrained, metre=metre, key=key, labels=o.labels(composer, style, instrument), prompt=prompt, prompt_bars=prompt_bars,
+                            constrained=constrained, metre=metre, key=key, labels=o.labels(composer, style, instrument), chords=chords, prompt=prompt, prompt_bars=prompt_bars,
                             prompt_seconds=prompt_seconds)
         name = o.which_run(run, model)
         kinds = tuple(f.strip().lower() for f in formats.split(",") if f.strip()) if formats else SAMPLE_FORMATS
@@ -87,6 +88,8 @@ def _show_samples(samples: list, out: Path, prompt: Optional[Path]) -> None:
     asked = samples[0].stats.get("labels") if samples else None
     if asked:
         console.print("conditioned on " + ", ".join(f"{k} {v}" for k, v in asked.items()))
+    if samples and samples[0].stats.get("chords"):
+        console.print(f"chords written at each bar start: {samples[0].stats['chords']} (repeating)")
     for m, k, how in heads:
         console.print(f"metre {m}, key {k} ({how}{'' if samples[0].stats.get('conditioned') else '; the model predates headed text: declared and enforced, not conditioned'})")
     console.print(f"{ok}/{len(samples)} parse in music21")

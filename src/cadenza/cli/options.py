@@ -47,6 +47,7 @@ PrimeFile = Annotated[Optional[Path], typer.Option("--prime-file", help="Read th
 MapUnknown = Annotated[bool, typer.Option(help="Drop prime characters the model never saw instead of stopping.")]
 Metre = Annotated[Optional[str], typer.Option("--metre", help="kern: the time signature every bar fills, e.g. 3/4, 6/8, 4/2 (default: drawn from the training pieces).")]
 Key = Annotated[Optional[str], typer.Option("--key", help="kern: the key, major as a capital (F, Bb, D), minor in lower case (g, f#), or a church mode (G:dor, \"E phrygian\").")]
+Chords = Annotated[Optional[str], typer.Option("--chords", help="A model prepared with --condition chords: the chord of each bar, \"F | C7 | F | Bb\" or, with --key, \"I | V7 | I | IV\"; . repeats the previous bar; a bar of two chords (F C7) is written as its first; with fewer chords than bars the progression repeats.")]
 Composer = Annotated[Optional[str], typer.Option("--composer", help="A model prepared with --condition composer: write like this composer (see `cadenza models`).")]
 Style = Annotated[Optional[str], typer.Option("--style", help="A model prepared with --condition style: write in this style.")]
 Instrument = Annotated[Optional[str], typer.Option("--instrument", help="A model prepared with --condition instrument: write for these instruments.")]

@@ -33,7 +33,7 @@ def prepare(
     seed: int = typer.Option(0, help="Seed of the train/validation/test split."),
     workers: int = typer.Option(0, help="Processes for encoding (0: one per core)."),
     file_timeout: float = typer.Option(FILE_TIMEOUT, help="Seconds one file may take; a file that takes longer (or crashes its reader) is skipped with that reason. 0: no limit."),
-    condition: Optional[str] = typer.Option(None, "--condition", help="Open each piece with its labels, e.g. composer or composer,style,instrument (from metadata.csv, kern !!!COM: records, music21's corpus, folder names, the tracks)."),
+    condition: Optional[str] = typer.Option(None, "--condition", help="Open each piece with its labels, e.g. composer or composer,style,instrument (from metadata.csv, kern !!!COM: records, music21's corpus, folder names, the tracks); 'chords' (combinable: composer,chords) writes each bar's chord, as the chord reader hears it, at the bar's start."),
     label_min_pieces: int = typer.Option(1, help="With --condition: leave out labels fewer pieces than this carry."),
     hold_out: Optional[List[Path]] = typer.Option(None, "--hold-out", help="A dataset whose validation and test pieces stay held out here too (repeatable): a model trained on this one is then measured fairly on that one."),
 ) -> None:
@@ -41,9 +41,12 @@ def prepare(
     from cadenza.data import prepare as _prepare
     from cadenza.data.report import source_name
 
+    from cadenza.codecs.labels import split_condition
+
     given = {k: ctx.params[k] for k in CODEC_FLAGS if _given(ctx, k)}
+    condition, chords = split_condition(condition)
     with progress("encoding", None, TypeError) as update:
-        options = codec_options(codec, given)
+        options = codec_options(codec, given) | (chord_option(codec) if chords else {})
         rep = _prepare(sources, out, codec, options, transpose, val_fraction, test_fraction, seed, workers or None, update, file_timeout or None, condition, label_min_pieces, hold_out)
     t = Table(title=f"Dataset {rep.out} ({rep.codec}{f', {rep.layout} spines' if rep.layout else ''})")
     for c in ("split", "pieces", "tokens"):
@@ -87,3 +90,13 @@ def codec_options(codec: str, given: dict[str, Any]) -> dict[str, Any]:
             have = ", ".join("--" + f.replace("_", "-") for f in fields if f in CODEC_FLAGS) or "none"
             raise CadenzaError(f"--{name.replace('_', '-')} does not apply to the {codec} codec (its options: {have})")
     return given
+
+
+def chord_option(codec: str) -> dict[str, Any]:
+    """``--condition chords``: the codec option that writes each bar's chord (a codec that
+    cannot is an error)."""
+    from cadenza.codecs import get_codec
+
+    if not get_codec(codec).can("chords"):
+        raise CadenzaError(f"--condition chords: the {codec} codec cannot write chords")
+    return {"chords": True}

@@ -63,7 +63,13 @@ def codec_of(config: dict[str, Any]) -> Codec:
 
 
 def options_dict(codec: Codec) -> dict[str, Any]:
-    return dataclasses.asdict(codec.options)  # type: ignore[attr-defined]
+    """A codec's options as a manifest records them. A switch added later is recorded only when
+    on (``chords``), so a dataset made without it reads, and hashes, as before."""
+    out = dataclasses.asdict(codec.options)  # type: ignore[attr-defined]
+    return {k: v for k, v in out.items() if not (k in _RECORDED_WHEN_ON and v is False)}
+
+
+_RECORDED_WHEN_ON = frozenset({"chords"})
 
 
 def _load_builtin() -> None:

@@ -185,6 +185,7 @@ CAPABILITIES: dict[str, str] = {
     "infill": "Infill: rewrites chosen bars of a file (with a model trained to fill in the middle)",
     "stream": "each token says at once what sounds (notewise), so a reply can be played as it is sampled",
     "window_prefix": "WindowPrefix.window_prefix: training windows are told the context in force where they start (kern)",
+    "chords": "options.chords (prepare --condition chords): each bar of the text opens with its chord (codecs/bar_chords.py; kern: codecs/kern/harm.py)",
     "dataset_problem": "DatasetCheck.dataset_problem: a dataset made by an older Cadenza is refused (kern)",
 }
 

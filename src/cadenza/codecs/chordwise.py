@@ -57,6 +57,7 @@ class ChordwiseOptions:
     steps_per_quarter: int = 12
     note_range: int = 62
     lookback: int = 10
+    chords: bool = False  # each bar opens with its chord's word (prepare --condition chords)
 
     def __post_init__(self) -> None:
         check_grid(self.steps_per_quarter, self.note_range)
@@ -185,6 +186,10 @@ class ChordwiseCodec(MidiCodec):
                 last_rank = rank
             out.append(now)
         return out
+
+    def begins(self, words: list[str], ends: list[int]) -> list[int]:
+        """A word is in its step (counting from 1): it begins one step before."""
+        return [max(e - 1, 0) for e in ends]
 
     def reached(self, tokens: list[str], units: int) -> bool:
         """Step ``units`` is whole once the step after it has begun."""

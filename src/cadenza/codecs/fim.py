@@ -50,13 +50,13 @@ def strip_sentinels(text: str, unit: str) -> str:
 def prime_only(vocab: list[str], unit: str, keep: tuple[str, ...] = ()) -> list[int]:
     """Ids of the tokens that belong in a prime, never in sampled music: the sentinels and, for
     word codecs, conditioning labels (``<composer:Chopin>``; kern's ``!!!COM:`` lines are kept
-    out by its checker). ``keep``: tokens still allowed (``<fim:end>`` while infilling)."""
+    out by its checker), but not chord words (``<chord:C7>``: each bar's, see .bar_chords). ``keep``: tokens still allowed (``<fim:end>`` while infilling)."""
     import re
 
     marks = set(sentinels(unit)) - set(keep)
     if unit == "char":
         return [i for i, t in enumerate(vocab) if t in marks]
-    return [i for i, t in enumerate(vocab) if t not in keep and (t in marks or re.fullmatch(r"<[a-z]+:[^<>\s]+>", t))]
+    return [i for i, t in enumerate(vocab) if t not in keep and (t in marks or re.fullmatch(r"<[a-z]+:[^<>\s]+>", t) and not t.startswith("<chord:"))]
 
 
 def fim_format(config: dict) -> str:

@@ -39,8 +39,18 @@ def parse_kinds(text: str | None) -> tuple[str, ...]:
     got = [k.strip().lower() for k in (text or "").split(",") if k.strip()]
     bad = [k for k in got if k not in KINDS]
     if bad:
-        raise CadenzaError(f"--condition {text!r}: {', '.join(bad)} is not a label kind; choose among {', '.join(KINDS)}")
+        raise CadenzaError(f"--condition {text!r}: {', '.join(bad)} is not a label kind; choose among {', '.join(KINDS)} (and chords)")
     return tuple(k for k in KINDS if k in got)
+
+
+def split_condition(text: str | None) -> tuple[str | None, bool]:
+    """``"composer,chords"`` -> (``"composer"``, True): the label kinds, and whether each bar
+    opens with its chord (``chords`` is a codec option, see :mod:`cadenza.codecs.bar_chords`,
+    not a label)."""
+    got = [k.strip() for k in (text or "").split(",") if k.strip()]
+    chords = any(k.lower() == "chords" for k in got)
+    rest = ",".join(k for k in got if k.lower() != "chords")
+    return rest or None, chords
 
 
 def normalise(value: str) -> str:

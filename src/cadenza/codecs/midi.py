@@ -13,10 +13,12 @@ from typing import Any, ClassVar
 
 from cadenza import CadenzaError
 from cadenza.codecs.base import Declares, Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
+from cadenza.codecs.bar_chords import bar_steps, chord_word, chord_word_prefixes, chord_words_of, insert_bar_words, strip_chord_words, transposed_chord
 from cadenza.codecs.labels import strip_labels
 from cadenza.codecs.grid import Grid, GridNote, from_grid, piece_info, to_grid, transposed
 from cadenza.codecs import midi_infill
 from cadenza.music import Piece, write_midi
+from cadenza.music.harmony import bar_chords
 
 SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")  # MIDI, and notation via music21
 
@@ -144,7 +146,7 @@ class MidiCodec(Declares):
     (``words``), words become grid notes (``parse``), and which grid step each word ends at
     (``steps``, with ``reached`` and ``cut`` built on it)."""
 
-    capabilities: ClassVar[frozenset[str]] = frozenset({"prompt_piece", "infill"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"prompt_piece", "infill", "chords"})
     unit: ClassVar[str] = "word"
     suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
     bar_token: ClassVar[str | None] = None
@@ -168,21 +170,55 @@ class MidiCodec(Declares):
         return [self.encode_piece(read_piece(Path(path)))]
 
     def encode_piece(self, piece: Piece) -> Encoded:
+        """``piece`` as words; with ``options.chords`` each bar opens with its chord's word (see
+        :mod:`.bar_chords`)."""
         o = self.options
         grid = to_grid(piece, o.steps_per_quarter, o.note_range)
-        return Encoded(piece.name, " ".join(self.words(grid)), piece_info(piece, grid))
+        words, info = self.words(grid), piece_info(piece, grid)
+        if o.chords:
+            words = self.with_bar_words(words, [chord_word(c) for c in bar_chords(piece)], info)
+        return Encoded(piece.name, " ".join(words), info)
 
     def transpose(self, piece: Encoded, semitones: int) -> Encoded:
-        """``semitones`` up (negative: down); see :func:`cadenza.codecs.grid.transposed`."""
-        notes, _ = self.parse(piece.text)
-        return transposed(piece, notes, semitones, self.options.note_range, self.words)
+        """``semitones`` up (negative: down); see :func:`cadenza.codecs.grid.transposed`. Chord
+        words move with the notes."""
+        notes, _ = self.parse(strip_chord_words(piece.text))
+        out = transposed(piece, notes, semitones, self.options.note_range, self.words)
+        if not self.options.chords:
+            return out
+        chords = [chord_word(transposed_chord(c, semitones)) for c in chord_words_of(piece.text)]
+        return Encoded(out.name, " ".join(self.with_bar_words(out.text.split(), chords, out.info)), out.info)
+
+    def with_bar_words(self, words: list[str], bar_words: list[str], info: dict[str, Any]) -> list[str]:
+        """``words`` with ``bar_words[b]`` where bar ``b`` begins (bars from ``info``'s time
+        signatures, as :func:`~cadenza.codecs.grid.piece_info` records them)."""
+        spq = self.options.steps_per_quarter
+        ends = self.steps(words)
+        end = max(ends, default=0)
+        starts = bar_steps(info.get("time_signatures") or [[0.0, 4, 4]], end / spq, spq)
+        return insert_bar_words(words, self.begins(words, ends), starts, bar_words, self.wait_word, self.wait_steps)
+
+    def begins(self, words: list[str], ends: list[int]) -> list[int]:
+        """The grid step each word begins at, given :meth:`steps` (the step each ends at)."""
+        return [0] + ends[:-1]
+
+    wait_word: Any = None  # notewise: ``n -> "wait<n>"``, so a wait across a bar line is cut there
+    wait_steps: Any = None
+
+    def can(self, what: str) -> bool:
+        """A dataset prepared with chords tells each training window its bar's chord."""
+        return (what == "window_prefix" and bool(self.options.chords)) or super().can(what)
+
+    def window_prefix(self, text: str) -> list[tuple[int, str]]:
+        """(word offset, the chord word in force) at each chord word (``options.chords``)."""
+        return chord_word_prefixes(text.split())
 
     def decode(self, text: str, context: dict[str, Any]) -> Decoded:
         """Words -> :class:`Piece` (see :meth:`parse`), with tempo, metre and instruments from
         ``context``. Never raises. Labels opening the text (:mod:`.labels`) are not music: they
-        are left out."""
+        are left out, as are chord words."""
         o = self.options
-        notes, stats = self.parse(strip_labels(text, self.unit))
+        notes, stats = self.parse(strip_chord_words(strip_labels(text, self.unit)))
         return Decoded(text, stats, from_grid(notes, o.steps_per_quarter, o.note_range, context))
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
@@ -205,8 +241,16 @@ class MidiCodec(Declares):
     def piece_tempo(self, info: dict[str, Any]) -> float | None:
         return info.get("tempo")
 
-    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> None:
-        return None  # every word sequence decodes
+    def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> Any:
+        """None: every word sequence decodes; but with chords asked for (``context["chords"]``,
+        notewise) the sampler writes each bar's chord word itself (:mod:`.chord_constraint`)."""
+        if not context.get("chords"):
+            return None
+        if self.wait_steps is None:
+            raise CadenzaError("--chords: a chordwise model learns chords from its training text, but its sampler does not write them yet; use a notewise or kern model")
+        from cadenza.codecs.chord_constraint import WordChords
+
+        return WordChords(vocab, context, n, prefix, self.options.steps_per_quarter, self.wait_steps)
 
     def whole_bars(self, text: str, keep: int = -1) -> str:
         return text  # bars are grid time: every word ends inside one

@@ -52,11 +52,12 @@ __all__ = [  # also re-exported from their new homes for old imports: grid, inst
 class NotewiseOptions:
     """``steps_per_quarter``: grid resolution (Clara: 4 or 12). ``note_range``: keys encoded,
     38, 62 or 88 (see :data:`LOWEST`). ``max_wait``: longest single ``wait`` word (None: one
-    4/4 bar)."""
+    4/4 bar). ``chords``: a chord word at each bar line (:mod:`.bar_chords`)."""
 
     steps_per_quarter: int = 12
     note_range: int = 62
     max_wait: int | None = None
+    chords: bool = False  # each bar opens with its chord's word (prepare --condition chords)
 
     def __post_init__(self) -> None:
         check_grid(self.steps_per_quarter, self.note_range)
@@ -236,6 +237,15 @@ class NotewiseCodec(MidiCodec):
         return notes, stats
 
     # Time, for generation: waits move the grid on
+
+    @staticmethod
+    def wait_word(steps: int) -> str:
+        return f"wait{steps}"
+
+    @staticmethod
+    def wait_steps(word: str) -> int | None:
+        m = _WAIT.fullmatch(word)
+        return int(m.group(1)) if m else None
 
     def steps(self, words: list[str]) -> list[int]:
         """The grid step each word ends at: the waits so far."""

@@ -18,6 +18,7 @@ from cadenza import CadenzaError
 from cadenza.codecs import Codec, LengthGoal, join_tokens
 from cadenza.codecs.fim import prime_only, strip_sentinels
 from cadenza.codecs.labels import label_prime, split_labels, strip_labels
+from cadenza.generation.chords import with_progression
 from cadenza.generation.beam import beam_search_ids
 from cadenza.generation.continuation import follow
 from cadenza.generation.decode import few_threads, sample_ids
@@ -74,6 +75,9 @@ def _new_pieces(run: Run, req: Request, out: Path, formats: tuple[str, ...], pro
     head = label_prime(context, vocab, unit=codec.unit, **req.labels)
     if head:
         opening = dict(opening, labels=split_labels(head, codec.unit)[0])
+    context = with_progression(codec, context, vocab, req.progression, req.constrained)
+    if req.chords:
+        opening = dict(opening, chords=req.chords)
     ids = encode_prime(head + (codec.default_prime(vocab) if prime is None else prime), vocab, codec.unit, req.map_unknown)
     if not ids:
         # an empty prime: start from the most neutral token the model knows
@@ -153,13 +157,13 @@ def _draw(model: torch.nn.Module, codec: Codec, vocab: list[str], context: dict[
     fixed = context.get("fixed_meter")
     if req.form:
         seqs, marks, forced = sample_form(model, ids, vocab, codec, context, req.form, req.phrase_bars, req.options, req.seed, n, progress, make)
-        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) for seq in seqs] if make else [None] * n
+        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) if codec.bar_token else None for seq in seqs] if make else [None] * n
         return Drawn(seqs, marks, forced, meters)
     if req.beam > 1 or req.beam_sample:
         B = max(req.beam, 1)
         con = make(n * B, ids) if make else None
         seqs = beam_search_ids(model, ids, n, req.length, B, req.options, req.seed, req.beam_sample, progress=progress, done=done, constraint=con)
-        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) for seq in seqs] if con else [None] * n
+        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) if codec.bar_token else None for seq in seqs] if con else [None] * n
         return Drawn(seqs, None, list(con.forced) if con else [0] * n, meters)
     con = make(n, ids) if make else None
     seqs = sample_ids(model, ids, n, req.length, req.options, req.seed, progress, done, con, banned=prime_only(vocab, codec.unit))

@@ -54,7 +54,9 @@ class Request:
     stochastic), a ``form`` such as AABA of ``phrase_bars``-bar phrases, the codec's decoding
     ``constrained`` (None: where it has one). From what: a ``prime`` text (``map_unknown``: drop
     tokens the model never saw), the ``metre`` and ``key`` (``"3/4"``, ``"F"``, ``"g"``, ``"G:dor"``;
-    None: drawn from the training pieces), ``labels`` (``{"composer": "Chopin"}``), or a music
+    None: drawn from the training pieces), ``labels`` (``{"composer": "Chopin"}``), ``chords``
+    bar by bar (``"F | C7 | F | Bb"``, or ``"I | V7 | I | IV"`` in ``key``; see
+    :attr:`progression`) for a model prepared with ``--condition chords``, or a music
     file: ``prompt`` continued from its last ``prompt_bars`` bars (or ``prompt_seconds``), or,
     with ``rewrite`` (first, last bar), those bars of it written anew, reading ``context_bars``
     bars before and ``suffix_bars`` after."""
@@ -75,6 +77,7 @@ class Request:
     metre: str | None = None
     key: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    chords: str | None = None
     prompt: Path | None = None
     prompt_bars: int = 4
     prompt_seconds: float = 0.0
@@ -98,6 +101,19 @@ class Request:
                                        ("--metre/--key", self.metre is not None or self.key is not None), ("--constrained/--no-constrained", self.constrained is not None)) if on]
         if self.rewrite is not None and given:
             raise CadenzaError(f"rewriting bars keeps the file's own opening, metre and key; it cannot be combined with {', '.join(given)}")
+        if self.chords is not None:
+            if self.prompt is not None:
+                raise CadenzaError("--chords: a continued or rewritten file keeps its own harmony for now; give --chords to new pieces (generate, compose)")
+            self.progression  # an unknown chord name is an error here, once
+
+    @property
+    def progression(self) -> list[tuple[Any, ...]]:
+        """The chords asked for, one tuple of :class:`~cadenza.music.chord_names.Chord` per bar
+        (``[]``: none). The sampler writes each bar's first chord at the bar's start (the model
+        learnt one chord a bar); with fewer chords than bars the progression repeats."""
+        from cadenza.music.chord_names import parse_bars
+
+        return parse_bars(self.chords, self.key) if self.chords is not None else []
 
     @property
     def continues(self) -> bool:

@@ -245,3 +245,41 @@ def parse_roman(text: str, key: Key) -> Chord:
 def parse_progression(text: str, key: Key) -> list[Chord]:
     """``"I | V7 | I | IV"`` (bars, spaces or commas between) -> one chord per numeral."""
     return [parse_roman(t, key) for t in re.split(r"[\s|,]+", text.strip()) if t]
+
+
+_ROMAN = re.compile(r"[b#]?(?:VII|VI|V|IV|III|II|I|vii|vi|v|iv|iii|ii|i)(?![a-z#])")
+
+
+def parse_bars(text: str, key: str | Key | None = None) -> list[tuple[Chord, ...]]:
+    """A musician's progression, bar by bar: ``"F | C7 | F | Bb"`` (chord symbols) or, with
+    ``key``, ``"I | V7 | I | IV"`` (Roman numerals, as ``--key`` names the key). ``.`` repeats
+    the previous bar's chords; a bar may hold more than one (``"F C7"``: each bar keeps all of
+    them, in order). An unknown name is a one-line :class:`CadenzaError` naming it."""
+    bars: list[tuple[Chord, ...]] = []
+    for i, part in enumerate(p.strip() for p in (text or "").split("|")):
+        names = part.replace(",", " ").split()
+        if not names:
+            raise CadenzaError(f"--chords {text!r}: bar {i + 1} is empty; give a chord, or . to repeat the previous bar's")
+        if names == ["."]:
+            if not bars:
+                raise CadenzaError(f"--chords {text!r}: the first bar cannot repeat (.) a previous one")
+            bars.append(bars[-1])
+            continue
+        bars.append(tuple(_one_chord(n, key, text) for n in names))
+    if not bars:
+        raise CadenzaError("--chords: give chords bar by bar, e.g. \"F | C7 | F | Bb\" or, with --key, \"I | V7 | I | IV\"")
+    return bars
+
+
+def _one_chord(name: str, key: str | Key | None, text: str) -> Chord:
+    if _ROMAN.match(name) and not re.fullmatch(r"[A-G][#b]?.*", name):
+        if key is None:
+            raise CadenzaError(f"--chords {text!r}: {name} is a Roman numeral; give the key (--key) it stands in")
+        try:
+            return parse_roman(name, key if isinstance(key, Key) else parse_key(key))
+        except CadenzaError as exc:
+            raise CadenzaError(f"--chords: {exc}") from None
+    try:
+        return parse_chord(name)
+    except CadenzaError:
+        raise CadenzaError(f"--chords: {name!r} is not a chord symbol (C, Am, G7, Bm7b5, Fmaj7, Dsus4, Bb/D ...) or, with --key, a Roman numeral (I, V7, ii, viio)") from None

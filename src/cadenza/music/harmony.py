@@ -25,7 +25,7 @@ from cadenza import CadenzaError
 from cadenza.music.chord_names import NO_CHORD, QUALITIES, Chord, Key, parse_chord, parse_key, parse_progression, parse_roman, roman
 from cadenza.music.piece import Note, Piece
 
-__all__ = ["Bar", "Chord", "Key", "NO_CHORD", "QUALITIES", "ReaderOptions", "bar_chords", "bars", "parse_chord",
+__all__ = ["Bar", "Chord", "bar_grid", "Key", "NO_CHORD", "QUALITIES", "ReaderOptions", "bar_chords", "bars", "parse_chord",
            "parse_key", "parse_progression", "parse_roman", "piece_key", "read_chord", "read_chords", "roman"]
 
 EPS = 1e-6
@@ -91,12 +91,18 @@ class Bar:
 def bars(piece: Piece) -> list[Bar]:
     """The bars of ``piece`` up to its last note, from its time signatures. A signature that
     falls inside a bar ends that bar early (a short bar), as a pickup does."""
-    sigs = sorted({float(q): (n, d) for q, n, d in piece.time_signatures if n > 0 and d > 0}.items())
+    return bar_grid(piece.time_signatures, piece.end)
+
+
+def bar_grid(time_signatures: Iterable[Sequence[float]], end: float) -> list[Bar]:
+    """The bars up to ``end`` quarters from ``(quarter, numerator, denominator)`` signatures
+    (as :func:`bars` reads a Piece's), for codecs that keep the signatures apart from the notes."""
+    sigs = sorted({float(q): (int(n), int(d)) for q, n, d in time_signatures if n > 0 and d > 0}.items())
     if not sigs or sigs[0][0] > 0:
         sigs.insert(0, (0.0, (4, 4)))
     starts = [q for q, _ in sigs]
     out: list[Bar] = []
-    pos, end = 0.0, piece.end
+    pos = 0.0
     while pos < end - EPS:
         i = bisect_right(starts, pos + EPS) - 1
         num, den = sigs[i][1]

@@ -79,8 +79,10 @@ def write_score_midi(score, path: Path) -> None:
     score.write("midi", fp=str(path))
 
 
-def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str, Any]) -> dict[str, Path]:
-    """Write ``stem.krn`` and, if music21 parses it, ``.mid`` / ``.musicxml``; fill ``stats``."""
+def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str, Any], harmony: list[tuple[float, str]] = ()) -> dict[str, Path]:
+    """Write ``stem.krn`` and, if music21 parses it, ``.mid`` / ``.musicxml``; fill ``stats``.
+    ``harmony``: (quarter, ``**mxhm`` value such as ``"G dominant"``) chord symbols, which music21's
+    Humdrum reader leaves out, put above the top staff (MusicXML ``<harmony>``)."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
@@ -91,6 +93,7 @@ def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str
         score = parse_kern(kern)
         stats.update(score_stats(score))
         stats["parsed"] = True
+        add_chord_symbols(score, harmony)
     except Exception as exc:  # music21 raises many types; the summary reports it
         stats["parsed"] = False
         stats["error"] = f"{type(exc).__name__}: {exc}"[:200]
@@ -108,6 +111,25 @@ def export_kern(kern: str, stem: Path, formats: tuple[str, ...], stats: dict[str
             p.unlink(missing_ok=True)
             stats[f"{fmt}_error"] = f"{type(exc).__name__}: {exc}"[:200]
     return out
+
+
+def add_chord_symbols(score: Any, harmony: list[tuple[float, str]]) -> None:
+    """Chord symbols (``**mxhm`` values: a root as kern spells it and a MusicXML kind) into the
+    measures of the score's top part; a value music21 cannot read is left out."""
+    from music21 import harmony as m21harmony
+
+    if not harmony or not score.parts:
+        return
+    measures = list(score.parts[0].getElementsByClass("Measure"))
+    for q, value in harmony:
+        root, _, kind = value.partition(" ")
+        m = next((m for m in measures if m.offset <= q + 1e-6 < m.offset + max(m.duration.quarterLength, 1e-6)), None)
+        if m is None or not kind:
+            continue
+        try:
+            m.insert(q - m.offset, m21harmony.ChordSymbol(root=root, kind=kind))
+        except Exception:  # music21 raises several types on a kind it does not know
+            continue
 
 
 def _minor(sig: Any, analysed: Any) -> int:

@@ -10,7 +10,10 @@ What lives here, one route a file (each file's docstring says why its route was 
   MusicXML headers.
 * ``pdf``: SVG pages -> one PDF through cairosvg.
 * ``audio``: MIDI -> WAV with a SoundFont (TinySoundFont); FLAC/MP3 through ffmpeg.
-* ``pianoroll``: a piano-roll PNG drawn with matplotlib.
+* ``pianoroll``: a piano-roll PNG drawn with matplotlib (the prompt or all but rewritten bars shaded).
+* ``hands``: keyboard music from a MIDI file as a grand staff (hands split by register, clefs
+  and ottavas that follow it) through the kern writer, which is how a MIDI file is engraved.
+* ``excerpt``: the bars a continuation or rewrite added, with a few bars of context.
 
 Floor 8 (beside ``evaluation/``): may import ``cadenza.files``, ``music/``, ``codecs/`` and
 ``generation/``; never ``cli/``.

@@ -2,7 +2,8 @@
 
 A :class:`_Job` holds one input and the forms derived from it (kern or MusicXML text, a verovio
 toolkit, SVG pages, a MIDI performance, a :class:`~cadenza.music.Piece`, a WAV), each made at
-most once and shared: a MIDI file's MusicXML serves SVG, PDF and kern alike.
+most once and shared: a keyboard MIDI file's kern (``hands``) serves SVG, PDF and the kern file
+alike; other MIDI goes through music21's MusicXML.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cadenza import CadenzaError
 from cadenza.files import read_text
 from cadenza.music import Piece, read_midi
 from cadenza.render.audio import MAX_AUDIO_SECONDS, encode_audio, wav_from_midi
+from cadenza.render.hands import is_keyboard, piano_kern
 from cadenza.render.notation import humdrum_from_musicxml, music21_musicxml, read_musicxml
 from cadenza.render.pdf import pdf_from_svgs
 from cadenza.render.pianoroll import pianoroll_png
@@ -45,6 +47,8 @@ def render(
     *,
     composer: str | None = None,
     prompt_end: float | None = None,
+    new: tuple[float, float] | None = None,
+    first_bar: int = 1,
     overwrite: bool = True,
 ) -> dict[str, list[Path]]:
     """Write ``path`` (.krn, .mid/.midi, .musicxml/.xml/.mxl) in each of ``formats`` to ``out_dir``
@@ -52,12 +56,13 @@ def render(
 
     ``title`` (and ``composer``) replace the score's own in the engraved header and in the kern
     and MusicXML written; ``prompt_end``
-    (quarters) shades the prompt in the piano roll. ``overwrite=False`` refuses (before writing
+    (quarters) shades the prompt in the piano roll, ``new`` (start, end quarters) all but those
+    bars (bars rewritten), and ``first_bar`` numbers its bars from there (an excerpt). ``overwrite=False`` refuses (before writing
     anything) when a file it would write exists. A MIDI file lasting more than
     :data:`MAX_RENDER_QUARTERS` or :data:`~cadenza.render.audio.MAX_AUDIO_SECONDS` (a stray
     event hours past the music) is refused rather than engraved or synthesised. Returns ``{format: [paths]}``; "flac"/"mp3"
     are skipped with a warning when ffmpeg is absent. Conversions are done once and shared
-    (a MIDI file's MusicXML serves SVG, PDF and kern alike).
+    (a keyboard MIDI file's grand-staff kern serves SVG, PDF and kern alike).
     """
     path = Path(path)
     kind = SUFFIXES.get(path.suffix.lower())
@@ -75,6 +80,7 @@ def render(
         if taken:
             raise CadenzaError(f"{path}: {taken[0]} exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}; pass --force to replace, or -o another folder")
     job = _Job(path, kind, title, composer)
+    job.first_bar = first_bar
     if kind == "midi":  # read it first: a damaged file fails here with its reason, in every format
         _check_length(path, job.piece())
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,7 +109,7 @@ def render(
                     dest.write_text(kern_with_header(job.notation("krn"), title, composer), encoding="utf-8")
                 out[fmt] = [dest]
             elif fmt == "png":
-                out[fmt] = [pianoroll_png(job.piece(), _named(stem, ".png"), prompt_end, title or None)]
+                out[fmt] = [pianoroll_png(job.piece(), _named(stem, ".png"), prompt_end, title or None, new=new, first_bar=first_bar)]
             elif fmt == "wav":
                 out[fmt] = [job.wav(_named(stem, ".wav"), soundfont)]
             else:  # flac, mp3
@@ -122,6 +128,7 @@ class _Job:
     def __init__(self, path: Path, kind: str, title: str | None, composer: str | None):
         self.path, self.kind, self.title, self.composer = path, kind, title, composer
         self.tmp = Path(".")
+        self.first_bar = 1  # the number of the first bar engraved (an excerpt's)
         self._text: dict[str, str] = {}
         self._tk: Any = None
         self._svgs: list[str] | None = None
@@ -141,14 +148,16 @@ class _Job:
             text = music21_musicxml(self.path, self.notation("krn"), "humdrum")
         elif fmt == "musicxml":  # MIDI: music21 quantises and spells it
             text = music21_musicxml(self.path, self.path, "midi", self.title or self.path.stem)
-        else:  # kern from MusicXML (or MIDI via MusicXML): verovio's musicxml2hum
+        elif self.kind == "midi" and self.keyboard():  # a grand staff, hands split (hands.py)
+            text = piano_kern(self.piece(), where=str(self.path), first_bar=self.first_bar)
+        else:  # kern from MusicXML (or other MIDI via MusicXML): verovio's musicxml2hum
             text = humdrum_from_musicxml(self.notation("musicxml"), self.path)
         self._text[fmt] = text
         return text
 
     def toolkit(self):
         if self._tk is None:
-            fmt = "krn" if self.kind == "krn" else "musicxml"
+            fmt = "krn" if self.kind == "krn" or (self.kind == "midi" and self.keyboard()) else "musicxml"
             try:
                 self._tk = loaded_toolkit(self.notation(fmt), fmt, self.title, self.composer)
             except CadenzaError as exc:  # name the file once (reading it already may have)
@@ -172,6 +181,10 @@ class _Job:
                 self._midi = self.tmp / "performance.mid"
                 self._midi.write_bytes(data)
         return self._midi
+
+    def keyboard(self) -> bool:
+        """Whether a MIDI input is keyboard music, engraved as a grand staff through kern."""
+        return is_keyboard(self.piece())
 
     def piece(self) -> Piece:
         if self._piece is None:

@@ -25,13 +25,18 @@ def pianoroll_png(
     title: str | None = None,
     size: tuple[float, float] = (12.0, 5.0),
     dpi: int = 100,
+    *,
+    new: tuple[float, float] | None = None,
+    first_bar: int = 1,
 ) -> Path:
     """Draw ``piece`` as a piano roll PNG of exactly ``size`` x ``dpi`` pixels (1200 x 500).
 
     Bars along the bottom (from the time signatures), seconds along the top (from the tempo
     map), note names up the side, one colour per track, velocity as opacity. With
     ``prompt_end`` (quarters) the prompt is shaded grey and its notes paled, so what the model
-    wrote stands out. Same piece, same bytes.
+    wrote stands out; with ``new`` (start, end quarters) everything outside that span is shaded
+    so (bars rewritten in the middle of a piece). ``first_bar``: the number of the first bar
+    (an excerpt's). Same piece, same bytes.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import PolyCollection
@@ -44,7 +49,9 @@ def pianoroll_png(
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.07, 0.12, 0.91, 0.74))
     notes = [(n, i) for i, t in enumerate(piece.tracks) for n in t.notes]
-    end = max(piece.end, prompt_end or 0.0, 1.0)
+    if new is not None:
+        prompt_end = None
+    end = max(piece.end, prompt_end or 0.0, new[1] if new else 0.0, 1.0)
     if notes:
         pitches = [n.pitch for n, _ in notes]
         lo, hi = min(pitches), max(pitches)
@@ -67,7 +74,10 @@ def pianoroll_png(
         x0, x1, y0, y1 = starts, starts + durs, ys - 0.42, ys + 0.42
         verts = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1), np.stack([x0, y1], 1)], 1)
         rgba = np.empty((len(starts), 4))
-        in_prompt = starts < prompt_end if prompt_end is not None else np.zeros(len(starts), bool)
+        if new is not None:
+            in_prompt = (starts < new[0] - 1e-6) | (starts >= new[1] - 1e-6)
+        else:
+            in_prompt = starts < prompt_end if prompt_end is not None else np.zeros(len(starts), bool)
         rgba[:, :3] = np.where(in_prompt[:, None], 0.45 * base + 0.55, base)  # prompt notes paled
         rgba[:, 3] = 0.45 + 0.55 * vel
         ax.add_collection(PolyCollection(verts, facecolors=rgba, edgecolors="none"))
@@ -81,11 +91,18 @@ def pianoroll_png(
         if prompt_end < end:
             ax.text(prompt_end, 0.985, " continuation", ha="left", **label)
 
+    if new is not None:
+        ax.axvspan(0, new[0], color="0.9", zorder=0, lw=0)
+        ax.axvspan(new[1], end, color="0.9", zorder=0, lw=0)
+        ax.axvspan(new[0], new[1], color="#fff3c4", zorder=0, lw=0)  # the rewritten bars, highlighted
+        label = {"transform": ax.get_xaxis_transform(), "va": "top", "fontsize": 8, "color": "0.3"}
+        ax.text(new[0], 0.985, " rewritten", ha="left", **label)
+
     ax.set_xlim(0, end)
     ax.set_ylim(lo - 0.5, hi + 0.5)
     bars = _bar_starts(piece, end)
     step = next(s for s in (1, 2, 4, 5, 8, 10, 16, 20, 25, 50, 100, 200, 500, 1000) if len(bars) / s <= 16)
-    ax.set_xticks([q for i, q in enumerate(bars) if i % step == 0], [str(i + 1) for i in range(0, len(bars), step)])
+    ax.set_xticks([q for i, q in enumerate(bars) if i % step == 0], [str(i + first_bar) for i in range(0, len(bars), step)])
     if len(bars) <= 400:  # one LineCollection: per-bar minor ticks cost matplotlib ~1 s
         ax.vlines(bars[1:], 0, 1, transform=ax.get_xaxis_transform(), colors="0.82", lw=0.5, zorder=0.5)
     ax.set_xlabel("bar")

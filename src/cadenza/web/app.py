@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cadenza import CadenzaError
 from cadenza.files import one_line
-from cadenza.web.jobs import Busy, ProgressTable, WorkerPool
+from cadenza.web.jobs import Busy, JamFirst, ProgressTable, RenderPool, WorkerPool
 from cadenza.web.models import ModelStore
 from cadenza.web.plain import plain
 from cadenza.web.results import ResultStore
@@ -48,6 +48,8 @@ class WebOptions:
     queue: int = 8
     jam_workers: int = 1
     jam_queue: int = 2
+    nice: int = 10  # generation workers' CPU priority below jam replies' (0: the same)
+    render_processes: bool = True  # engrave and synthesise in processes of their own (jobs.RenderPool)
 
 
 @dataclass
@@ -60,6 +62,14 @@ class WebState:
     pool: WorkerPool
     jam_pool: WorkerPool
     progress: ProgressTable = field(default_factory=ProgressTable)
+    jam_first: JamFirst = field(default_factory=JamFirst)
+    renderer: RenderPool | None = None  # None: render in the calling thread
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        """:func:`cadenza.render.render` in a render process (see :class:`RenderPool`)."""
+        from cadenza.render import render
+
+        return self.renderer.call(render, *args, **kwargs) if self.renderer is not None else render(*args, **kwargs)
 
     def limits(self) -> dict[str, Any]:
         return {"max_upload": self.options.max_upload, "bars": [1, 64], "variations": [1, 6], "suffixes": [".mid", ".midi", ".krn", ".musicxml", ".xml", ".mxl"]}
@@ -112,15 +122,20 @@ async def _too_large(send: Any, limit: int) -> None:
 
 
 def create_app(options: WebOptions = WebOptions()) -> FastAPI:
-    from cadenza.web import jam, routes
+    from cadenza.web import jam, preview, routes
     from cadenza.web.docs import add_docs
+    from cadenza.web.variations import warm
 
     state = WebState(options, ModelStore(list(options.models)), ResultStore(options.out, keep=options.keep),
-                     WorkerPool(options.workers, options.queue), WorkerPool(options.jam_workers, options.jam_queue, "cadenza-jam"))
+                     WorkerPool(options.workers, options.queue, nice=options.nice), WorkerPool(options.jam_workers, options.jam_queue, "cadenza-jam"))
+    state.renderer = RenderPool(options.workers, options.nice) if options.render_processes else None
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.get_running_loop().run_in_executor(None, state.models.warm)
+        await asyncio.get_running_loop().run_in_executor(None, state.renderer.warm if state.renderer else (lambda f: f()), warm)
         yield
+        if state.renderer is not None:
+            state.renderer.close()
         state.pool.close()
         state.jam_pool.close()
         state.results.close()
@@ -131,6 +146,7 @@ def create_app(options: WebOptions = WebOptions()) -> FastAPI:
     app.state.web = state
     app.include_router(routes.router)
     app.include_router(jam.router)
+    app.include_router(preview.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)
     # the body limit leaves room for the multipart wrapping around a file of max_upload bytes

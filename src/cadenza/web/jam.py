@@ -6,8 +6,8 @@ JSON lines: ``start``, then ``on`` / ``off`` events (seconds from the reply's fi
 synthesises each note as it arrives. The reply is generation's streaming generator
 (:func:`cadenza.generation.stream.stream_notes`): the codec reads each word as it is sampled, so
 the first note leaves the server a few sampling steps after the phrase is read; silence before it
-is dropped, as the player's pause already separates call from response. Replies run on their own small pool so a long
-generation never delays one.
+is dropped, as the player's pause already separates call from response. Replies run on their own small pool, and
+come first (``jobs.JamFirst``): generations wait at their next step while a reply is sampled.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ async def jam(phrase: Phrase, request: Request) -> StreamingResponse:
 
     def work() -> None:
         try:
-            stream_reply(loaded, phrase, emit, stop)
+            with web.jam_first.reply():  # generations wait at their next step meanwhile
+                stream_reply(loaded, phrase, emit, stop)
         except CadenzaError as exc:
             emit({"type": "error", "message": plain(exc)})
         except Exception as exc:  # noqa: BLE001 - the stream has begun: report it in the stream

@@ -22,10 +22,10 @@ from cadenza.generation.request import DEFAULT
 from cadenza.web.models import describe
 from cadenza.web.plain import plain
 from cadenza.web.uploads import WebError, read_prompt_file, save_upload
+from cadenza.web.variations import render_later, source_of, variation
 
 router = APIRouter()
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{4,64}")
-RENDERED = ("musicxml", "svg", "wav", "png")  # eagerly; kern is written when first asked for
 MEDIA = {".mid": "audio/midi", ".svg": "image/svg+xml", ".wav": "audio/wav", ".png": "image/png", ".krn": "text/plain; charset=utf-8",
          ".musicxml": "application/vnd.recordare.musicxml+xml", ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
 
@@ -35,7 +35,7 @@ class Params:
 
     def __init__(self, model: Optional[str], bars: int, variations: int, seed: Optional[int], temperature: float, top_p: float,
                  form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str], metre: Optional[str] = None, key: Optional[str] = None,
-                 rewrite: Optional[str] = None):
+                 rewrite: Optional[str] = None, chords: Optional[str] = None):
         def need(ok: bool, message: str) -> None:
             if not ok:
                 raise WebError(422, message)
@@ -49,18 +49,20 @@ class Params:
         need(job is None or JOB_ID.fullmatch(job) is not None, "job must be 4-64 letters, digits, _ or -")
         need(not metre or re.fullmatch(r"\d{1,2}/\d{1,2}", metre) is not None, "metre must look like 3/4 or 6/8")
         need(not key or re.fullmatch(r"[A-Ga-g][#b-]?( ?:?[A-Za-z]{3,10})?", key) is not None, "key must look like F, Bb, g, f# (capital: major, lower case: minor) or G:dor")
+        need(not chords or len(chords) <= 400, "chords: at most 400 characters, bar by bar such as F | C7 | F | Bb")
         need(not rewrite or re.fullmatch(r"\s*\d{1,4}\s*(-\s*\d{1,4}\s*)?", rewrite) is not None, "bars to rewrite must look like 5-8 or 3")
         self.model, self.bars, self.variations, self.temperature, self.top_p = model or None, bars, variations, temperature, top_p
         self.seed = random.SystemRandom().randrange(1_000_000) if seed is None else seed
         self.form, self.phrase_bars, self.prompt_bars, self.job = (form or None), phrase_bars, prompt_bars, job
         self.metre, self.key, self.rewrite = metre or None, key or None, (rewrite or "").strip() or None
+        self.chords = (chords or "").strip() or None
 
 
 def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: int = Form(DEFAULT.n), seed: Optional[int] = Form(None),
             temperature: float = Form(DEFAULT.options.temperature), top_p: float = Form(DEFAULT.options.top_p), form: Optional[str] = Form(None),
             phrase_bars: int = Form(DEFAULT.phrase_bars), prompt_bars: int = Form(DEFAULT.prompt_bars), job: Optional[str] = Form(None),
-            metre: Optional[str] = Form(None), key: Optional[str] = Form(None), rewrite: Optional[str] = Form(None)) -> Params:
-    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite)
+            metre: Optional[str] = Form(None), key: Optional[str] = Form(None), rewrite: Optional[str] = Form(None), chords: Optional[str] = Form(None)) -> Params:
+    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite, chords)
 
 
 @router.get("/api/models", summary="The models this server offers and what each supports")
@@ -124,9 +126,9 @@ def _work(web: Any, run: Any, p: Params, job: str, folder: Path, prompt: Path | 
     """Sample, then render each variation; runs in a worker thread."""
     from cadenza.generation import Request, SamplingOptions, generate
     from cadenza.generation.infill import parse_bars
-    from cadenza.render import render
 
     def tick(done: int, total: int | None = None, *_: Any) -> None:
+        web.jam_first.wait()  # a jam reply being sampled goes first
         web.progress.update(p.job, "sampling", done, total or 0)
 
     tick(0)
@@ -139,46 +141,23 @@ def _work(web: Any, run: Any, p: Params, job: str, folder: Path, prompt: Path | 
                 read_prompt_file(prompt, names[str(prompt)])
             ask = ask.but(prompt=prompt, rewrite=parse_bars(p.rewrite))
         elif prompt is not None:
-            read_prompt_file(prompt, names[str(prompt)])
+            if prompt.suffix != ".krn":  # as above; reading a 200-bar .krn first took 1.4 s of a 3 s budget
+                read_prompt_file(prompt, names[str(prompt)])
             ask = ask.but(prompt=prompt, prompt_bars=p.prompt_bars)
         else:
             steer = {"metre": p.metre, "key": p.key} if run.codec.can("metre_key") else {}
-            ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, **steer)
+            ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, chords=p.chords, **steer)
         samples = generate(run, folder, ask, formats=formats, progress=tick)
     except CadenzaError as exc:  # in the page's words: its fields, the user's file name, no flags
         raise WebError(422, plain(exc, names, {"bars": "bars to rewrite"} if p.rewrite else None)) from None
+    rewrite = parse_bars(p.rewrite) if prompt is not None and p.rewrite else None
     variations = []
     for k, s in enumerate(samples):
+        web.jam_first.wait()
         web.progress.update(p.job, "rendering", k, len(samples))
-        variations.append(_variation(web, render, run, p, s))
+        variations.append(variation(web, run, p, s, rewrite))
     web.progress.update(p.job, "done", len(samples), len(samples))
     return {"job": job, "model": run.name, "seed": p.seed, "bars": p.bars, "prompt": shown, "rewrite": p.rewrite if prompt is not None else None, "variations": variations}
-
-
-def _variation(web: Any, render: Any, run: Any, p: Params, s: Any) -> dict[str, Any]:
-    source = s.files.get("krn") or s.files.get("musicxml") or s.files["mid"]
-    prompt_end = s.stats.get("prompt_quarters")
-    title = f"{run.name}, seed {p.seed}, variation {s.index}"
-    v: dict[str, Any] = {"index": s.index, "notes": s.stats.get("notes"), "prompt_quarters": prompt_end, "warnings": [],
-                         "metre": s.stats.get("metre"), "key": s.stats.get("key")}  # what a kern model wrote in (typed or drawn)
-    wanted = [f for f in RENDERED if not (f == "musicxml" and "musicxml" in s.files)] + ([] if "mid" in s.files else ["midi"])
-    try:
-        got = render(source, wanted, out_dir=source.parent, title=title, prompt_end=prompt_end)
-    except CadenzaError as exc:
-        got = {}
-        v["warnings"].append(plain(exc))
-    files = {k: [Path(x)] for k, x in s.files.items()} | {k: list(x) for k, x in got.items()}
-    mid = files.get("mid") or files.get("midi")
-    for key, fmt in (("midi", mid), ("musicxml", files.get("musicxml")), ("wav", files.get("wav")), ("png", files.get("png"))):
-        v[key] = web.results.url(fmt[0]) if fmt else None
-    v["svg_pages"] = [web.results.url(x) for x in files.get("svg", [])]
-    v["svg"] = v["svg_pages"][0] if v["svg_pages"] else None
-    krn = files.get("krn")
-    # kern from MusicXML is written on first download (it takes a child process and may fail)
-    v["krn"] = web.results.url(krn[0]) if krn else (web.results.url(files["musicxml"][0].with_suffix(".krn")) if files.get("musicxml") else None)
-    if "continuation" in files:
-        v["continuation_midi"] = web.results.url(files["continuation"][0])
-    return v
 
 
 @router.get("/files/{job}/{name}", summary="A result file (only from the server's output folder)")
@@ -187,18 +166,30 @@ async def result_file(job: str, name: str, request: Request) -> FileResponse:
     path = web.results.path(job, name)
     if path is None:
         raise WebError(404, "no such file")
-    if not path.is_file() and path.suffix == ".krn" and path.with_suffix(".musicxml").is_file():
-        await web.pool.run(_kern, path)
+    if not path.is_file() and source_of(path) is not None:
+        await web.pool.run(_later, web, path)
     if not path.is_file():
         raise WebError(404, "no such file (results are removed after a while; generate again)")
     return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"), filename=name if path.suffix != ".svg" else None,
                         content_disposition_type="attachment" if path.suffix in (".mid", ".krn", ".musicxml") else "inline")
 
 
-def _kern(path: Path) -> None:
-    from cadenza.render import render
+@router.get("/api/score/{job}/{name}", summary="The score pages of a whole piece (a continuation's or a rewrite's), engraved when first asked for")
+async def whole_score(job: str, name: str, request: Request) -> dict[str, Any]:
+    web = request.app.state.web
+    path = web.results.path(job, name)
+    if path is None or path.suffix != ".svg" or source_of(path) is None:
+        raise WebError(404, "no such piece (results are removed after a while; generate again)")
+    pages = sorted(path.parent.glob(f"{path.stem}-[0-9]*.svg"), key=lambda x: int(x.stem.rsplit("-", 1)[1]))
+    if not pages:
+        pages = await web.pool.run(_later, web, path)
+    return {"svg_pages": [web.results.url(x) for x in pages]}
 
+
+def _later(web: Any, path: Path) -> list[Path]:
+    """Render a whole piece's file on first request; a 422 in words when it cannot be."""
     try:
-        render(path.with_suffix(".musicxml"), ["krn"], out_dir=path.parent)
+        return render_later(path, render=web.render)
     except CadenzaError as exc:
-        raise WebError(422, f"kern is not available for this piece ({plain(exc, {str(path.with_suffix('.musicxml')): path.stem})})") from None
+        kind = {".krn": "kern", ".musicxml": "MusicXML", ".wav": "audio", ".svg": "a score"}.get(path.suffix, path.suffix[1:])
+        raise WebError(422, f"{kind} is not available for this piece ({plain(exc, {str(x): path.stem for x in path.parent.iterdir()})})") from None

@@ -3,17 +3,19 @@
 What lives here, bottom up (each file imports only the ones above it):
 
 * ``reader``: the one kern reader (lines, tokens, spine moves, durations, pitches, ties);
+* ``piece``: kern -> :class:`~cadenza.music.Piece` without music21; ``harm``: each bar's chord
+  as a ``!!chord:`` line after its barline (``--condition chords``), an ``**mxhm`` spine restored;
 * ``header``: the :class:`Header` a cleaned text leaves out; ``cleaning``, ``restoring``,
   ``transposition``: file -> model text -> file, and transposing model text;
-* ``piece``: kern -> :class:`~cadenza.music.Piece` without music21;
 * ``grammar``: the token grammar's tables; ``allowed``, ``data_tokens``,
   ``interpretation_lines``, ``checker``: the incremental validity checker; ``explain``: its
   reasons; ``report``: whole texts checked bar by bar;
 * ``shapes``: the token shapes the corpus writes (the generation grammar); ``clefs``: ledger
   lines, notes far off their staff, clef changes kept only where they help;
 * ``writer``: a :class:`~cadenza.music.Piece` (MIDI, MusicXML) written as a kern score;
-* ``constraint``: constrained decoding; ``prompt``: continuing a user's kern file; ``infill``:
-  rewriting chosen bars of it; ``codec``: the registered codec.
+* ``chord_lines``: chord lines in constrained decoding; ``constraint``: constrained decoding;
+  ``prompt``: continuing a user's kern file; ``infill``: rewriting chosen bars of it; ``codec``:
+  the registered codec.
 
 Floor 3 (codecs): imports :mod:`cadenza`, :mod:`cadenza.files`, :mod:`cadenza.music` and
 :mod:`cadenza.codecs`, never a higher floor (:mod:`cadenza.music.m21` only lazily, for export).

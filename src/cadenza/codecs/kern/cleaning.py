@@ -39,6 +39,7 @@ class KernOptions:
 
     spines: int = 0
     layouts: str = "one"
+    chords: bool = False  # each bar's chord line after its barline (prepare --condition chords, see .harm)
 
 
 def read_text(path: Path) -> str:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from cadenza import CadenzaError
 from cadenza.codecs import Declares, Decoded, Encoded, register
 from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
+from cadenza.codecs.kern.harm import harmony_of, with_chords
 from cadenza.codecs.kern.header import KEYSIG as _KEYSIG
 from cadenza.codecs.kern.header import CLEANING, Header, default_header
 from cadenza.codecs.kern.reader import BAR
@@ -32,7 +33,7 @@ from cadenza.music.reader import PIECE_SUFFIXES
 class KernCodec(Declares):
     """Character-level **kern (see the module docstring for what cleaning keeps)."""
 
-    capabilities: ClassVar[frozenset[str]] = frozenset({"metre_key", "prompt_text", "infill", "window_prefix", "dataset_problem"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"metre_key", "prompt_text", "infill", "window_prefix", "dataset_problem", "chords"})
     name: ClassVar[str] = "kern"
     unit: ClassVar[str] = "char"
     # what a corpus may hold: kern as written, other scores written as kern first (see .convert)
@@ -52,8 +53,11 @@ class KernCodec(Declares):
         if path.suffix.lower() != ".krn":  # MIDI, MusicXML, ABC: written as kern in their own layout (one: the dataset's)
             from cadenza.codecs.kern.convert import encode_score_file
 
-            return encode_score_file(path, self.options.spines if self.options.layouts == "one" else 0)
+            pieces = encode_score_file(path, self.options.spines if self.options.layouts == "one" else 0)
+            return [Encoded(p.name, with_chords(p.text), p.info) for p in pieces] if self.options.chords else pieces
         text, header = clean(read_text(path), str(path))
+        if self.options.chords:  # each bar's chord line after its barline (see .harm)
+            text = with_chords(text)
         return [Encoded(path.stem, text, {"header": header.to_dict(), "fifths": _first_fifths(header), "bars": text.count(BAR + "\n")})]
 
     def encode_text(self, text: str, name: str = "<text>") -> Encoded:
@@ -155,7 +159,7 @@ class KernCodec(Declares):
     def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> Any:
         from cadenza.codecs.kern.constraint import KernConstraint
 
-        return KernConstraint(vocab, context, n, prefix)
+        return KernConstraint(vocab, context, n, prefix, chords=self.options.chords)
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
         """``.krn``; ``.mid`` through Cadenza's own kern reader and symusic (music21's MIDI export
@@ -165,7 +169,7 @@ class KernCodec(Declares):
         from cadenza.music import write_midi
         from cadenza.music.m21 import export_kern
 
-        out = export_kern(decoded.payload, stem, tuple(f for f in formats if f != "mid"), decoded.stats)
+        out = export_kern(decoded.payload, stem, tuple(f for f in formats if f != "mid"), decoded.stats, harmony_of(decoded.payload))
         if "mid" in formats:
             try:
                 out["mid"] = write_midi(kern_to_piece(decoded.payload, Path(stem).name), Path(stem).with_suffix(".mid"))

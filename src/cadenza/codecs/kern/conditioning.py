@@ -17,6 +17,7 @@ from typing import Any
 
 from cadenza import CadenzaError
 from cadenza.codecs.kern.grammar import METERS
+from cadenza.codecs.kern.harm import is_chord_line
 from cadenza.codecs.kern.header import CLEANING, Header, kind_of
 from cadenza.codecs.kern.reader import BAR, follow, is_manipulator_line, spine_moves
 from cadenza.codecs.kern.transposition import _keysig_token
@@ -138,14 +139,20 @@ def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key:
 def window_prefix(text: str) -> list[tuple[int, str]]:
     """(offset, header text) wherever the header in force changes in a cleaned piece: a training
     window starting at or after the offset (up to the next one) gets the text prepended, so a
-    window cut from the middle of a piece still knows its metre, key and clefs. The columns
-    follow spine splits and merges; ``""``: nothing declared yet."""
+    window cut from the middle of a piece still knows its metre, key and clefs, and (a text with
+    chord lines, :mod:`.harm`) the chord of the bar it starts in. The columns follow spine
+    splits and merges; ``""``: nothing declared yet."""
     n = None
     cols: dict[str, list[str]] = {}
     out: list[tuple[int, str]] = [(0, "")]
     offset = 0
+    chord = ""  # the chord line in force (prepare --condition chords), after the header
     for line in text.split("\n"):
         offset += len(line) + 1
+        if is_chord_line(line):
+            chord = line + "\n"
+            out.append((offset, _header_text(cols, n) + chord))
+            continue
         if not line.startswith("*"):
             continue
         toks = line.split("\t")
@@ -169,6 +176,10 @@ def window_prefix(text: str) -> list[tuple[int, str]]:
                         v[j] = t
                         changed = True
         if changed:
-            lines = ["\t".join(cols[k]) for k in ("clef", "keysig", "key", "meter") if k in cols and len(cols[k]) == n and all(cols[k])]
-            out.append((offset, "".join(x + "\n" for x in lines)))
+            out.append((offset, _header_text(cols, n) + chord))
     return out
+
+
+def _header_text(cols: dict[str, list[str]], n: int | None) -> str:
+    lines = ["\t".join(cols[k]) for k in ("clef", "keysig", "key", "meter") if k in cols and len(cols[k]) == n and all(cols[k])]
+    return "".join(x + "\n" for x in lines)

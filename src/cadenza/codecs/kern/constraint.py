@@ -12,9 +12,11 @@ import numpy as np
 import torch
 
 from cadenza import CadenzaError
+from cadenza.codecs.kern.chord_lines import ChordLines
 from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.grammar import METERS, TPQ
 from cadenza.codecs.kern.shapes import MOZART, TokenShapes
+from cadenza.music.harmony import parse_chord
 
 
 def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
@@ -104,7 +106,7 @@ class KernConstraint:
     # model that starts stacking them (``4cc'yy<>TtX``) never gets back to music.
     NOT_OFFERED = frozenset("`~^zTtSsMmWwOPpyXx:<>&}{q;")
 
-    def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str):
+    def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prime: str, chords: bool = False):
         header = context.get("header") or {}
         # continuing a user's file: the checker starts where the user's bars end (the header in
         # force and a barline), not on bars it could not have written itself
@@ -137,6 +139,9 @@ class KernConstraint:
         # no corpus shape fits included (allowed.narrow); the corpus's shapes apply from the
         # first character the sampler writes.
         first = self._fresh(self.offered, spines, lenient=True)
+        # chord lines after barlines, for a model prepared with chords (.chord_lines)
+        self.chords = ChordLines(vocab if chords else [], [parse_chord(x) for x in context.get("chords") or []], 1)
+        self._chord_rows: dict[frozenset[str], np.ndarray] = {}
         self.meters: list[tuple[int, int] | None] = [self.fixed]
         self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
         self.texts: list[list[str]] = [[]]  # per sample, its characters (a list: += on a str copies)
@@ -154,6 +159,8 @@ class KernConstraint:
         if resume:
             first.bars_completed = max(first.bars_completed, 1)  # the user's bars came first
         self.checkers = [first] + [first.copy() for _ in range(n - 1)]
+        self.chords.grow(n)
+        self.chords.sampling = True
         self.meters = self.meters * n
         self.count = self.count * n
         self.bars_before = [list(self.bars_before[0]) for _ in range(n)]
@@ -172,6 +179,10 @@ class KernConstraint:
         self._top_suffices = len(vocab) * self.FORCE_BELOW <= 1
 
     def _push(self, checker, r: int, ch: str) -> None:
+        if self.chords.takes(r, ch):  # a chord line (.chord_lines): text, but not the checker's
+            self.count[r] += 1
+            self.texts[r].append(ch)
+            return
         if ch == "@":
             self.bar_ticks[r] = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
@@ -204,10 +215,12 @@ class KernConstraint:
 
     def _rescue(self, r: int) -> None:
         c = self._fresh(list(self.vocab), self.spines, lenient=True)
+        lines = ChordLines(self.vocab if self.chords.on else [], None, 1)
         for i, ch in enumerate(self.texts[r]):
             if i == len(self.prime):
                 c.use_shapes(self.shapes)
-            c.push(ch)
+            if not lines.takes(0, ch):
+                c.push(ch)
             if self.fixed and i + 1 == len(self.prime):
                 c.fix_header()
             if self.adopted_at[r] is not None and i + 1 == self.adopted_at[r]:
@@ -257,6 +270,10 @@ class KernConstraint:
         rows = []
         bar, star, offer = self._bar, self.star, self._offer
         for r, c in enumerate(self.checkers):
+            chord_row = self._chord_row(r)
+            if chord_row is not None:
+                rows.append(chord_row)
+                continue
             raw = c.allowed()
             got = offer.get(id(raw))
             if got is None:
@@ -286,8 +303,22 @@ class KernConstraint:
                         cut[star] = False
                         got = self._no_star[id(row)] = (row, cut if row.sum() > 1 else row)
                     row = got[1]
+            if self.chords.may_open(r):
+                row = row | self._chars_row(frozenset("!"))
             rows.append(row)
         return rows[0][None] if len(rows) == 1 else np.stack(rows)
+
+    def _chars_row(self, chars: frozenset[str]) -> np.ndarray:
+        row = self._chord_rows.get(chars)
+        if row is None:
+            row = self._chord_rows[chars] = np.array([t in chars for t in self.vocab])
+        return row
+
+    def _chord_row(self, r: int) -> np.ndarray | None:
+        """Inside a chord line, its next characters; where the sampler must open one, ``!``."""
+        if self.chords.inside(r):
+            return self._chars_row(frozenset(self.chords.next_chars(r)))
+        return self._chars_row(frozenset("!")) if self.chords.must_write(r) else None
 
     def mask(self) -> torch.Tensor:
         return torch.from_numpy(self.rows().copy())  # rows() may be a read-only cached row
@@ -332,9 +363,13 @@ class KernConstraint:
 
     def _push_rows(self, ids: list[int], forced: list[bool], changed: list[bool] | None) -> list[int]:
         for r, c in enumerate(self.checkers):
-            if forced[r]:
+            chord_row = self._chord_row(r)
+            if chord_row is not None:  # the chord line is the sampler's to write, not a forced step
+                if not chord_row[ids[r]]:
+                    ids[r] = int(np.flatnonzero(chord_row)[0])
+            elif forced[r]:
                 ids[r] = self.stoi[self.fallback(c)]
-            if forced[r] or (changed is not None and changed[r]):
+            if chord_row is None and (forced[r] or (changed is not None and changed[r])):
                 self.forced[r] += 1
             self._push(c, r, (self.vocab if r in self.full else self.offered)[ids[r]])
             self._advance(r, self.vocab[ids[r]])
@@ -357,6 +392,7 @@ class KernConstraint:
         if getattr(self, "_changed", None) is not None:
             self._changed = self._changed[index]
         self.checkers = [self.checkers[i].copy() for i in idx]
+        self.chords.copy_rows(idx)
         self.forced = [self.forced[i] for i in idx]
         self.lines = [self.lines[i] for i in idx]
         self.meters = [self.meters[i] for i in idx]

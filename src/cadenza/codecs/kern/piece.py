@@ -45,7 +45,20 @@ def kern_to_piece(text: str, name: str = "") -> Piece:
             scale = lcm(scale, finer.denominator)
 
 
-def _read(text: str, name: str, scale: int) -> Piece:
+def kern_bars(text: str, name: str = "") -> tuple[Piece, list[float]]:
+    """(:func:`kern_to_piece`, the time in quarters of each barline line, in order): the bars as
+    the text draws them (a repeat's short bar, a missing pickup), not as the metre would."""
+    scale = TICKS
+    while True:
+        times: list[int] = []
+        try:
+            piece = _read(text, name, scale, times)
+            return piece, [t / scale for t in times]
+        except _Finer as finer:
+            scale = lcm(scale, finer.denominator)
+
+
+def _read(text: str, name: str, scale: int, barlines: list[int] | None = None) -> Piece:
     t = 0  # ticks
     ends: list[int] = []  # per column, when its current event ends
     spine: list[int] = []  # per column, the original spine (the track)
@@ -69,6 +82,8 @@ def _read(text: str, name: str, scale: int) -> Piece:
         first = fields[0]
         c0 = first[:1]
         if c0 == "=" or c0 == "@":
+            if barlines is not None:
+                barlines.append(t)
             if first_bar is None and t > 0:
                 first_bar = t  # the first barline after music: the end of a pickup, or of bar 1
             continue

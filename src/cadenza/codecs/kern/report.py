@@ -3,6 +3,7 @@ bad bar with the columns, metre and ties followed leniently (real files, model s
 
 from __future__ import annotations
 
+from cadenza.codecs.kern.harm import is_chord_line
 from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.data_tokens import _tie_close, _tie_open
 from cadenza.codecs.kern.grammar import DEFAULT_VOCAB
@@ -66,6 +67,7 @@ def check_report(text: str, spines: int, meter: tuple[int, int] | None = (4, 4),
     lines = text.split("\n")
     if ends_with_nl:
         lines = lines[:-1]
+    lines = [ln for ln in lines if not is_chord_line(ln)]  # chord lines (.harm) are no music: not checked, not counted
     last_bar_line = max((i for i, ln in enumerate(lines) if ln == BAR), default=-1)
     bar = 1
     bars = 0

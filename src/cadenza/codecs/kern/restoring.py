@@ -1,7 +1,7 @@
 """Model text -> a kern file music21 and verovio read: a preamble (spines, clefs, key, metre,
 tempo), measure numbers, repaired or dropped broken lines, clef changes that do not bring the
 notes nearer the staff dropped (:func:`~cadenza.codecs.kern.clefs.settle_clefs`), spines closed
-with ``==`` and ``*-``."""
+with ``==`` and ``*-``; chord lines (:mod:`.harm`) become an ``**mxhm`` spine."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from collections import Counter
 
 from cadenza.codecs.kern.cleaning import KEPT_MANIPS
 from cadenza.codecs.kern.clefs import settle_clefs
+from cadenza.codecs.kern.harm import add_harmony_spine, is_chord_line, line_chord
 from cadenza.codecs.kern.header import KEEP_INTERP, Header, kind_of
 from cadenza.codecs.kern.reader import BAR, NULL, RECIP, spine_moves
+from cadenza.music.harmony import Chord
 
 # A kern data sub-token music21 reads. Real files order signifiers freely (``gq8``, ``8.cc#L``,
 # ``&(8E/J&)``, rests with a display position ``4rGG``), so the check is on content: only kern
@@ -89,6 +91,8 @@ def restore(text: str, header: Header) -> tuple[str, dict[str, int]]:
     text, stats["clefs_dropped"] = settle_clefs(text, list(header.clefs))
     bar = 0
     data_in_bar = 0
+    pending: Chord | None = None
+    chords_at: dict[int, Chord] = {}
     for raw in text.split("\n"):
         line = raw.rstrip("\r")
         if not line.strip():
@@ -107,7 +111,10 @@ def restore(text: str, header: Header) -> tuple[str, dict[str, int]]:
             data_in_bar = 0
             continue
         if line.startswith("!"):
-            stats["lines_dropped"] += 1
+            if is_chord_line(line) and line_chord(line) is not None:
+                pending = line_chord(line)  # on the bar's first data line, in the **mxhm spine
+            else:
+                stats["lines_dropped"] += 1
             continue
         fields = line.split("\t")
         if line.startswith("*"):
@@ -136,6 +143,8 @@ def restore(text: str, header: Header) -> tuple[str, dict[str, int]]:
         if all(f == NULL for f in fixed2):
             stats["lines_dropped"] += 1
             continue
+        if pending is not None:
+            chords_at[len(out)], pending = pending, None
         out.append("\t".join(fixed2))
         data_in_bar += 1
     if out[-1].startswith("="):
@@ -143,5 +152,8 @@ def restore(text: str, header: Header) -> tuple[str, dict[str, int]]:
     else:
         out.append("\t".join(["=="] * n))
     out.append("\t".join(["*-"] * n))
+    if chords_at:
+        out = add_harmony_spine(out, chords_at)
+        stats["chords"] = len(chords_at)
     stats["bars"] = max(bar, 1)
     return "\n".join(out) + "\n", dict(stats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from cadenza.codecs.kern.harm import transpose_chord_line
 from cadenza.codecs.kern.header import KEY, KEYSIG
 from cadenza.codecs.kern.reader import BAR, NATURAL, octave
 
@@ -93,6 +94,9 @@ def transpose_text(text: str, semitones: int, fifths: int) -> str:
     for line in text.split("\n"):
         if line == BAR or not line:
             out_lines.append(line)
+            continue
+        if line.startswith("!"):
+            out_lines.append(transpose_chord_line(line, semitones))  # a chord line moves; other comments stay
             continue
         fields = line.split("\t")
         if line.startswith("*"):

@@ -28,8 +28,22 @@ function setPrompt(prompt) {
   if (prompt) preferContinuing(); else showModel();
 }
 
+// Recordings placed on the beat: onsets and ends on the nearest sixteenth at the MIDI file's 120
+// beats a minute (0.125 s), from the first note; a note keeps at least one sixteenth.
+const SIXTEENTH = 0.125;
+function quantised(notes) {
+  if (!$("quantise").checked || !notes.length) return notes;
+  const t0 = Math.min(...notes.map((n) => n.start));
+  return notes.map((n) => {
+    const start = Math.round((n.start - t0) / SIXTEENTH) * SIXTEENTH;
+    const end = Math.max(start + SIXTEENTH, Math.round((n.start - t0 + n.duration) / SIXTEENTH) * SIXTEENTH);
+    return { ...n, start, duration: end - start };
+  });
+}
+$("quantise").onchange = () => showRecorded();
+
 function showRecorded() {
-  const notes = recorder.notes;
+  const notes = quantised(recorder.notes);
   if (!notes.length) return;
   setPrompt({ blob: notesToMidi(notes, 120), name: "played.mid", notes, label: `Played: ${notes.length} notes, ${recorder.seconds.toFixed(1)} s` });
 }
@@ -44,8 +58,22 @@ $("record").onclick = () => {
 $("clear").onclick = () => { recorder.clear(); $("upload").value = ""; setPrompt(null); };
 $("upload").onchange = () => {
   const f = $("upload").files[0];
-  if (f) setPrompt({ blob: f, name: f.name, label: `File: ${f.name} (${(f.size / 1024).toFixed(1)} kB)` });
+  if (f) { setPrompt({ blob: f, name: f.name, label: `File: ${f.name} (${(f.size / 1024).toFixed(1)} kB)` }); drawUpload(f); }
 };
+
+// an uploaded file is drawn in the prompt roll too: the server reads it as a continuation would
+async function drawUpload(f) {
+  const body = new FormData();
+  body.append("file", f, f.name);
+  const res = await fetch("/api/notes", { method: "POST", body }).catch(() => null);
+  if (!res || state.prompt?.blob !== f) return;
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) { showError(data.detail || `${f.name} cannot be read`); return; }
+  state.prompt.notes = data.notes;
+  state.prompt.bars = data.bars;
+  $("prompt-info").textContent = `File: ${f.name}: ${data.bars} bars, ${data.notes.length}${data.truncated ? "+" : ""} notes`;
+  drawRoll(data.notes);
+}
 
 function drawRoll(notes) {
   const c = $("prompt-roll");
@@ -175,6 +203,48 @@ async function run(rewrite = false) {
 $("go").onclick = () => run(false);
 $("rewrite-go").onclick = () => run(true);
 
+async function showWhole(v, card, button) {
+  // the whole piece's score is engraved on first request (a long upload takes seconds), its WAV too
+  const view = card._view;
+  if (button.dataset.whole) {  // back to the new bars
+    view.score.replaceChildren(...v.svg_pages.map((page) => Object.assign(new Image(), { src: page, alt: `Score of variation ${v.index}, bars ${v.shown.first_bar}–${v.shown.last_bar}` })));
+    if (view.audio) view.audio.src = v.wav;
+    if (view.roll) view.roll.src = v.png;
+    delete button.dataset.whole;
+    button.textContent = "Show the whole piece";
+    return;
+  }
+  button.disabled = true;
+  button.textContent = "engraving the whole piece…";
+  try {
+    const res = await fetch(v.whole.score);
+    const data = await res.json().catch(() => ({ detail: `the server answered ${res.status}` }));
+    if (!res.ok) throw new Error(data.detail);
+    view.score.replaceChildren(...data.svg_pages.map((page) => Object.assign(new Image(), { src: page, alt: `Score of variation ${v.index}, the whole piece` })));
+    if (view.audio) view.audio.src = v.whole.wav;
+    if (view.roll) view.roll.src = v.whole.png;
+    button.dataset.whole = "1";
+    button.textContent = "Show only the new bars";
+  } catch (err) {
+    showError(err.message);
+    button.textContent = "Show the whole piece";
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// One "safe <-> adventurous" control over temperature and top-p (the numbers stay under Advanced):
+// 0 is temperature 0.5, top-p 0.8 (the likeliest notes); 0.6 the model as trained (1.0, 1.0); 1 temperature 1.33.
+function character() {
+  const x = +$("character").value;
+  $("temperature").value = (0.5 + (5 / 6) * x).toFixed(2);
+  $("top_p").value = Math.min(1, 0.8 + x / 3).toFixed(2);
+  $("character-out").textContent = `temperature ${$("temperature").value}, top-p ${$("top_p").value}`;
+}
+$("character").oninput = character;
+for (const k of ["temperature", "top_p"]) $(k).addEventListener("input", () => { $("character-out").textContent = `temperature ${$("temperature").value}, top-p ${$("top_p").value} (set by hand)`; });
+character();
+
 function link(url, text, download) {
   const a = document.createElement("a");
   a.href = url;
@@ -193,10 +263,24 @@ function showResults(data) {
     const what = data.rewrite ? `bars ${data.rewrite} of ${data.prompt} rewritten` : data.prompt ? `continuing ${data.prompt}` : `${data.bars} bars`;
     const inKey = v.metre || v.key ? ` · ${[v.metre, v.key && keyName(v.key)].filter(Boolean).join(", ")}` : "";
     card.innerHTML = `<h3>Variation ${v.index} <span class="muted">${data.model} · seed ${data.seed} · ${what}${inKey} · ${v.notes ?? "?"} notes</span></h3>`;
-    if (v.png) { const img = new Image(); img.src = v.png; img.className = "roll"; img.alt = `Piano roll of variation ${v.index}${v.prompt_quarters ? " (prompt shaded)" : ""}`; card.append(img); }
+    let roll = null, audio = null;
+    if (v.shown) {  // a continuation or a rewrite: the new bars with a little context, the whole piece a click away
+      const note = document.createElement("p");
+      note.className = "shown muted";
+      const ctx = data.rewrite ? `bars ${data.rewrite} rewritten (highlighted), with ${v.shown.context_bars} bars either side shaded` : `the new bars, after the last ${v.shown.context_bars} bars of ${data.prompt} (shaded)`;
+      note.textContent = `Showing bars ${v.shown.first_bar}–${v.shown.last_bar}: ${ctx}. `;
+      const whole = document.createElement("button");
+      whole.type = "button";
+      whole.className = "whole";
+      whole.textContent = "Show the whole piece";
+      whole.onclick = () => showWhole(v, card, whole);
+      note.append(whole);
+      card.append(note);
+    }
+    if (v.png) { roll = new Image(); roll.src = v.png; roll.className = "roll"; roll.alt = `Piano roll of variation ${v.index}${v.prompt_quarters != null || v.shown ? " (prompt shaded)" : ""}`; card.append(roll); }
     const row = document.createElement("div");
     row.className = "row";
-    if (v.wav) { const a = document.createElement("audio"); a.controls = true; a.preload = "auto"; a.src = v.wav; row.append(a); }
+    if (v.wav) { audio = document.createElement("audio"); audio.controls = true; audio.preload = "auto"; audio.src = v.wav; row.append(audio); }
     const more = document.createElement("button");
     more.type = "button";
     more.textContent = "Continue from here";
@@ -213,19 +297,20 @@ function showResults(data) {
     const dl = document.createElement("span");
     dl.className = "downloads";
     const stem = `cadenza-${data.model}-${data.seed}-${v.index}`;
-    if (v.midi) dl.append(link(v.midi, "MIDI", `${stem}.mid`));
-    if (v.musicxml) dl.append(link(v.musicxml, "MusicXML", `${stem}.musicxml`));
-    if (v.krn) { const k = link(v.krn, "Kern", `${stem}.krn`); k.onclick = (e) => downloadChecked(e, v.krn, `${stem}.krn`); dl.append(k); }
-    if (v.wav) dl.append(link(v.wav, "WAV", `${stem}.wav`));
+    const of = v.shown ? " (whole piece)" : "";
+    if (v.midi) dl.append(link(v.midi, `MIDI${of}`, `${stem}.mid`));
+    if (v.musicxml) { const m = link(v.musicxml, `MusicXML${of}`, `${stem}.musicxml`); m.onclick = (e) => downloadChecked(e, v.musicxml, `${stem}.musicxml`); dl.append(m); }
+    if (v.krn) { const k = link(v.krn, `Kern${of}`, `${stem}.krn`); k.onclick = (e) => downloadChecked(e, v.krn, `${stem}.krn`); dl.append(k); }
+    if (v.shown && v.whole?.wav) { const w = link(v.whole.wav, "WAV (whole piece)", `${stem}.wav`); w.onclick = (e) => downloadChecked(e, v.whole.wav, `${stem}.wav`); dl.append(w); }
+    if (v.wav) dl.append(link(v.wav, v.shown ? `WAV (bars ${v.shown.first_bar}–${v.shown.last_bar})` : "WAV", v.shown ? `${stem}-bars-${v.shown.first_bar}-${v.shown.last_bar}.wav` : `${stem}.wav`));
     row.append(dl);
     card.append(row);
     for (const w of v.warnings || []) { const p = document.createElement("p"); p.className = "warn"; p.textContent = w; card.append(p); }
-    if (v.svg_pages?.length) {
-      const score = document.createElement("div");
-      score.className = "score";
-      for (const page of v.svg_pages) { const img = new Image(); img.src = page; img.alt = `Score of variation ${v.index}`; score.append(img); }
-      card.append(score);
-    }
+    const score = document.createElement("div");
+    score.className = "score";
+    for (const page of v.svg_pages || []) { const img = new Image(); img.src = page; img.alt = `Score of variation ${v.index}${v.shown ? `, bars ${v.shown.first_bar}–${v.shown.last_bar}` : ""}`; score.append(img); }
+    card.append(score);
+    card._view = { roll, audio, score };
     box.append(card);
   }
   box.scrollIntoView({ behavior: "smooth", block: "start" });
@@ -235,7 +320,7 @@ function showResults(data) {
 async function downloadChecked(e, url, name) {
   e.preventDefault();
   const res = await fetch(url);
-  if (!res.ok) { showError((await res.json().catch(() => ({}))).detail || `kern: HTTP ${res.status}`); return; }
+  if (!res.ok) { showError((await res.json().catch(() => ({}))).detail || `the server answered ${res.status}`); return; }
   const a = link(URL.createObjectURL(await res.blob()), "", name);
   a.click();
 }

@@ -54,7 +54,8 @@ export class Jam {
     }
     if (this.piano.held() === 0 && this.phrase.length) {
       const gap = this.settings().gap;
-      this.timer = setTimeout(() => this.respond(performance.now()), gap * 1000);
+      const releasedAt = performance.now(); // the last key up: the player's own latency counts from here
+      this.timer = setTimeout(() => this.respond(performance.now(), releasedAt), gap * 1000);
     }
   }
 
@@ -64,7 +65,7 @@ export class Jam {
     hush(this.voices);
   }
 
-  async respond(pausedAt) {
+  async respond(pausedAt, releasedAt = pausedAt) {
     const s = this.settings();
     const phrase = this.phrase.slice(-400);
     this.phrase = [];
@@ -73,7 +74,7 @@ export class Jam {
     const controller = new AbortController();
     this.abort = controller;
     this.status("replying…");
-    const reply = { notes: 0, first: null, server: null };
+    const reply = { notes: 0, first: null, fromRelease: null, server: null };
     let origin = null;
     const ac = audio();
     try {
@@ -101,6 +102,7 @@ export class Jam {
             if (origin == null) {
               origin = ac.currentTime + LOOKAHEAD;
               reply.first = performance.now() - pausedAt + LOOKAHEAD * 1000;
+              reply.fromRelease = performance.now() - releasedAt + LOOKAHEAD * 1000; // the pause setting included
               reply.server = ev.server_ms;
             }
             reply.notes++;
