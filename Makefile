@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast install models serve bench bench-quick bench-jam bench-contention docs clean
+.PHONY: kern-base demo test test-fast install models serve bench bench-quick bench-jam bench-contention docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,10 @@ docs: $(STAMP)
 
 models: $(STAMP)
 	bash scripts/make_models.sh
+
+# issue #20's base model: prepares the every-score corpus if missing, resumes training (hours on a CPU; run it in the background)
+kern-base: $(STAMP)
+	bash scripts/kern_base.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild every bundled model with Cadenza's own prepare/train commands, then package each into
 # src/cadenza/pretrained/<name>/ with its held-out bits/token measured on the dataset's test split.
+# The base model of every score (issue #20, in training) has its own script: scripts/kern_base.sh.
 #
 #   make models                           (or: bash scripts/make_models.sh)
 #   bash scripts/make_models.sh --check   the first steps of one stage against a recorded log (~5 min, below)
