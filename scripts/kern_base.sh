@@ -27,6 +27,7 @@ if [ "${1:-}" = "--save" ]; then
   rm -rf "$SAVED" && mkdir -p "$SAVED/checkpoints"
   cp -r "$RUN/$ck" "$SAVED/checkpoints/"
   cp "$RUN/last.state.json" "$RUN/config.json" "$RUN/log.jsonl" "$RUN/best.safetensors" "$SAVED/"  # last.safetensors: the checkpoint's model
+  (cd data/every-score && sha256sum train.ids.npy val.ids.npy test.ids.npy vocab.json) > "$SAVED/dataset.sha256"
   du -sh "$SAVED"
   exit 0
 fi
@@ -45,6 +46,10 @@ if [ ! -f data/every-score/manifest.json ]; then
     $M21_DIRS "$SHARED/midi/piano-midi" "$SHARED/midi/nottingham-folk" "$SHARED/midi/chamber/score" \
     --layouts all --condition composer,style,instrument --label-min-pieces 10 --hold-out data/mozart-all --hold-out data/beethoven-all \
     --workers 2 -o data/every-score --seed 0
+fi
+if [ -f "$SAVED/dataset.sha256" ] && ! (cd data/every-score && sha256sum --quiet -c "../../$SAVED/dataset.sha256"); then
+  echo "data/every-score differs from the corpus the saved checkpoint was trained on ($SAVED/dataset.sha256): resuming would not be exact" >&2
+  exit 2
 fi
 if [ ! -f "$RUN/last.state.json" ] && [ -f "$SAVED/last.state.json" ]; then
   mkdir -p "$RUN" && cp -r "$SAVED"/. "$RUN"/  # the committed checkpoint: training resumes from its step
