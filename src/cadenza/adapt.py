@@ -65,9 +65,9 @@ def adapt(sources: list[str | Path], run: Path, base: str = "mozart-kern", optio
     run = Path(run)
     say(f"preparing your pieces for {base}")
     pieces = prepare_for(base, sources, run / "dataset", options)
-    tokens = sum(r["tokens"] for r in _rows(run / "dataset"))
-    say(f"fine-tuning {base} for {options.minutes:g} minutes on {tokens:,} tokens"
-        + (f" (your pieces in {len(set(r['transpose'] for r in _rows(run / 'dataset')))} keys)" if options.transpose else ""))
+    rows = _rows(run / "dataset")
+    say(f"fine-tuning {base} for {options.minutes:g} minutes on {sum(r['tokens'] for r in rows):,} tokens"
+        + (f" (your pieces in {len({r['transpose'] for r in rows})} keys)" if options.transpose else ""))
     result = fine_tune(base, run / "dataset", run / "model", options, progress)
     say("measuring the base model and the fine-tune on your held-out pieces")
     bits_base, bits_tuned, tokens, unknown = compare(base, run / "model", run / "dataset")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
 
 from cadenza.codecs import get_codec
 from cadenza.data.dataset import load_manifest, load_pieces
@@ -94,8 +93,3 @@ def write_report(dataset: Path) -> Path:
     path.write_text(corpus_report(dataset), encoding="utf-8")
     return path
 
-
-def summary(dataset: Path) -> dict[str, Any]:
-    """Pieces in their own key per split (what a report's first table counts)."""
-    own = [r for r in load_pieces(Path(dataset)) if not r["transpose"]]
-    return {s: sum(1 for r in own if r["split"] == s) for s in ("train", "val", "test")}
