@@ -308,3 +308,20 @@ def test_stateful_training_interleaves_fim_steps_without_breaking_the_streams(tm
     train(palestrina_dataset, run, TrainConfig(**{**cfg.__dict__, "max_steps": 30}))
     assert trained() == list(range(sum(not fim_micro_step(cfg, s, 0) for s in range(30))))  # the resumed run reads on where it stopped
     assert can_infill(json.loads((run / "config.json").read_text())["vocab"], "char")
+
+
+def test_one_way_to_put_options_together_preset_source_then_flags(tiny_run):
+    """`cadenza train`, `adapt` and fine_tune_config share config_for: the shape of a preset or a
+    source, the options given on top, None meaning "not given"."""
+    from cadenza.models.config import PRESETS
+    from cadenza.training import config_for
+
+    p = next(iter(PRESETS.values()))
+    name = next(iter(PRESETS))
+    cfg = config_for(name, None, rnn_size=None, dropout=0.3, batch_size=7)
+    assert (cfg.arch, cfg.rnn_size, cfg.num_layers, cfg.n_head, cfg.seq_length, cfg.dropout, cfg.batch_size) == ("transformer", p.d_model, p.layers, p.heads, p.context, 0.3, 7)
+    cfg = config_for(None, str(tiny_run), seq_length=None, learning_rate=5e-4)
+    assert (cfg.arch, cfg.rnn_size, cfg.num_layers, cfg.seq_length, cfg.learning_rate, cfg.init_from) == ("lstm", 48, 2, TrainConfig().seq_length, 5e-4, str(tiny_run))
+    assert config_for(arch="lstm", rnn_size=None) == TrainConfig()
+    with pytest.raises(CadenzaError, match="unknown --preset 'huge'"):
+        config_for("huge")

@@ -97,7 +97,8 @@ def fine_tune(base: str, dataset: Path, run: Path, options: AdaptOptions = Adapt
     """``base``'s weights trained on ``dataset`` for ``options.minutes`` into ``run`` (the best
     checkpoint by validation kept): ``cadenza train --init-from`` with the base model's shape."""
     from cadenza.models.pretrained import resolve
-    from cadenza.training import TrainConfig, train
+    from cadenza.training import train
+    from cadenza.training.config import config_for
     from cadenza.training.checkpoint import read_config
 
     config = read_config(resolve(base))
@@ -105,10 +106,9 @@ def fine_tune(base: str, dataset: Path, run: Path, options: AdaptOptions = Adapt
     fim = train_cfg.get("fim_rate", 0.0) if options.fim_rate < 0 else options.fim_rate
     m = config["model"]
     seq = min(options.seq_length, m.get("block_size") or options.seq_length) if m["arch"] == "transformer" else options.seq_length
-    cfg = TrainConfig(arch=m["arch"], rnn_size=m["rnn_size"], num_layers=m["num_layers"], n_head=m["n_head"], dropout=m.get("dropout", 0.0), seq_length=seq,
-                      batch_size=options.batch_size, learning_rate=options.learning_rate, schedule="cosine", max_minutes=options.minutes, max_steps=1_000_000,
-                      eval_every=options.eval_every, threads=options.threads, fim_rate=fim, fim_format=train_cfg.get("fim_format", "psm"),
-                      seed=options.seed, init_from=str(base))
+    cfg = config_for(init_from=str(base), seq_length=seq, batch_size=options.batch_size, learning_rate=options.learning_rate, schedule="cosine",
+                     max_minutes=options.minutes, max_steps=1_000_000, eval_every=options.eval_every, threads=options.threads, fim_rate=fim,
+                     fim_format=train_cfg.get("fim_format", "psm"), seed=options.seed)
     return train(Path(dataset), Path(run), cfg, progress)
 
 

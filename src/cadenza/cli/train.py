@@ -49,30 +49,18 @@ def train(
     """Train a language model on a dataset; checkpoints keep best and last, and re-running resumes.
 
     Several processes: torchrun --nproc_per_node N -m cadenza train ... (DistributedDataParallel)."""
-    from cadenza import CadenzaError
-    from cadenza.training import LN2, TrainConfig
+    from cadenza.training import LN2
     from cadenza.training import train as _train
     from cadenza.training.checkpoint import read_config
+    from cadenza.training.config import config_for
 
     with progress("training") as update:
-        base = {"rnn_size": 128, "num_layers": 3, "n_head": 4, "seq_length": 50, "dropout": 0.0}
-        if preset is not None:
-            if preset not in PRESETS:
-                raise CadenzaError(f"unknown --preset {preset!r}; choose one of: {', '.join(PRESETS)}")
-            p = PRESETS[preset]
-            arch = "transformer"
-            base = {"rnn_size": p.d_model, "num_layers": p.layers, "n_head": p.heads, "seq_length": p.context, "dropout": p.dropout}
-        if init_from is not None:  # fine-tuning: the source's shape, unless flags say otherwise (then warm_start refuses a mismatch)
-            from cadenza.training.warm_start import source_config
-
-            m = source_config(init_from)[1]["model"]
-            arch = m["arch"]
-            base = {"rnn_size": m["rnn_size"], "num_layers": m["num_layers"], "n_head": m["n_head"], "seq_length": base["seq_length"], "dropout": m.get("dropout", 0.0)}
-        given = {"rnn_size": rnn_size, "num_layers": num_layers, "n_head": n_head, "seq_length": seq_length, "dropout": dropout}
-        shape = {k: v if v is not None else base[k] for k, v in given.items()}
-        cfg = TrainConfig(**shape, batch_size=batch_size, learning_rate=learning_rate, learning_rate_decay=learning_rate_decay, learning_rate_decay_after=learning_rate_decay_after,
-                          grad_clip=grad_clip, max_epochs=max_epochs, max_steps=max_steps, eval_every=eval_every, seed=seed, arch=arch, max_minutes=max_minutes,
-                          threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay, grad_accum=grad_accum, device=device, compile=compile, fim_rate=fim_rate, fim_format=fim_format, stateful=stateful, init_from=init_from or "")
+        # the shape from --preset or --init-from, the flags given on top (None: not given), TrainConfig's defaults for the rest
+        cfg = config_for(preset, init_from, arch=None if preset or init_from else arch, rnn_size=rnn_size, num_layers=num_layers, n_head=n_head,
+                         seq_length=seq_length, dropout=dropout, batch_size=batch_size, learning_rate=learning_rate, learning_rate_decay=learning_rate_decay,
+                         learning_rate_decay_after=learning_rate_decay_after, grad_clip=grad_clip, max_epochs=max_epochs, max_steps=max_steps, eval_every=eval_every,
+                         seed=seed, max_minutes=max_minutes, threads=threads, schedule=schedule, warmup_steps=warmup_steps, weight_decay=weight_decay,
+                         grad_accum=grad_accum, device=device, compile=compile, fim_rate=fim_rate, fim_format=fim_format, stateful=stateful)
 
         def cb(s: dict) -> None:
             v = s["val_loss"]

@@ -15,9 +15,9 @@ soon, which only works before torch loads (issue #24).
 
 import cadenza.training.threads  # noqa: F401  (first: before torch is loaded)
 from cadenza.training.checkpoint import load_run, save_weights
-from cadenza.training.config import TrainConfig
+from cadenza.training.config import TrainConfig, config_for
 from cadenza.training.data import Stream
 from cadenza.training.loop import LN2, TrainResult, evaluate_loss, plot_losses, train
 from cadenza.training.warm_start import fine_tune_config
 
-__all__ = ["LN2", "Stream", "TrainConfig", "TrainResult", "evaluate_loss", "fine_tune_config", "load_run", "plot_losses", "save_weights", "train"]
+__all__ = ["LN2", "Stream", "TrainConfig", "TrainResult", "config_for", "evaluate_loss", "fine_tune_config", "load_run", "plot_losses", "save_weights", "train"]

@@ -83,3 +83,26 @@ class TrainConfig:
 def trajectory_changes(old: dict, new: dict) -> list[str]:
     """The trajectory options that differ between a saved run and a new request."""
     return [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in TRAJECTORY if k in old and old.get(k) != new.get(k)]
+
+
+def config_for(preset: str | None = None, init_from: str | None = None, **options: object) -> TrainConfig:
+    """The one way a run's options are put together (``cadenza train``, ``adapt``,
+    :func:`~cadenza.training.fine_tune_config`): the model's shape from a named transformer
+    ``preset`` or from the run being fine-tuned (``init_from``: its architecture, size and
+    dropout), then ``options`` on top; an option given as ``None`` is one the user left out.
+    A size given that differs from the source's is refused later, by the warm start, in one line."""
+    from cadenza.models.config import PRESETS
+
+    shape: dict[str, object] = {}
+    if preset is not None:
+        if preset not in PRESETS:
+            raise CadenzaError(f"unknown --preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+        p = PRESETS[preset]
+        shape = {"arch": "transformer", "rnn_size": p.d_model, "num_layers": p.layers, "n_head": p.heads, "seq_length": p.context, "dropout": p.dropout}
+    if init_from:
+        from cadenza.training.warm_start import source_config
+
+        m = source_config(init_from)[1]["model"]
+        shape |= {"arch": m["arch"], "rnn_size": m["rnn_size"], "num_layers": m["num_layers"], "n_head": m["n_head"], "dropout": m.get("dropout", 0.0)}
+    given = {k: v for k, v in options.items() if v is not None}
+    return TrainConfig(**{**shape, **given, "init_from": init_from or ""})

@@ -52,11 +52,9 @@ def source_config(source: str) -> tuple[Path, dict]:
 def fine_tune_config(source: str, **options: Any) -> "TrainConfig":
     """Training options for fine-tuning ``source`` from Python: its architecture, size and
     dropout (what ``cadenza train --init-from`` takes by itself), then ``options`` on top."""
-    from cadenza.training.config import TrainConfig
+    from cadenza.training.config import config_for
 
-    m = source_config(source)[1]["model"]
-    shape = {"arch": m["arch"], "rnn_size": m["rnn_size"], "num_layers": m["num_layers"], "n_head": m["n_head"], "dropout": m.get("dropout", 0.0)}
-    return TrainConfig(**{**shape, **options, "init_from": str(source)})
+    return config_for(init_from=str(source), **options)
 
 
 def warm_start(model: torch.nn.Module, model_config: dict, vocab: list[str], codec: str, source: str) -> WarmStart:
