@@ -260,3 +260,20 @@ def test_unreadable_input_names_the_file(tmp_path, name, data, match):
 def test_unknown_format(tmp_path, palestrina_krn):
     with pytest.raises(CadenzaError, match="unknown format"):
         render(palestrina_krn, ["svg", "jpeg"], tmp_path)
+
+
+def test_a_samples_token_text_is_decoded_by_its_runs_codec(tmp_path):
+    """`cadenza render sample.txt --model M` and render.tokens_to_file: the text read by the
+    model's codec (notewise at 12 steps a quarter, p0 = A0), the notes exactly as written."""
+    from cadenza.music.midi import read_midi
+    from cadenza.render import tokens_to_file
+
+    text = tmp_path / "s.txt"
+    text.write_text("p39 wait12 endp39 p43 p46 wait24 endp43 endp46")  # C4 a quarter, then E4+G4 a half
+    made = tokens_to_file(text, "piano-notewise")
+    assert made == tmp_path / "s.mid"
+    assert [(n.pitch, n.start, n.duration) for n in read_midi(made).notes] == [(60, 0.0, 1.0), (64, 1.0, 2.0), (67, 1.0, 2.0)]
+    with pytest.raises(CadenzaError, match="s.mid exists; pass --force"):
+        tokens_to_file(text, "piano-notewise")
+    with pytest.raises(CadenzaError, match="needs --run"):
+        tokens_to_file(text, None)

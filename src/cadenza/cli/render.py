@@ -27,6 +27,7 @@ def render(
 
     A file that fails is one red line (the others are still rendered), and the exit code is 2."""
     from cadenza import render as _render
+    from cadenza.render.tokens import tokens_to_file
 
     formats = [f.strip().lower() for f in to.split(",") if f.strip()]
     t = Table(title="Rendered")
@@ -38,7 +39,7 @@ def render(
         try:
             with _one_file():
                 tokens = f.suffix.lower() == ".txt"
-                src = _tokens_to_file(f, run, out, formats, force) if tokens else f
+                src = tokens_to_file(f, run, out, formats, force) if tokens else f
                 got = _render.render(src, formats, out_dir=out, title=title, soundfont=soundfont, overwrite=force or tokens)
         except CadenzaError as exc:
             error_line(exc)
@@ -67,27 +68,3 @@ def _one_file() -> Iterator[None]:
         if os.environ.get(DEBUG_ENV):
             raise
         raise CadenzaError(unexpected(exc)) from None
-
-
-def _tokens_to_file(path: Path, run: Optional[str], out: Optional[Path], formats: list[str], force: bool) -> Path:
-    """A sample's token text -> a .krn or .mid file through the run's codec."""
-    from cadenza.files import read_text
-    from cadenza.generation.run import open_run
-    from cadenza.render.convert import destinations
-
-    if run is None:
-        raise CadenzaError(f"{path}: token text needs --run RUN (or --model NAME) to know its codec")
-    if not path.is_file():
-        raise CadenzaError(f"{path}: no such file")
-    text = read_text(path, "token text")  # UTF-8, or Latin-1; empty and binary files refused
-    trained = open_run(run)  # the codec and its context: the weights are not read
-    codec = trained.codec
-    decoded = codec.decode(text, trained.context)
-    stem = (out or path.parent) / path.stem
-    if not force:  # the decoded sample, and what is rendered from it
-        taken = [p for p in [stem.with_name(stem.name + ".krn"), stem.with_name(stem.name + ".mid")] + destinations(stem, formats) if p.exists()]
-        if taken:
-            raise CadenzaError(f"{path}: {taken[0]} exists; pass --force to replace, or -o another folder")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    files = codec.export(decoded, stem, ("krn", "mid"))
-    return files.get("krn") or files["mid"]

@@ -14,6 +14,7 @@ What lives here, one route a file (each file's docstring says why its route was 
 * ``hands``: keyboard music from a MIDI file as a grand staff (hands split by register, clefs
   and ottavas that follow it) through the kern writer, which is how a MIDI file is engraved.
 * ``excerpt``: the bars a continuation or rewrite added, with a few bars of context.
+* ``tokens``: a sample's token text -> a music file, through the codec of the run that wrote it.
 
 Floor 8 (beside ``evaluation/``): may import ``cadenza.files``, ``music/``, ``codecs/`` and
 ``generation/``; never ``cli/``.
@@ -26,6 +27,7 @@ from cadenza.render.convert import AUDIO_EXTRA, FORMATS, SUFFIXES, render
 from cadenza.render.pdf import pdf_from_svgs
 from cadenza.render.pianoroll import note_name, pianoroll_png
 from cadenza.render.score import VEROVIO_OPTIONS, svg_pages
+from cadenza.render.tokens import tokens_to_file
 
 __all__ = [
     "AUDIO_EXTRA",
@@ -40,5 +42,6 @@ __all__ = [
     "pianoroll_png",
     "render",
     "svg_pages",
+    "tokens_to_file",
     "wav_from_midi",
 ]

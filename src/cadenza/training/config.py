@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 from cadenza import CadenzaError
 
@@ -85,6 +86,18 @@ def trajectory_changes(old: dict, new: dict) -> list[str]:
     return [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in TRAJECTORY if k in old and old.get(k) != new.get(k)]
 
 
+def source_config(source: str) -> tuple[Path, dict]:
+    """The run folder and config of ``--init-from`` (a run folder or a bundled model's name)."""
+    from cadenza.models.pretrained import resolve
+    from cadenza.training.checkpoint import read_config
+
+    try:
+        folder = resolve(source)
+    except CadenzaError as exc:
+        raise CadenzaError(f"--init-from: {exc}") from None
+    return folder, read_config(folder)
+
+
 def config_for(preset: str | None = None, init_from: str | None = None, **options: object) -> TrainConfig:
     """The one way a run's options are put together (``cadenza train``, ``adapt``,
     :func:`~cadenza.training.fine_tune_config`): the model's shape from a named transformer
@@ -100,8 +113,6 @@ def config_for(preset: str | None = None, init_from: str | None = None, **option
         p = PRESETS[preset]
         shape = {"arch": "transformer", "rnn_size": p.d_model, "num_layers": p.layers, "n_head": p.heads, "seq_length": p.context, "dropout": p.dropout}
     if init_from:
-        from cadenza.training.warm_start import source_config
-
         m = source_config(init_from)[1]["model"]
         shape |= {"arch": m["arch"], "rnn_size": m["rnn_size"], "num_layers": m["num_layers"], "n_head": m["n_head"], "dropout": m.get("dropout", 0.0)}
     given = {k: v for k, v in options.items() if v is not None}

@@ -11,17 +11,14 @@ from a fresh row, and one the new corpus never uses is dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from cadenza import CadenzaError
-
-if TYPE_CHECKING:
-    from cadenza.training.config import TrainConfig
+from cadenza.training.config import TrainConfig, config_for, source_config
 
 # parameters with one row per token (LSTM: embed, head; transformer: tok, tied to head)
 _TOKEN_ROWS = ("embed.weight", "head.weight", "head.bias", "tok.weight")
@@ -37,23 +34,9 @@ class WarmStart:
     new_tokens: tuple[str, ...]
 
 
-def source_config(source: str) -> tuple[Path, dict]:
-    """The run folder and config of ``--init-from`` (a run folder or a bundled model's name)."""
-    from cadenza.models.pretrained import resolve
-    from cadenza.training.checkpoint import read_config
-
-    try:
-        folder = resolve(source)
-    except CadenzaError as exc:
-        raise CadenzaError(f"--init-from: {exc}") from None
-    return folder, read_config(folder)
-
-
-def fine_tune_config(source: str, **options: Any) -> "TrainConfig":
+def fine_tune_config(source: str, **options: Any) -> TrainConfig:
     """Training options for fine-tuning ``source`` from Python: its architecture, size and
     dropout (what ``cadenza train --init-from`` takes by itself), then ``options`` on top."""
-    from cadenza.training.config import config_for
-
     return config_for(init_from=str(source), **options)
 
 
