@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/poly.py                      # JSB + Nottingham, <= 10 CPU min each
     .venv/bin/python benchmarks/poly.py --datasets jsb --minutes 3
 
-Trains :func:`cadenza.evaluation.polybench_run.run_benchmark` with the dataset's default settings
-(:data:`cadenza.evaluation.polybench_run.SETTINGS`) on one thread, prints test NLL per frame (nats) next to
+Trains :func:`cadenza.polybench.run.run_benchmark` with the dataset's default settings
+(:data:`cadenza.polybench.run.SETTINGS`) on one thread, prints test NLL per frame (nats) next to
 the published LSTM / TCN (Bai et al. 2018) and RNN-NADE (Boulanger-Lewandowski et al. 2012)
 numbers, and writes the table to ``benchmarks/results/poly.json``. Runs (result.json +
 model.safetensors) go to ``runs/poly/<dataset>/`` (not committed).
@@ -24,8 +24,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from cadenza.evaluation.polybench import DATASETS  # noqa: E402
-from cadenza.evaluation.polybench_run import run_benchmark  # noqa: E402
+from cadenza.polybench.frames import DATASETS  # noqa: E402
+from cadenza.polybench.run import run_benchmark  # noqa: E402
 
 
 def main() -> None:

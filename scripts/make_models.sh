@@ -97,7 +97,7 @@ stage() {  # stage RUN DATASET ARGS...: train data/DATASET into runs/RUN; $RAN_<
   "$BIN/cadenza" train "data/$data" -o "runs/$run" "$@"
 }
 pack() {  # run name trained_on licence command hardware
-  "$BIN/python" -c "import sys; from cadenza.evaluation.package import package; print(package(*sys.argv[1:6], hardware=sys.argv[6]))" "$@"
+  "$BIN/python" -c "import sys; from cadenza.bundle import package; print(package(*sys.argv[1:6], hardware=sys.argv[6]))" "$@"
 }
 mkdir -p data runs
 

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from cadenza import CadenzaError
-from cadenza.evaluation.polybench import DATASETS, load_poly, nll_per_frame
-from cadenza.evaluation.polybench_run import load_frame_model, run_benchmark
+from cadenza.polybench.frames import DATASETS, load_poly, nll_per_frame
+from cadenza.polybench.run import load_frame_model, run_benchmark
 from conftest import shared
 
 SIZES = {"jsb": (229, 76, 77), "nottingham": (694, 173, 170), "musedata": (524, 135, 124), "pianomidi": (87, 12, 25)}
@@ -109,7 +109,7 @@ def test_tcn_trains_too(tmp_path):
 
 
 def test_training_windows_cover_each_roll_with_its_true_previous_frames():
-    from cadenza.evaluation.polybench import training_windows
+    from cadenza.polybench.frames import training_windows
 
     rng = np.random.default_rng(0)
     rolls = [rng.integers(0, 2, (T, 88)).astype(np.uint8) for T in (1, 5, 64, 130)]

@@ -60,7 +60,7 @@ def benchmark_poly(
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
     """Train and score a frame model on a standard polyphonic benchmark: test NLL per frame (nats)."""
-    from cadenza.evaluation.polybench_run import run_benchmark
+    from cadenza.polybench.run import run_benchmark
 
     with progress(f"{dataset} {arch}") as update:
 

@@ -1,4 +1,4 @@
-"""Evaluation of a trained run, and the polyphonic-music benchmark.
+"""Evaluation of a trained run.
 
 ``evaluate(run, out)`` (:mod:`.pipeline`) writes ``report.json``, ``report.md`` and
 ``report.html`` into ``out``; :mod:`.method` defines every number in it (its docstring is the
@@ -13,7 +13,8 @@ report's "Method" section). The measures, one idea per file:
 * :mod:`.similarity`: Yang & Lerch's intra/inter-set overlap of two sets of pieces;
 * :mod:`.training_index` and :mod:`.memorisation`: verbatim copies from the training set;
 * :mod:`.report`: the document, written as Markdown and HTML, and its figures;
-* :mod:`.polybench` and :mod:`.polybench_run`: Boulanger-Lewandowski's piano-roll benchmark.
+(The polyphonic piano-roll benchmark, with its own frame models and loop, is :mod:`cadenza.polybench`;
+bundling a run as a shipped model is :mod:`cadenza.bundle`.)
 
 Floor 8: may import ``cadenza.files``, ``music``, ``codecs``, ``data`` (the corpus),
 ``models``, ``training`` and ``generation``; never ``cli``.

@@ -33,7 +33,7 @@ Conventions (see :func:`frame_nll`):
   C minor, and pieces tend to open on the tonic chord).
 
 This file holds the corpora, the frame models and the NLL; training and scoring a run is
-:mod:`cadenza.evaluation.polybench_run`.
+:mod:`cadenza.polybench.run`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Training and scoring a frame model on one polyphonic benchmark corpus (:func:`run_benchmark`),
 with per-dataset default settings, and loading a finished run (:func:`load_frame_model`). The
-corpora, the models and the NLL convention are in :mod:`cadenza.evaluation.polybench`."""
+corpora, the models and the NLL convention are in :mod:`cadenza.polybench.frames`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from cadenza import CadenzaError
-from cadenza.evaluation.polybench import (
+from cadenza.polybench.frames import (
     ARCHS,
     PUBLISHED,
     SPLITS,
@@ -101,7 +101,7 @@ def run_benchmark(
     Writes ``result.json`` and ``model.safetensors`` into ``out_dir``; ``progress`` (if given)
     gets a dict after every epoch. Returns ``{dataset, arch, params, test_nll, valid_nll,
     test_nll_from2, train_nll, published, epochs, best_epoch, seconds, config, ...}`` (NLLs in
-    nats per frame; see :mod:`cadenza.evaluation.polybench` for the convention).
+    nats per frame; see :mod:`cadenza.polybench.frames` for the convention).
     """
     t0 = time.monotonic()
     if arch not in ARCHS:
