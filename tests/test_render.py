@@ -277,3 +277,23 @@ def test_a_samples_token_text_is_decoded_by_its_runs_codec(tmp_path):
         tokens_to_file(text, "piano-notewise")
     with pytest.raises(CadenzaError, match="needs --run"):
         tokens_to_file(text, None)
+
+
+@pytest.mark.parametrize("spines", [10_000, 65])
+def test_a_score_too_wide_for_verovio_is_one_line_not_a_hang(tmp_path, spines):
+    """10,000 spines hung verovio deaf to Ctrl-C, 1,500-3,000 aborted the process (issue #24):
+    the width is checked before verovio sees the text, for the command and for the web page."""
+    from cadenza.render import render
+
+    wide = tmp_path / "wide.krn"
+    wide.write_text("\t".join(["**kern"] * spines) + "\n" + "\t".join(["4c"] * spines) + "\n" + "\t".join(["*-"] * spines) + "\n")
+    with pytest.raises(CadenzaError, match=rf"wide.krn.*{spines} spines side by side \(at most 64\)"):
+        render(wide, ["svg"], out_dir=tmp_path / "out")
+
+
+def test_a_score_as_wide_as_the_bound_still_engraves(tmp_path):
+    from cadenza.render import render
+
+    ok = tmp_path / "choir.krn"
+    ok.write_text("\t".join(["**kern"] * 64) + "\n" + "\t".join(["4c"] * 64) + "\n" + "\t".join(["*-"] * 64) + "\n")
+    assert render(ok, ["svg"], out_dir=tmp_path / "out")["svg"]

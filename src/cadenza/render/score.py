@@ -23,6 +23,13 @@ VEROVIO_OPTIONS = {
     "svgFormatRaw": True,
 }
 
+# What reaches verovio is bounded: it hangs deaf to Ctrl-C on a kern file 10,000 spines wide,
+# aborts the process (a C++ exception) at 1,500-3,000 and takes 90 s at 1,000 (issue #24). An
+# orchestral score has ~30-40 staves; a piano score with its **dynam and **text spines, under 10.
+MAX_SPINES = 64
+MAX_PARTS = 64
+MAX_TEXT_MB = 50
+
 
 def svg_pages(text: str, fmt: str, title: str | None = None, composer: str | None = None) -> list[str]:
     """Engrave kern (``fmt`` "krn"/"kern") or MusicXML ("musicxml") text as SVG pages (A4, one
@@ -55,6 +62,7 @@ def loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None)
     verovio.enableLog(verovio.LOG_OFF)
 
     fmt = {"kern": "krn", "humdrum": "krn", "xml": "musicxml", "mxl": "musicxml"}.get(fmt, fmt)
+    check_size(text, fmt)
     # verovio "loads" anything (even "hello") as an empty page, so check the kind first.
     if fmt == "krn":
         if "**kern" not in text:
@@ -82,6 +90,22 @@ def loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None)
     if not any(f'class="{c}' in first for c in ("note", "rest", "mRest", "chord")):
         raise CadenzaError("verovio found no notes or rests in it")
     return tk
+
+
+def check_size(text: str, fmt: str) -> None:
+    """Refuse, in one line, a score too large for verovio to engrave in bounded time: more than
+    :data:`MAX_SPINES` spines side by side (kern), :data:`MAX_PARTS` parts (MusicXML) or
+    :data:`MAX_TEXT_MB` of text."""
+    if len(text) > MAX_TEXT_MB * 1_000_000:
+        raise CadenzaError(f"too large to engrave: {len(text) / 1e6:.0f} MB of {'kern' if fmt == 'krn' else 'MusicXML'} (at most {MAX_TEXT_MB} MB)")
+    if fmt == "krn":
+        wide = max((line.count("\t") + 1 for line in text.splitlines() if line and not line.startswith("!!")), default=0)
+        if wide > MAX_SPINES:
+            raise CadenzaError(f"too wide to engrave: {wide} spines side by side (at most {MAX_SPINES})")
+    elif fmt == "musicxml":
+        parts = text.count("<score-part ") + text.count("<score-part>")
+        if parts > MAX_PARTS:
+            raise CadenzaError(f"too many parts to engrave: {parts} (at most {MAX_PARTS})")
 
 
 def musicxml_root(text: str) -> ET.Element:
