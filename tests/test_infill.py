@@ -230,8 +230,8 @@ def test_middle_bits_reads_the_same_middles_both_ways(fim_kern_run, tiny_run, pa
     for nats, key in ((left_nats, "left_bits_per_token"), (fim_nats, "fim_bits_per_token")):
         want = sum(float(x[-len(m) :].sum()) for x, m in zip(nats, middles)) / got["tokens"] / math.log(2)
         assert got[key] == pytest.approx(want, rel=1e-9)
-    assert got["fim_bits_per_token"] != got["left_bits_per_token"]
-
+    # (the two figures may be equal to the last bit here: after 384 shared tokens, a briefly
+    # trained LSTM has forgotten whatever came before them, suffix included)
     monkeypatch.setattr(infilling, "BEFORE", 8)  # a short prefix: the suffix read first still shows
     near = middle_bits(model, config, palestrina_dataset, max_pieces=4)
     assert near["fim_bits_per_token"] != near["left_bits_per_token"]
