@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -rs -n 2 --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -41,6 +41,7 @@ bench-quick: $(STAMP)
 bench-jam: $(STAMP)
 	$(BIN)/python benchmarks/jam_latency.py
 	$(BIN)/python benchmarks/jam_browser.py
+	$(BIN)/python benchmarks/page_speed.py
 
 # issue #24: default `cadenza train` alone and beside 2 busy processes (benchmarks/results/contention.json), ~10 minutes; run it on a quiet machine
 bench-contention: $(STAMP)

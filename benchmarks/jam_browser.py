@@ -40,7 +40,15 @@ def _run(busy: int, phrases: int) -> dict:
     release = [round(x, 1) for x in got["from_release_ms"]]
     return {"replies": len(ms), "first_note_ms": ms, "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(_quantile(ms, 0.95), 1), "max_ms": round(max(ms), 1),
             "from_release_ms": release, "from_release_p50_ms": round(statistics.median(release), 1), "from_release_p95_ms": round(_quantile(release, 0.95), 1),
-            "pause_s": got["pause_s"], "server_first_note_ms": got.get("server_ms")}
+            "pause_s": got["pause_s"], "server_first_note_ms": got.get("server_ms"),
+            # where the time went: the server's wait before sampling, and the page's wait for the response to begin
+            "server_wait_ms": got.get("server_wait_ms"), "response_begun_ms": [round(x, 1) for x in got.get("headers_ms") or []],
+            "server_p50_ms": _p(got.get("server_ms"), 0.5), "server_p95_ms": _p(got.get("server_ms"), 0.95), "server_wait_p95_ms": _p(got.get("server_wait_ms"), 0.95)}
+
+
+def _p(xs: list | None, q: float) -> float | None:
+    xs = [x for x in xs or [] if x is not None]
+    return round(_quantile(xs, q), 1) if xs else None
 
 
 def _quantile(xs: list[float], q: float) -> float:

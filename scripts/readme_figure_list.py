@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from readme_figures import Figures, Sources, bold_lower, num, pct, table
+from readme_figures import FigureError, Figures, Sources, bold_lower, num, pct, table
+from readme_figures_chords import CHORD_READER, CHORDS_HELDOUT, TABLES as CHORD_TABLES
 
 # ---- benchmarks/results/latest.json: issue #15's table (benchmarks/bench.py)
 
@@ -352,6 +353,25 @@ JAM = Figures(jam, (
 ))
 
 
+def jam_page(src: Sources) -> dict[str, str]:
+    b = src("jam_browser")
+    return {"load": num(b["load_average"][0], 1), "s95": num(b["server_p95_ms"], 0), "ss95": num(b["with_generations"]["server_p95_ms"], 0)}
+
+
+JAM_PAGE = Figures(jam_page, (
+    "`benchmarks/results/jam_browser.json`, load average {load})",
+    "(server p95 {s95} ms idle, {ss95} ms with 6 generations)",
+))
+
+
+def page(src: Sources) -> dict[str, str]:
+    p = src("page_speed")
+    return {"bars": str(p["upload_bars"]), "p50": num(p["p50_s"], 2), "max": num(p["max_s"], 2), "n": str(p["repeats"])}
+
+
+PAGE = Figures(page, ("continuing a {bars}-bar Mozart movement answers in {p50} s (p50, at most {max} s over {n}; `python benchmarks/page_speed.py`",))
+
+
 def encode(src: Sources) -> dict[str, str]:
     e = src("encode_speed")
     return {"ms": num(e["symusic_ms_per_file_sample"], 0), "s": num(e["music21_ms_per_file_sample"] / 1000, 1), "x": num(e["speedup"], 0),
@@ -407,6 +427,29 @@ MODELS = Figures(models, (
     "35 + 40 min on one CPU thread | **{beethoven_bits}** (was {beethoven_was}) |",
 ))
 
+# ---- benchmarks/results/contention.json (benchmarks/contention.py): training beside busy programs
+
+
+def contention(src: Sources) -> dict[str, str]:
+    c = src("contention")
+    tps = c["tokens_per_second"]
+    if c["busy_processes"] != 2 or not c["target"]["met"] or tps["default"]["kept"] < c["target"]["kept_at_least"] or tps["threads"]["kept"] >= c["target"]["kept_at_least"]:
+        raise FigureError("contention.json no longer says what the README's sentence does (two busy processes; the target met by default, not with --threads 2)")
+    out = {"target": pct(c["target"]["kept_at_least"])}
+    for key, name in (("d", "default"), ("t", "threads"), ("b", "before")):
+        out |= {f"{key}_idle": num(tps[name]["idle"]), f"{key}_busy": num(tps[name]["busy"]), f"{key}_kept": pct(tps[name]["kept"])}
+    return out
+
+
+CONTENTION = Figures(contention, (
+    "{d_idle} tokens/s alone and {d_busy} beside two busy processes",
+    "**{d_kept}% of its alone-speed, against the target of at least {target}%: met by default**",
+    "it kept {t_kept}% ({t_idle} and {t_busy} tokens/s), short of the target",
+    "waiting) kept {b_kept}% ({b_idle} and {b_busy}).",
+))
+
 TABLES = {"bench": bench_table, "arch": arch_table, "constrained": constrained_table, "infill": infill_table, "evaluate": evaluate_table,
           "evaluate-features": features_table, "composer": composer_table, "poly": poly_table}
-FIGURES = [MODELS, JAM, ARCH_FIGURES, GPU, CONSTRAINED, INFILL_FIGURES, EVALUATE, POLY, ENCODE, COMPOSER, BENCH, MEMORY]
+FIGURES = [MODELS, JAM, JAM_PAGE, PAGE, ARCH_FIGURES, GPU, CONSTRAINED, INFILL_FIGURES, EVALUATE, POLY, ENCODE, COMPOSER, BENCH, MEMORY, CONTENTION]
+FIGURES += [CHORD_READER, CHORDS_HELDOUT]  # the chords section's figures and table: scripts/readme_figures_chords.py
+TABLES.update(CHORD_TABLES)

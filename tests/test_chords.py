@@ -168,22 +168,29 @@ def test_the_request_checks_its_chords_once():
     assert [b[0].name for b in Request(chords="I | IV", key="G").progression] == ["G", "C"]
     with pytest.raises(CadenzaError, match="Hx"):
         Request(chords="C | Hx")
-    with pytest.raises(CadenzaError, match="new pieces"):
-        Request(chords="C", prompt="x.krn")
+    assert [b[0].name for b in Request(chords="C | G7", prompt="x.krn").progression] == ["C", "G7"]  # continued: chord symbols
+    with pytest.raises(CadenzaError, match="Roman numerals need --key.*keeps its own key"):
+        Request(chords="I | V", prompt="x.krn")
 
 
 @pytest.fixture(scope="module")
 def chord_runs(tmp_path_factory, palestrina_paths):
-    """Tiny kern and notewise models prepared with chords: enough to see the sampler write them."""
+    """Tiny kern, notewise and chordwise models prepared with chords (and trained to fill in the
+    middle): enough to see the sampler write them."""
     from cadenza.data.prepare import prepare
     from cadenza.training import TrainConfig, train
 
     root = tmp_path_factory.mktemp("chords")
     runs = {}
-    for codec, options in (("kern", {"spines": 4, "chords": True}), ("notewise", {"steps_per_quarter": 4, "chords": True})):
+    for codec, options in (("kern", {"spines": 4, "chords": True}), ("notewise", {"steps_per_quarter": 4, "chords": True}),
+                           ("chordwise", {"steps_per_quarter": 4, "note_range": 38, "chords": True})):
         prepare([str(p) for p in palestrina_paths[:8]], root / codec, codec, options, workers=1, seed=1)
-        train(root / codec, root / f"run-{codec}", TrainConfig(rnn_size=32, num_layers=1, seq_length=40, batch_size=8, max_steps=20, eval_every=20, eval_batches=1, seed=3))
+        fim = 0.0 if codec == "kern" else 0.5
+        train(root / codec, root / f"run-{codec}", TrainConfig(rnn_size=32, num_layers=1, seq_length=40, batch_size=8, max_steps=20, eval_every=20, eval_batches=1, seed=3,
+                                                              fim_rate=fim))
         runs[codec] = root / f"run-{codec}"
+    train(root / "kern", root / "run-kern-fim", TrainConfig(rnn_size=32, num_layers=1, seq_length=40, batch_size=8, max_steps=20, eval_every=20, eval_batches=1, seed=3, fim_rate=0.5))
+    runs["kern-fim"] = root / "run-kern-fim"
     return runs
 
 
@@ -284,3 +291,133 @@ def test_prepare_kern_with_labels_and_chords(tmp_path, palestrina_paths):
     vocab = __import__("json").loads((out / "vocab.json").read_text())
     prefixes = ["".join(vocab[i] for i in z["ids"][z["start"][k] : z["start"][k + 1]]) for k in range(len(z["at"]))]
     assert any(p.startswith("!!!COM: ") and p.rstrip("\n").split("\n")[-1].startswith("!!chord: ") for p in prefixes)
+
+
+# --- chordwise: the sampler writes chord words before a bar's first step ------------------------
+
+
+def test_chordwise_steps_clock():
+    """A letter or a run of instruments in score order is one step; at a bar line only the chord,
+    or the instruments still to come in the step in progress, may follow."""
+    from cadenza.codecs.chord_constraint import StepClock
+    from cadenza.codecs.instruments import RANK
+
+    vocab = ["a", "b", "v0110", "p0110", "<chord:C>", "<composer:X>"]
+    clock = StepClock(vocab, RANK)
+    state = clock.start()
+    for w in ["p0110", "a", "v0110", "p0110"]:  # p | a | v p (one step, violin before piano)
+        state = clock.advance(state, vocab.index(w))
+    assert clock.now(state) == 3
+    assert [vocab[i] for i in clock.allowed(state, 1).nonzero()[0]] == ["a", "b", "v0110", "p0110", "<composer:X>"]
+    assert clock.allowed(state, 0).sum() == 0  # piano closed the step: the bar's chord comes first
+    after_violin = clock.advance(clock.advance(state, vocab.index("a")), vocab.index("v0110"))
+    assert [vocab[i] for i in clock.allowed(after_violin, 0).nonzero()[0]] == ["p0110"]  # the piano of the step in progress
+
+
+def test_chordwise_samples_carry_the_chords_asked_for(chord_runs, tmp_path):
+    from cadenza.generation import generate
+
+    run = chord_runs["chordwise"]
+    samples = generate(run, tmp_path, n=2, bars=4, chords="C | F | .", seed=1)
+    codec = get_codec("chordwise", {"chords": True, "steps_per_quarter": 4, "note_range": 38})
+    for s in samples:
+        words = (tmp_path / f"sample-{s.index:02d}.txt").read_text().split()
+        got = [w for w in words if w.startswith("<chord:")]
+        assert got[:4] == ["<chord:C>", "<chord:F>", "<chord:F>", "<chord:C>"]
+        ends = codec.steps(words)
+        begins = codec.begins(words, ends)
+        starts = [begins[i + 1] for i, w in enumerate(words[:-1]) if w.startswith("<chord:")]
+        bar = starts[1]
+        assert bar in (16, 32) and starts[1:4] == [bar, 2 * bar, 3 * bar]  # a chord word opens each bar's first step (the first after the prime's)
+        assert s.stats["notes"] > 0
+
+
+# --- the progression on new bars: continuing a file, rewriting bars, forms ------------------------
+
+
+def _chords_after(text: str, told: int) -> list[str]:
+    return [c.name for c in chord_words_of(text)][told:]
+
+
+def test_notewise_continuation_starts_the_progression_on_the_first_new_bar(chord_runs, tmp_path):
+    from cadenza.generation import generate
+    from cadenza.music import write_midi
+
+    run = chord_runs["notewise"]
+    vocab = __import__("json").loads((run / "config.json").read_text())["vocab"]
+    triads = [(48, 64, 67, 72), (53, 65, 69, 72)]  # C, F: two bars the tiny model has chord and note words for
+    assert {"<chord:C>", "<chord:F>", "<chord:G>"} <= set(vocab)
+    notes = [Note(b * 4.0, p, 4.0) for b, pcs in enumerate(triads * 2) for p in pcs]
+    prompt = tmp_path / "cf.mid"
+    write_midi(Piece([Track("Piano", 0, sorted(notes))], time_signatures=[(0.0, 4, 4)]), prompt)
+    samples = generate(run, tmp_path / "out", n=2, bars=3, chords="G | C", prompt=prompt, seed=1)
+    for s in samples:
+        text = (tmp_path / "out" / f"cf-{s.index:02d}.txt").read_text()
+        names = [c.name for c in chord_words_of(text)]
+        assert names[:4] == ["C", "F", "C", "F"] and names[4:7] == ["G", "C", "G"]  # the prompt's 4 bars as read, then the progression
+        assert s.stats["chords"] == "G | C"
+
+
+def test_kern_continuation_and_infill_write_the_chords_asked_for(chord_runs, tmp_path, palestrina_paths):
+    from cadenza.codecs.kern.harm import text_chords
+    from cadenza.generation import generate
+
+    run = chord_runs["kern"]
+    prompt = next(p for p in palestrina_paths[:8] if p.read_text(encoding="latin-1").count("**kern") == 4)  # 4 staves, as the model
+    samples = generate(run, tmp_path / "cont", n=2, bars=3, chords="C | F", prompt=prompt, prompt_bars=2, seed=1)
+    for s in samples:
+        text = (tmp_path / "cont" / f"{prompt.stem}-{s.index:02d}.txt").read_text()
+        assert [c.name for c in text_chords(text)][:3] == ["C", "F", "C"]  # the prime has none: the first new bar starts it
+    done = generate(chord_runs["kern-fim"], tmp_path / "fill", n=1, chords="F | G", prompt=prompt, rewrite=(3, 4), seed=1)
+    middle = done[0].text
+    assert [c.name for c in text_chords(middle)][:2] == ["F", "G"] and done[0].stats["chords"] == "F | G"
+
+
+def test_forms_go_on_with_the_progression(chord_runs, tmp_path):
+    from cadenza.codecs.kern.harm import text_chords
+    from cadenza.generation import generate
+
+    samples = generate(chord_runs["kern"], tmp_path, n=1, metre="4/4", key="C", chords="C | Am | F | G", form="ABA", phrase_bars=2, seed=2, formats=("krn",))
+    text = (tmp_path / "sample-01.txt").read_text()
+    got = [c.name for c in text_chords(text)]
+    assert got[:3] == ["C", "Am", "F"] and got[-1] != "F"  # B opens on bar 3, chord 3 (not the progression again); the A repeated opens with C
+    assert "C" in got[3:] and [m["made"] for m in samples[0].stats["phrases"]] == ["new", "new", "repeat"]
+
+
+# --- held-out pieces told their own chords, none, or the wrong ones --------------------------------
+
+
+def test_chord_marks_and_moved_chords():
+    from cadenza.codecs.bar_chords import chord_marks, moved_chords
+
+    text = "*M4/4\n@\n!!chord: C\n4c\n@\n!!chord: N\n4r\n"
+    toks = list(text)
+    marks = chord_marks(toks, "char")
+    assert "".join(t for t, m in zip(toks, marks) if m) == "!!chord: C\n!!chord: N\n"
+    moved, moved_marks = moved_chords(toks, marks, "char", 6)
+    assert "".join(moved) == text.replace("chord: C", "chord: F#") and sum(moved_marks) == len("!!chord: F#\n!!chord: N\n")
+    words = ["<chord:Am>", "p1", "wait2", "<chord:G7>", "endp1"]
+    assert chord_marks(words, "word") == [True, False, False, True, False]
+    assert moved_chords(words, chord_marks(words, "word"), "word", 2)[0] == ["<chord:Bm>", "p1", "wait2", "<chord:A7>", "endp1"]
+
+
+def test_heldout_progressions_score_the_same_music_three_ways(chord_runs):
+    from cadenza import CadenzaError
+    from cadenza.evaluation.chords import heldout_progressions
+    from cadenza.evaluation.heldout import split_pieces
+
+    run = chord_runs["notewise"]
+    dataset = run.parent / "notewise"
+    rep = heldout_progressions(run, dataset, baseline=run, wrong=0)  # itself as baseline, chords moved 0: the readings it must equal
+    texts = [t for t, _ in split_pieces(dataset, "test", "word")]
+    words = [t.split() for t in texts]
+    chords = sum(1 for w in words for x in w if x.startswith("<chord:"))
+    assert rep["pieces"] == len(texts) >= 1 and rep["chords"] == chords > 0 and rep["notes"] == sum(1 for w in words for x in w if x.startswith("p"))
+    rows = rep["rows"]
+    assert set(rows) == {"with chords", "without chords", "with wrong chords", "baseline, without chords"}
+    # every reading scores the music's words and only them (a piece's first word has none before it: unscored)
+    assert {r["music_tokens"] for r in rows.values()} == {sum(map(len, words)) - chords - len(words)}
+    assert rows["baseline, without chords"]["bits_per_note"] == rows["without chords"]["bits_per_note"] > 0
+    assert rows["with chords"]["bits_per_note"] == rows["with wrong chords"]["bits_per_note"] != rows["without chords"]["bits_per_note"]
+    with pytest.raises(CadenzaError, match="never saw"):  # moved a tritone, chords the tiny model never wrote
+        heldout_progressions(run, dataset, wrong=6)

@@ -38,7 +38,7 @@ def test_numpy_step_gives_the_logits_and_state_of_nn_lstm():
     got = step(tokens.numpy())
     assert np.abs(got - ref[:, 0].numpy()).max() < 1e-5
     h2, c2 = step.state()
-    assert torch.allclose(h2, h, atol=1e-5) and torch.allclose(c2, c, atol=1e-5)
+    assert np.allclose(h2, h.numpy(), atol=1e-5) and np.allclose(c2, c.numpy(), atol=1e-5)
 
 
 def test_numpy_steps_follow_the_bundled_model_over_a_long_sequence():

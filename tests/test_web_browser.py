@@ -95,9 +95,9 @@ def test_play_generate_listen_download(page, artefacts):
     page.fill("#variations", "2")
     page.fill("#seed", "5")
     page.click("#go")
-    page.wait_for_selector(".variation .score img", timeout=90_000)
+    page.wait_for_selector(".variation .score .page svg", timeout=90_000)  # engraved pages inline, for the player's cursor
     assert page.locator(".variation").count() == 2 and not page.is_visible("#error")
-    page.wait_for_function("[...document.querySelectorAll('.variation img')].every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+    page.wait_for_function("[...document.querySelectorAll('.variation > .score')].every(s => s.querySelector('g.measure'))", timeout=30_000)
     assert page.locator(".variation audio").first.get_attribute("src").endswith(".wav")
     with page.expect_download() as got:
         page.locator(".variation a.dl", has_text="MIDI").first.click()
@@ -189,7 +189,7 @@ def test_jam_replies_and_records_time_to_first_note(page, artefacts, base_url):
     page.screenshot(path=str(artefacts / "jam.png"), full_page=False)
     result = {"replies": len(latencies), "ms": latencies, "p50_ms": statistics.median(latencies), "max_ms": max(latencies),
               "from_release_ms": [r["fromRelease"] for r in replies][-len(latencies):], "pause_s": 0.4, "generations_running": busy,
-              "server_ms": [r["server"] for r in replies]}
+              "server_ms": [r["server"] for r in replies], "server_wait_ms": [r["wait"] for r in replies], "headers_ms": [r["headers"] for r in replies]}
     (artefacts / "jam_browser.json").write_text(json.dumps(result, indent=1))
     print(f"browser time to first note: p50 {result['p50_ms']:.0f} ms, max {result['max_ms']:.0f} ms over {len(latencies)} replies")
     assert result["p50_ms"] < 1000, result  # a loose bound for busy CI machines; the target (300 ms p95) is measured by benchmarks/jam_latency.py
@@ -228,6 +228,27 @@ def test_api_docs_render_offline(page, base_url):
         assert tab.locator("h1").first.inner_text().startswith("Cadenza")
         assert tab.get_by_text("/api/generate", exact=True).count() > 0
         assert not errors and all(u.startswith("Loading the image 'https://cdn.redoc.ly/") for u in blocked), (blocked, errors)
+    finally:
+        tab.close()
+
+
+@pytest.mark.slow
+def test_the_page_works_with_the_network_cut(page, base_url):
+    """Everything the page needs comes from this server: with every other request aborted, it
+    loads, its piano samples load, and a generation comes back engraved, with audio and a roll."""
+    tab, blocked, errors = _offline_page(page, base_url)
+    try:
+        tab.goto(base_url + "/")
+        tab.wait_for_function("document.querySelectorAll('#model option').length >= 3", timeout=30_000)
+        tab.select_option("#model", "piano-notewise")
+        tab.fill("#bars", "1")
+        tab.fill("#variations", "1")
+        tab.fill("#seed", "3")
+        tab.click("#go")
+        tab.wait_for_selector(".variation .score .page svg", timeout=90_000)
+        assert tab.locator(".variation audio").first.get_attribute("src").endswith(".wav")
+        assert not tab.is_visible("#error")
+        assert not blocked and not errors, (blocked, errors)
     finally:
         tab.close()
 

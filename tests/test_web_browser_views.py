@@ -38,15 +38,16 @@ def test_continue_an_upload_shows_the_new_bars_then_the_whole_piece(page, artefa
     page.click("#go")
     page.wait_for_selector(".variation .shown", timeout=120_000)
     assert "after the last 2 bars" in page.inner_text(".variation .shown")
-    assert page.locator(".variation .score img").count() == 1
+    page.wait_for_selector(".variation .score .page svg", timeout=30_000)
+    assert page.locator(".variation .score .page").count() == 1
     assert "MIDI (whole piece)" in page.inner_text(".variation .downloads")
     page.wait_for_timeout(800)
     page.screenshot(path=str(artefacts / "continue-upload.png"), full_page=True)
     page.click(".variation button.whole")
-    page.wait_for_function("document.querySelectorAll('.variation .score img').length > 5", timeout=120_000)
+    page.wait_for_function("document.querySelectorAll('.variation .score .page').length > 5", timeout=120_000)
     assert page.inner_text(".variation button.whole") == "Show only the new bars"
     page.click(".variation button.whole")  # and back
-    page.wait_for_function("document.querySelectorAll('.variation .score img').length === 1", timeout=10_000)
+    page.wait_for_function("document.querySelectorAll('.variation .score .page').length === 1", timeout=10_000)
     page.click("#clear")
 
 
@@ -61,7 +62,8 @@ def test_rewritten_bars_are_highlighted(page, artefacts):  # noqa: F811
     page.click("#rewrite-go")
     page.wait_for_selector(".variation .shown", timeout=120_000)
     assert "bars 9-10 rewritten (highlighted)" in page.inner_text(".variation .shown")
-    svg = page.evaluate("fetch(document.querySelector('.variation .score img').src).then((r) => r.text())")
+    page.wait_for_selector(".variation .score .page svg", timeout=30_000)
+    svg = page.inner_html(".variation .score .page")
     assert svg.count('data-rewritten="1"') == 2
     page.wait_for_timeout(800)
     page.screenshot(path=str(artefacts / "rewrite.png"), full_page=True)
@@ -77,8 +79,8 @@ def test_a_notewise_variation_is_engraved_on_two_staves(page, artefacts):  # noq
     page.fill("#variations", "1")
     page.fill("#seed", "5")
     page.click("#go")
-    page.wait_for_selector(".variation .score img", timeout=120_000)
-    svg = page.evaluate("fetch(document.querySelector('.variation .score img').src).then((r) => r.text())")
+    page.wait_for_selector(".variation .score .page svg", timeout=120_000)
+    svg = page.inner_html(".variation .score .page")
     assert svg.count('class="staff"') >= 2 * svg.count('class="measure"') > 0
     page.wait_for_timeout(800)
     page.screenshot(path=str(artefacts / "generate-notewise.png"), full_page=True)
@@ -120,10 +122,11 @@ def test_a_recording_is_quantised_to_sixteenths(page):  # noqa: F811
         page.keyboard.up(k)
         page.wait_for_timeout(37)
     page.click("#record")
+    step = page.evaluate("window.cadenza.recorder.beat / 4")  # a sixteenth at the tempo chosen (100: 0.15 s)
     starts = page.evaluate("window.cadenza.state.prompt.notes.map((n) => [n.start, n.duration])")
-    assert len(starts) == 4 and all(abs(x / 0.125 - round(x / 0.125)) < 1e-9 for pair in starts for x in pair), starts
+    assert len(starts) == 4 and all(abs(x / step - round(x / step)) < 1e-9 for pair in starts for x in pair), starts
     page.uncheck("#quantise")  # as played
     raw = page.evaluate("window.cadenza.state.prompt.notes.map((n) => n.start)")
-    assert any(abs(x / 0.125 - round(x / 0.125)) > 1e-3 for x in raw), raw
+    assert any(abs(x / step - round(x / step)) > 1e-3 for x in raw), raw
     page.click("#clear")
     page.check("#quantise")

@@ -61,13 +61,17 @@ def compose(
     if source is None:
         raise CadenzaError(f"{out}: the sample could not be turned into music ({s.stats.get('error', 'unknown error')})")
     title = f"Cadenza ({Path(str(model)).name}, seed {req.seed})"
-    for fmt in render_formats:
-        if progress:
-            progress(f"rendering {fmt}")
-        try:
-            got = render(source, [fmt], out_dir=out, title=title, soundfont=soundfont)
-            for k, v in got.items():
-                comp.files.setdefault(k, []).extend(v)
-        except CadenzaError as exc:
-            comp.warnings.append(f"{fmt}: {exc}")
+    if progress:
+        progress(f"rendering {', '.join(render_formats)}")
+    try:  # one job: the score is engraved once for SVG, PDF and the performance the WAV and PNG hear
+        got = render(source, list(render_formats), out_dir=out, title=title, soundfont=soundfont)
+    except CadenzaError:  # each on its own, to keep those that work and say which failed
+        got = {}
+        for fmt in render_formats:
+            try:
+                got.update(render(source, [fmt], out_dir=out, title=title, soundfont=soundfont))
+            except CadenzaError as exc:
+                comp.warnings.append(f"{fmt}: {exc}")
+    for k, v in got.items():
+        comp.files.setdefault(k, []).extend(v)
     return comp

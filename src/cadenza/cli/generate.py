@@ -77,11 +77,10 @@ def _show_samples(samples: list, out: Path, prompt: Optional[Path]) -> None:
     t = Table(title=f"{len(samples)} samples in {out}")
     for c in ("sample", "parses", "bars", "notes", "quarters", "repaired", "dropped", "forced", "files"):
         t.add_column(c)
-    ok = 0
     for s in samples:
         st = s.stats
-        ok += bool(st.get("parsed", True))
-        t.add_row(str(s.index), "yes" if st.get("parsed", True) else f"[red]no[/red] {st.get('error', '')[:40]}", str(st.get("bars", "")), str(st.get("notes", "")),
+        parsed = st.get("parsed", True)  # None: not read by music21 (kern without MusicXML); absent: a MIDI codec's, decoded
+        t.add_row(str(s.index), "-" if parsed is None else "yes" if parsed else f"[red]no[/red] {st.get('error', '')[:40]}", str(st.get("bars", "")), str(st.get("notes", "")),
                   f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), str(st.get("forced_steps", "-")), " ".join(sorted(s.files)))
     console.print(t)
     heads = sorted({(st.get("metre"), st.get("key"), st.get("chosen")) for st in (s.stats for s in samples) if st.get("metre")})
@@ -92,7 +91,12 @@ def _show_samples(samples: list, out: Path, prompt: Optional[Path]) -> None:
         console.print(f"chords written at each bar start: {samples[0].stats['chords']} (repeating)")
     for m, k, how in heads:
         console.print(f"metre {m}, key {k} ({how}{'' if samples[0].stats.get('conditioned') else '; the model predates headed text: declared and enforced, not conditioned'})")
-    console.print(f"{ok}/{len(samples)} parse in music21")
+    checked = [s.stats["parsed"] for s in samples if s.stats.get("parsed") is not None]
+    if checked:
+        console.print(f"{sum(map(bool, checked))}/{len(checked)} parse in music21")
+    unchecked = sum(1 for s in samples if "parsed" in s.stats and s.stats["parsed"] is None)
+    if unchecked:
+        console.print(f"{unchecked} not read by music21, which only writes the MusicXML (see --formats); `cadenza evaluate` checks validity")
 
 
 def _show_continuations(samples: list, out: Path, prompt: Path) -> None:

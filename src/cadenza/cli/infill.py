@@ -30,6 +30,7 @@ def infill(
     composer: o.Composer = None,
     style: o.Style = None,
     instrument: o.Instrument = None,
+    chords: o.Chords = None,
 ) -> None:
     """Rewrite bars of your piece: every other bar stays exactly as you wrote it, and the new bars lead into the ones after."""
     from cadenza.generation import generate
@@ -38,7 +39,7 @@ def infill(
 
     with reporting():
         request = o.Request(n=n, seed=seed, options=o.sampling(temperature, top_k, top_p, min_p), labels=o.labels(composer, style, instrument),
-                            prompt=file, rewrite=parse_bars(bars), context_bars=context_bars, suffix_bars=suffix_bars)
+                            prompt=file, rewrite=parse_bars(bars), context_bars=context_bars, suffix_bars=suffix_bars, chords=chords)
         trained = open_run(o.which_run(run, model))
     with progress(f"rewriting bars {bars} of {file.name}") as update:
         samples = generate(trained, out, request, progress=update)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from cadenza import CadenzaError
-from cadenza.cli.common import console, progress
+from cadenza.cli.common import console, err, progress
 from cadenza.data.workers import FILE_TIMEOUT
 
 # the flags that are codec options, each named as its field in the codec's Options dataclass
@@ -71,6 +71,8 @@ def prepare(
         reasons = Counter(r for _, r in rep.skipped_reasons)
         for r, k in reasons.most_common(8):
             console.print(f"  skipped {k:4d}: {r}")
+    for w in rep.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

@@ -41,7 +41,7 @@ def train(
     device: str = typer.Option("auto", help="auto (a GPU when there is one), cpu, cuda or mps."),
     compile: bool = typer.Option(False, "--compile", help="torch.compile the model (faster steps on a GPU after a slow start)."),
     fim_rate: float = typer.Option(0.0, "--fim-rate", help="Share of training windows taught to fill in the middle (prefix, suffix, then middle), so `cadenza infill` works with the model; 0.5 is a good choice."),
-    stateful: bool = typer.Option(False, "--stateful", help="LSTM: char-rnn's batches, the text cut into --batch-size parallel streams read in order, the state carried from batch to batch (resuming starts the state afresh)."),
+    stateful: Optional[bool] = typer.Option(None, "--stateful/--random-windows", help="LSTM: char-rnn's batches (the default), the text cut into --batch-size parallel streams read in order, the state carried from batch to batch and started afresh at each checkpoint; --random-windows: windows at random places, each from an empty state."),
     fim_format: str = typer.Option("spm", "--fim-format", help="spm: suffix first, then the prefix and the middle as one stream (suits an LSTM: the middle goes straight on from the prefix); psm: prefix, suffix, middle."),
     init_from: Optional[str] = typer.Option(None, "--init-from", help="Fine-tune: start from this run's or bundled model's weights (e.g. mozart-kern) instead of random ones; the model's size is taken from it. Tokens it never saw start fresh."),
     force_resume: bool = typer.Option(False, "--force-resume", help="Resume even though training options that change the run differ (deliberately)."),

@@ -112,3 +112,48 @@ def chord_tokens(names: list[str], unit: str) -> list[str]:
     if unit == "word":
         return [f"<chord:{n}>" for n in names]
     return sorted({ch for n in names for ch in f"{LINE}{n}\n"})
+
+
+def chord_marks(tokens: list[str], unit: str) -> list[bool]:
+    """Which of ``tokens`` write a chord (a chord word; a chord line's characters, its newline
+    included): what is left out to read the same text without its chords."""
+    if unit == "word":
+        return [is_chord_word(t) for t in tokens]
+    out: list[bool] = []
+    line_start, inside = True, False
+    for k, t in enumerate(tokens):
+        if line_start:
+            inside = "".join(tokens[k : k + len(LINE)]) == LINE
+        out.append(inside)
+        line_start = t == "\n"
+    return out
+
+
+
+def moved_chords(tokens: list[str], marks: list[bool], unit: str, semitones: int) -> tuple[list[str], list[bool]]:
+    """``tokens`` with every chord (``marks``, see :func:`chord_marks`) moved ``semitones``, the
+    music left as it is: the same text told the wrong chords (a model that follows its chords
+    should find the music less likely)."""
+    out: list[str] = []
+    out_marks: list[bool] = []
+    k = 0
+    while k < len(tokens):
+        if not marks[k]:
+            out.append(tokens[k])
+            out_marks.append(False)
+            k += 1
+            continue
+        if unit == "word":
+            new = [chord_word(transposed_chord(word_chord(tokens[k]) or NO_CHORD, semitones))]
+            k += 1
+        else:
+            end = k
+            while end < len(tokens) and marks[end]:
+                end += 1
+            line = "".join(tokens[k:end])
+            chord = parse_chord(line[len(LINE) :].strip()) if line[len(LINE) :].strip() != "N" else NO_CHORD
+            new = list(f"{LINE}{token_name(transposed_chord(chord, semitones))}\n")
+            k = end
+        out += new
+        out_marks += [True] * len(new)
+    return out, out_marks

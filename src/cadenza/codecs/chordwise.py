@@ -17,7 +17,9 @@ rather than one word repeated thousands of times, which a model would learn to r
 The letter's count is a hint for the model; decoding only reads "one step, nothing changes".
 
 Keys, note ranges, folding, the grid and the instrument prefixes are those of the notewise
-codec (:mod:`.grid`, :mod:`.instruments`); what both share is :mod:`.midi`.
+codec (:mod:`.grid`, :mod:`.instruments`); what both share is :mod:`.midi`. With
+``options.chords`` each bar opens with its chord's word (:mod:`.bar_chords`), and with
+``--chords`` the sampler writes them (:mod:`.chord_constraint`, on this codec's steps).
 """
 
 from __future__ import annotations
@@ -198,3 +200,11 @@ class ChordwiseCodec(MidiCodec):
     def cut(self, tokens: list[str], units: int, vocab: list[str]) -> list[str]:
         """The first ``units`` whole steps."""
         return next((tokens[:k] for k, v in enumerate(self.steps(tokens)) if v > units), tokens)
+
+    def chord_clock(self, vocab: list[str]) -> Any:
+        """How the words move time, for the chord sampler (``--chords``): a step as :meth:`steps`
+        counts it, so a bar's chord word comes before the first word of its first step, as
+        :meth:`~cadenza.codecs.midi.MidiCodec.with_bar_words` writes it in training."""
+        from cadenza.codecs.chord_constraint import StepClock
+
+        return StepClock(vocab, RANK)

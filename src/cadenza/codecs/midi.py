@@ -37,11 +37,15 @@ def read_piece(path: Path) -> Piece:
     time would make millions of words."""
     from cadenza.music.reader import read_piece_file
 
-    piece = read_piece_file(Path(path))
+    return worth_encoding(read_piece_file(Path(path)), str(path))
+
+
+def worth_encoding(piece: Piece, where: str) -> Piece:
+    """``piece`` (from ``where``), or a one-line error saying why it is not (see :func:`read_piece`)."""
     if not any(t.notes for t in piece.tracks):
-        raise CadenzaError(f"{path}: no notes (drum tracks are left out)")
+        raise CadenzaError(f"{where}: no notes (drum tracks are left out)")
     if piece.end > MAX_QUARTERS:
-        raise CadenzaError(f"{path}: lasts {piece.end:.0f} quarter notes, more than {MAX_QUARTERS} (a stray event?)")
+        raise CadenzaError(f"{where}: lasts {piece.end:.0f} quarter notes, more than {MAX_QUARTERS} (a stray event?)")
     return piece
 
 
@@ -167,7 +171,11 @@ class MidiCodec(Declares):
         raise NotImplementedError
 
     def encode(self, path: Path) -> list[Encoded]:
-        return [self.encode_piece(read_piece(Path(path)))]
+        """One piece a file; a kern file of several segments, one a segment (music/humdrum.py)."""
+        from cadenza.music.reader import read_pieces
+
+        pieces = read_pieces(Path(path))
+        return [self.encode_piece(worth_encoding(p, str(path) if len(pieces) == 1 else f"{path} ({p.name})")) for p in pieces]
 
     def encode_piece(self, piece: Piece) -> Encoded:
         """``piece`` as words; with ``options.chords`` each bar opens with its chord's word (see
@@ -242,15 +250,20 @@ class MidiCodec(Declares):
         return info.get("tempo")
 
     def constraint(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str) -> Any:
-        """None: every word sequence decodes; but with chords asked for (``context["chords"]``,
-        notewise) the sampler writes each bar's chord word itself (:mod:`.chord_constraint`)."""
+        """None: every word sequence decodes; but with chords asked for (``context["chords"]``)
+        the sampler writes each bar's chord word itself (:mod:`.chord_constraint`), on the
+        codec's clock (:meth:`chord_clock`)."""
         if not context.get("chords"):
             return None
-        if self.wait_steps is None:
-            raise CadenzaError("--chords: a chordwise model learns chords from its training text, but its sampler does not write them yet; use a notewise or kern model")
         from cadenza.codecs.chord_constraint import WordChords
 
-        return WordChords(vocab, context, n, prefix, self.options.steps_per_quarter, self.wait_steps)
+        return WordChords(vocab, context, n, prefix, self.options.steps_per_quarter, self.chord_clock(vocab))
+
+    def chord_clock(self, vocab: list[str]) -> Any:
+        """How the words move time, for the chord sampler: by ``wait`` words (notewise)."""
+        from cadenza.codecs.chord_constraint import WaitClock
+
+        return WaitClock(vocab, self.wait_steps)
 
     def whole_bars(self, text: str, keep: int = -1) -> str:
         return text  # bars are grid time: every word ends inside one

@@ -3,7 +3,8 @@
 Each file is encoded by the codec in a worker process; every file ends up in the manifest, used
 or skipped with a one-line reason. Then: unique piece names, one kern spine layout, exact
 duplicates dropped, near-duplicates grouped, the seeded split by piece, transposed copies of
-the training pieces, and the dataset written (:mod:`cadenza.data.dataset`).
+the training pieces, and the dataset written (:mod:`cadenza.data.dataset`), with a warning (in the manifest and
+``report.md``) when a split is empty or one piece holds most of the corpus.
 
 With ``condition`` (``("composer", "style", "instrument")``, any of them), each piece opens with
 its labels (:mod:`cadenza.data.labels` reads them, :mod:`cadenza.codecs.labels` writes them) and
@@ -26,7 +27,7 @@ from cadenza.data.dataset import write_dataset
 from cadenza.data.labels import assign_labels
 from cadenza.data.report import write_report
 from cadenza.data.sources import find_sources
-from cadenza.data.split import group_duplicates, parse_transpose, split_groups
+from cadenza.data.split import group_duplicates, parse_transpose, split_groups, split_warnings
 from cadenza.data.workers import FILE_TIMEOUT, run_isolated
 
 
@@ -53,6 +54,7 @@ class PrepareReport:
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
     layouts: dict[str, int] = field(default_factory=dict)  # a dataset of many layouts: training pieces per layout
     by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # per source given: pieces and tokens (originals)
+    warnings: list[str] = field(default_factory=list)  # one line each: an empty split, one piece holding most of the corpus
 
 
 def encode_file(args: tuple[str, dict[str, Any], str]) -> tuple[str, list[Encoded] | None, str]:
@@ -212,11 +214,14 @@ def prepare(
     }
     by_source = _by_source(piece_rows, sources)
     manifest["by_source"] = by_source
+    warnings = split_warnings(piece_rows, val_fraction, test_fraction)
+    if warnings:  # the report reads them from here
+        manifest["warnings"] = warnings
     write_dataset(out, texts, unit, vocab, piece_rows, manifest, heads if kinds else None)
     write_report(out)
     skipped = [(r.path, r.reason) for r in records.values() if r.status == "skipped"]
     return PrepareReport(out, codec, len(records) - len(skipped), len(skipped), manifest["pieces"], manifest["tokens"], len(vocab), skipped, layout, label_counts,
-                         dict(context.get("layouts") or {}), by_source)
+                         dict(context.get("layouts") or {}), by_source, warnings)
 
 
 def _by_source(rows: list[dict[str, Any]], sources: list[str | Path]) -> dict[str, dict[str, int]]:

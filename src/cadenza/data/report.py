@@ -28,6 +28,8 @@ def corpus_report(dataset: Path) -> str:
            "| split | pieces (own key) | pieces with transpositions | " + unit + " |", "|---|---:|---:|---:|"]
     for split in ("train", "val", "test"):
         out.append(f"| {split} | {sum(1 for r in own if r['split'] == split):,} | {m['pieces'][split]:,} | {m['tokens'][split]:,} |")
+    if m.get("warnings"):
+        out += ["", "**Warning:**", ""] + [f"- {w}" for w in m["warnings"]]
     out += ["", "## Sources", "", f"| source | pieces | {unit} (own key) |", "|---|---:|---:|"]
     for src, row in (m.get("by_source") or {}).items():
         out.append(f"| `{source_name(src)}` | {row['pieces']:,} | {row['tokens']:,} |")

@@ -72,6 +72,29 @@ def split_groups(names_by_group: dict[int, list[str]], sizes: dict[int, int], se
     return out
 
 
+MOST = 0.5  # a piece holding more than this share of the corpus's tokens is warned of
+
+
+def split_warnings(rows: list[dict], val: float, test: float) -> list[str]:
+    """One line per thing wrong with a split of ``rows`` (``pieces.jsonl`` rows: name, split,
+    transpose, tokens): a validation or test split asked for but empty (a corpus of one or two
+    pieces cannot fill three sides: the model is then never measured on music it did not see),
+    or one piece holding most of the corpus (one 60 MB file: whichever side it lands on holds
+    most of the corpus, and the first piece in the seeded order goes to test whatever its size)."""
+    own = [r for r in rows if not r["transpose"]]
+    out = []
+    empty = [name for split, name, share in (("val", "validation", val), ("test", "test", test)) if share > 0 and not any(r["split"] == split for r in own)]
+    if empty:
+        out.append(f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: {len(own)} piece(s) cannot fill train, validation and test; "
+                   "give more pieces (or --val-fraction 0 / --test-fraction 0 if that is meant)")
+    total = sum(r["tokens"] for r in own)
+    big = max(own, key=lambda r: r["tokens"], default=None)
+    if big is not None and len(own) > 1 and big["tokens"] > MOST * total:
+        out.append(f"one piece holds {big['tokens'] / total:.0%} of the corpus ({big['name']}, {big['tokens']:,} of {total:,} tokens, in {big['split']}): "
+                   f"the split is by piece, so {big['split']} holds most of the corpus")
+    return out
+
+
 def parse_transpose(spec: str | None) -> list[int]:
     """``all`` -> the 12 shifts -5..+6; ``N`` or ``N,M,..`` -> those shifts (0 is the original)."""
     if not spec:

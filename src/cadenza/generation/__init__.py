@@ -3,7 +3,8 @@ generate) to music files.
 
 ``run``: :func:`open_run`; ``request``: :class:`Request`, :class:`SamplingOptions` and the one
 set of defaults; ``filters``: how the next token is chosen; ``decode``: the sampling loop and
-the thread heuristic (few_threads); ``beam``: beam search; ``forms``: forms such as AAB;
+the thread heuristic (few_threads); ``draws``: torch's seeded random numbers, made in numpy (an
+LSTM is sampled without loading torch); ``beam``: beam search; ``forms``: forms such as AAB;
 ``new_pieces``: the one entry, ``generate(run, out, request)``, and new pieces; ``continuation``:
 continuing a user's music file; ``infill``: rewriting bars of one; ``samples``: what comes back.
 

@@ -1,15 +1,16 @@
-"""Beam search, plain or stochastic (Gumbel-top-k)."""
+"""Beam search, plain or stochastic (Gumbel-top-k), on the torch network (loaded when called:
+sampling without beams needs no torch)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable
 
 from cadenza.generation.filters import SamplingOptions, filter_logits
 
+if TYPE_CHECKING:
+    import torch
 
-@torch.no_grad()
+
 def beam_search_ids(
     model: torch.nn.Module,
     prime: list[int],
@@ -33,6 +34,15 @@ def beam_search_ids(
     ``length_penalty`` divides the final score by length**penalty (only matters when samples stop
     at different lengths).
     """
+    import torch
+
+    with torch.no_grad():
+        return _beams(model, prime, n, length, beam, opt, seed, stochastic, length_penalty, progress, done, constraint)
+
+
+def _beams(model, prime, n, length, beam, opt, seed, stochastic, length_penalty, progress, done, constraint) -> list[list[int]]:
+    import torch
+
     opt.validate()
     gen = torch.Generator().manual_seed(seed)
     B, N = beam, n

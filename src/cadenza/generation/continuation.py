@@ -3,7 +3,6 @@ the model's vocabulary) -> sampled tokens -> Piece -> MIDI files."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -29,17 +28,18 @@ def read_prompt(path: Path):
 
 
 def prompt_excerpt(piece, bars: int = 0, seconds: float = 0.0):
-    """The last ``bars`` bars (by the final time signature) or ``seconds`` of ``piece``, moved to
-    start at 0. Returns (excerpt, start in quarters of the original)."""
+    """The last ``bars`` bars (counted back through every time signature, so a metre change in
+    them does not make it the whole piece) or ``seconds`` of ``piece``, moved to start at 0.
+    Returns (excerpt, start in quarters of the original)."""
     end = piece.end
     if seconds > 0:
         qpm = piece.tempos[-1][1] if piece.tempos else 120.0
         start = max(0.0, end - seconds * qpm / 60.0)
     elif bars > 0:
-        q0, num, den = piece.time_signatures[-1] if piece.time_signatures else (0.0, 4, 4)
-        bar = num * 4.0 / den
-        n_bars = math.ceil((end - q0) / bar - 1e-9)
-        start = max(0.0, q0 + (n_bars - bars) * bar) if n_bars > bars else 0.0
+        from cadenza.music.harmony import bar_grid
+
+        grid = bar_grid(piece.time_signatures, end)
+        start = grid[-bars].start if len(grid) > bars else 0.0
     else:
         start = 0.0
     return piece.slice(start, end + 1e-6), start
@@ -66,7 +66,7 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
         return _continue_text(run, prompt, out, req, progress)
     if not codec.can("prompt_piece"):
         raise CadenzaError(f"--prompt: a {codec.name} model cannot continue a file")
-    model, n, length, seed, bars, seconds = run.model, req.n, req.length, req.seed, req.bars, req.seconds
+    model, n, length, seed, bars, seconds = run.sampler, req.n, req.length, req.seed, req.bars, req.seconds
     excerpt, _ = prompt_excerpt(read_prompt(prompt), req.prompt_bars, req.prompt_seconds)
     enc = codec.encode_piece(excerpt)  # type: ignore[attr-defined]
     tokens, approximated = codec.fit_prompt(enc, vocab, str(prompt))
@@ -84,8 +84,15 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
     if goal is not None:
         length = max(length, goal.min_length)
         done = lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows)  # noqa: E731
+    con = None
+    if req.progression:  # bars from the excerpt's first bar line: the progression starts on the first new one
+        from cadenza.generation.chords import with_progression
+        from cadenza.music.harmony import bar_grid
+
+        told = len(bar_grid(excerpt.time_signatures, boundary))
+        con = codec.constraint(vocab, with_progression(codec, goal_context, vocab, req.progression, None, told), n, join_tokens(tokens, codec.unit))
     with few_threads(model):
-        seqs = sample_ids(model, ids, n, length, req.options, seed, progress, done, banned=prime_only(vocab, codec.unit))
+        seqs = sample_ids(model, ids, n, length, req.options, seed, progress, done, con, banned=prime_only(vocab, codec.unit))
     out.mkdir(parents=True, exist_ok=True)
     samples = []
     for i, seq in enumerate(seqs):
@@ -97,6 +104,8 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
         files = {"mid": write_midi(full, Path(f"{stem}.mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
         Path(f"{stem}.txt").write_text(text, encoding="utf-8")  # not with_suffix: "bwv66.6-01" keeps its ".6"
         stats = dict(decoded.stats)
+        if req.chords:
+            stats["chords"] = req.chords
         stats.update({"prompt_tokens_approximated": approximated, "prompt_notes_folded": int(enc.info.get("folded", 0)), "prompt_quarters": round(boundary, 3), "continuation_quarters": round(cont.end, 3), "notes": sum(len(t.notes) for t in full.tracks), "parsed": True})
         samples.append(Sample(i + 1, text, files, stats))
     return samples
@@ -107,9 +116,13 @@ def _continue_text(run: Run, prompt: Path, out: Path, req: Request, progress: Ca
     each file written is the user's file unchanged, then the checked continuation. A file the
     codec first converts (MIDI, MusicXML to kern) is kept in ``out`` as the codec wrote it, and
     that conversion is the user's part of each file."""
-    codec, vocab, model, n, length = run.codec, run.vocab, run.model, req.n, req.length
+    codec, vocab, model, n, length = run.codec, run.vocab, run.sampler, req.n, req.length
     prime, context, handle = codec.prompt_file(prompt, req.prompt_bars, vocab, run.context, out)  # type: ignore[attr-defined]
     converted = context.get("converted_prompt")
+    if req.progression:  # the prompt's bars carry no chord lines: the progression starts on the first new bar
+        from cadenza.generation.chords import with_progression
+
+        context = with_progression(codec, context, vocab, req.progression, None)
     ids = encode_prime(prime, vocab, codec.unit, map_unknown=True, where=str(prompt))
     goal = codec.length_goal([vocab[j] for j in ids], context, req.bars)
     done = None
@@ -139,6 +152,8 @@ def _continue_text(run: Run, prompt: Path, out: Path, req: Request, progress: Ca
         user_q = codec.to_piece(handle.user_text).end  # type: ignore[attr-defined]
         stats.update({"prompt_quarters": round(user_q, 3), "continuation_quarters": round(piece.end - user_q, 3), "notes": sum(len(t.notes) for t in piece.tracks),
                       "forced_steps": con.forced[i] if con is not None else 0, "metre": context["header"]["meter"][2:], "parsed": True})
+        if req.chords:
+            stats["chords"] = req.chords
         samples.append(Sample(i + 1, prime + text, files, stats))
     return samples
 

@@ -1,4 +1,8 @@
-"""The decode loop: sample continuations of a prime, all samples as one batch, one seeded generator."""
+"""The decode loop: sample continuations of a prime, all samples as one batch, one seeded generator.
+
+An LSTM is sampled in numpy (:mod:`cadenza.models.numpy_lstm`) with the numbers torch's seeded
+generator draws (:mod:`.draws`), so sampling it loads no torch; other models run the torch loop.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +13,36 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import numpy as np
-import torch
 
+from cadenza.generation.draws import SeededDraws
 from cadenza.generation.filters import SamplingOptions, choose, numpy_choosers
+from cadenza.models.numpy_lstm import NumpyLSTM
 
 NOISE = 1 << 16  # noise drawn at a time by the numpy loop
 
 
 class few_threads:
     """Sampling a small model is a chain of tiny steps: extra threads only wait on each other
-    (42 s vs 6 s for 20 samples seen on 2 busy cores), so use one while sampling."""
+    (42 s vs 6 s for 20 samples seen on 2 busy cores), so use one while sampling. A model
+    sampled in numpy (no torch ``parameters``) holds its BLAS to one thread itself
+    (:func:`one_blas_thread`): nothing to do."""
 
-    def __init__(self, model: torch.nn.Module, limit: int = 2_000_000):
-        self.small = sum(p.numel() for p in model.parameters()) < limit
+    def __init__(self, model: Any, limit: int = 2_000_000):
+        params = getattr(model, "parameters", None)
+        self.small = params is not None and sum(p.numel() for p in params()) < limit
 
     def __enter__(self) -> None:
-        self.before = torch.get_num_threads()
         if self.small:
+            import torch
+
+            self.before = torch.get_num_threads()
             torch.set_num_threads(1)
 
     def __exit__(self, *exc: object) -> None:
-        torch.set_num_threads(self.before)
+        if self.small:
+            import torch
+
+            torch.set_num_threads(self.before)
 
 
 @contextmanager
@@ -75,9 +88,8 @@ def _openblas() -> tuple[tuple[Callable[[int], None], Callable[[], int]], ...]:
     return tuple(found)
 
 
-@torch.no_grad()
 def sample_ids(
-    model: torch.nn.Module,
+    model: Any,
     prime: list[int],
     n: int,
     length: int,
@@ -94,20 +106,19 @@ def sample_ids(
     output invalid; ``banned`` tokens are never drawn (labels and fill-in-the-middle sentinels
     belong in a prime, not in the music).
 
-    A model with a ``fast_step`` (the LSTM's numpy step) is sampled in numpy: ~10x faster, with
-    the torch loop's draws from the same seeded torch generator, so it gives the torch loop's
-    tokens (up to float32 rounding on a near tie)."""
+    An LSTM (a :class:`~cadenza.models.numpy_lstm.NumpyLSTM`, or a network that gives one with
+    ``as_numpy``) is sampled in numpy: ~10x faster, with the torch loop's draws from the same
+    seed, so it gives the torch loop's tokens (up to float32 rounding on a near tie)."""
     opt.validate()
-    state = model.init_state(n)
-    logits, state = model(torch.tensor([prime] * n, dtype=torch.long), state)
-    fast = getattr(model, "fast_step", None)
-    step = fast(state) if fast is not None and (constraint is None or hasattr(constraint, "pick")) else None
-    if step is None:
-        if banned:
-            model = _Banned(model, banned)
-            logits[..., banned] = float("-inf")
-        return _torch_loop(model, logits[:, -1], state, n, length, opt, seed, progress, done, constraint)
-    last = logits[:, -1].float().numpy()
+    fast = None
+    if constraint is None or hasattr(constraint, "pick"):
+        as_numpy = getattr(model, "as_numpy", None)
+        fast = model if isinstance(model, NumpyLSTM) else as_numpy() if as_numpy is not None else None
+    if fast is None:
+        if isinstance(model, NumpyLSTM):
+            raise TypeError("an LSTM sampled in numpy needs a constraint with pick()")
+        return _torch_sample(model, prime, n, length, opt, seed, progress, done, constraint, banned)
+    last, step = fast.start(prime, n)
     if banned:
         last[:, banned] = -np.inf
         step = _banned_step(step, banned)
@@ -130,14 +141,14 @@ class _Banned:
     def __init__(self, model: Any, banned: list[int]):
         self.model, self.banned = model, banned
 
-    def __call__(self, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+    def __call__(self, x: Any, state: Any) -> tuple[Any, Any]:
         logits, state = self.model(x, state)
         logits[..., self.banned] = float("-inf")
         return logits, state
 
 
 def _numpy_loop(step, last, n, length, opt, seed, progress, done, constraint) -> list[list[int]]:
-    gen = torch.Generator().manual_seed(seed)
+    gen = SeededDraws(seed)
     out = np.empty((n, length), dtype=np.int64)
     V = last.shape[-1]
     block = max(1, NOISE // (n * V))
@@ -148,11 +159,11 @@ def _numpy_loop(step, last, n, length, opt, seed, progress, done, constraint) ->
         # the generator's draws in the torch loop's order: per step, multinomial's exponentials
         # (batch, vocab), or for Clara's rule over the top tokens (batch, trunc) and a coin each
         if clara:
-            noise = -np.log(torch.empty(n, min(max(1, opt.trunc or 3), V)).exponential_(generator=gen).numpy().astype(np.float64))
-            coin = torch.rand(n, generator=gen).numpy()
+            noise = -np.log(gen.exponential(n, min(max(1, opt.trunc or 3), V)).astype(np.float64))
+            coin = gen.rand(n)
         else:
             if t % block == 0:
-                noises = -np.log(torch.empty(block, n, V).exponential_(generator=gen).numpy().astype(np.float64))
+                noises = -np.log(gen.exponential(block, n, V).astype(np.float64))
             noise = noises[t % block]
         if constraint is not None:
             nxt = constraint.pick(last, lambda lg, m: masked_draw(lg, m, noise, coin))
@@ -167,7 +178,22 @@ def _numpy_loop(step, last, n, length, opt, seed, progress, done, constraint) ->
     return out.tolist()
 
 
+def _torch_sample(model, prime, n, length, opt, seed, progress, done, constraint, banned) -> list[list[int]]:
+    """The plain torch loop, for a model with no numpy step (a transformer)."""
+    import torch
+
+    with torch.no_grad():
+        state = model.init_state(n)
+        logits, state = model(torch.tensor([prime] * n, dtype=torch.long), state)
+        if banned:
+            model = _Banned(model, banned)
+            logits[..., banned] = float("-inf")
+        return _torch_loop(model, logits[:, -1], state, n, length, opt, seed, progress, done, constraint)
+
+
 def _torch_loop(model, last, state, n, length, opt, seed, progress, done, constraint) -> list[list[int]]:
+    import torch
+
     gen = torch.Generator().manual_seed(seed)
     out = torch.empty(n, length, dtype=torch.long)
     for t in range(length):

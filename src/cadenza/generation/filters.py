@@ -1,21 +1,26 @@
 """How the next token is chosen from a model's logits: temperature, top-k, nucleus (top-p), min-p,
 and Clara's "mostly the top guess" rule, as one :class:`SamplingOptions` (defined with the
-:class:`~cadenza.generation.request.Request` it travels in, which imports no torch) says."""
+:class:`~cadenza.generation.request.Request` it travels in, which imports no torch) says. The
+torch versions load torch when first called: the numpy sampling loop never needs it."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import torch
 
 from cadenza.generation.request import SamplingOptions
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["SamplingOptions", "choose", "choose_masked_np", "choose_np", "filter_logits", "filter_logits_np", "numpy_choosers"]
 
 
 def filter_logits(logits: torch.Tensor, opt: SamplingOptions) -> torch.Tensor:
     """Apply temperature and the tail cuts to a (batch, vocab) tensor of logits."""
+    import torch
+
     logits = logits / opt.temperature
     if opt.top_k > 0:
         k = min(opt.top_k, logits.shape[-1])
@@ -36,6 +41,8 @@ def filter_logits(logits: torch.Tensor, opt: SamplingOptions) -> torch.Tensor:
 
 def choose(logits: torch.Tensor, opt: SamplingOptions, gen: torch.Generator) -> torch.Tensor:
     """One next token per row."""
+    import torch
+
     if opt.random_freq > 0 or opt.trunc > 0:
         greedy = logits.argmax(-1)
         trunc = max(1, opt.trunc or 3)

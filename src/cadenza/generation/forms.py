@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import torch
-
 from cadenza import CadenzaError
 from cadenza.codecs import Codec
 from cadenza.generation.decode import sample_ids
@@ -47,7 +45,7 @@ def form_plan(form: list[str]) -> list[tuple[str, str]]:
 
 
 def sample_form(
-    model: torch.nn.Module,
+    model: Any,
     prime: list[int],
     vocab: list[str],
     codec: Codec,

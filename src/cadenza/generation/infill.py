@@ -6,7 +6,8 @@ reads the user's file around the range (:meth:`Codec.infill_parts`), measures th
 own units (kern: bars, checked bar by bar in the metre in force; grid codecs: steps) and puts it
 back (:meth:`Codec.join_infill`). A sample whose middle cannot join what follows (kern: it ends
 with a staff split into voices, or ran out of tokens before its last bar) is drawn again, with
-the next seed, up to :data:`ROUNDS` times.
+the next seed, up to :data:`ROUNDS` times. The end sentinel is held back until the middle fills
+the range (:class:`~cadenza.codecs.fim.HoldEnd`): a model that would stop at once writes on.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import join_tokens, split_tokens
-from cadenza.codecs.fim import ROLES, can_infill, fim_format, fim_prime, prime_only, sentinel
+from cadenza.codecs.fim import ROLES, HoldEnd, can_infill, fim_format, fim_prime, prime_only, sentinel
 from cadenza.codecs.labels import label_prime
 from cadenza.generation.decode import few_threads, sample_ids
 from cadenza.generation.request import Request, request_of
 from cadenza.generation.run import Run, open_run
-from cadenza.generation.samples import Sample, write_summary
+from cadenza.generation.samples import Sample, encode_prime, write_summary
 
 ROUNDS = 4
 
@@ -59,20 +60,34 @@ def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | N
     model, path, (first, last) = run.model, Path(req.prompt), req.rewrite  # type: ignore[arg-type, misc]
     context = run.context
     parts = codec.infill_parts(path, first, last, vocab, context, req.context_bars, req.suffix_bars)  # type: ignore[attr-defined]
+    decoding = parts.context
+    if req.progression:  # the middle's first bar (bar `first`) takes the progression's first chord
+        from cadenza.generation.chords import with_progression
+
+        decoding = with_progression(codec, parts.context, vocab, req.progression, None)
     head = split_tokens(label_prime(context, vocab, unit=unit, **req.labels), unit)
     stoi = {t: i for i, t in enumerate(vocab)}
     tokens = head + fim_prime(parts.prefix, parts.suffix, {r: sentinel(r, unit) for r in ROLES}, fim_format(run.config))
-    ids = [stoi[t] for t in tokens]
+    # characters the model never saw are dropped, as `generate --prompt` drops them (a *MM108
+    # tempo line for a model that never saw a 0 must not refuse the file)
+    ids = encode_prime(join_tokens(tokens, unit), vocab, unit, map_unknown=True, where=str(path))
+    dropped = len(tokens) - len(ids)
     end = stoi[sentinel("end", unit)]
     units = parts.units
     length = max(256, units * codec.phrase_grid(1, parts.context).tokens_per_unit + 64)
 
+    def filled(toks: list[str]) -> bool:
+        """Whether ``toks`` followed by the end sentinel fill the range (grid codecs: its last
+        step is written; a chordwise step is whole once the end follows it)."""
+        return codec.reached(toks, units) or (codec.bar_token is None and codec.reach(toks) >= units)
+
     def middle(seq: list[int]) -> tuple[list[str], bool]:
         """The middle's tokens (up to the end sentinel, cut at the range's end) and whether it
-        fills the range."""
+        fills the range: an early end, or tokens that ran out, do not."""
         toks = [vocab[j] for j in (seq[: seq.index(end)] if end in seq else seq)]
-        whole = codec.reached(toks, units)
-        return (codec.cut(toks, units, vocab) if whole else toks), whole or (end in seq and codec.bar_token is None)
+        if codec.reached(toks, units):
+            return codec.cut(toks, units, vocab), True
+        return toks, end in seq and filled(toks)
 
     def finished(rows: list[list[int]]) -> bool:
         return all(end in r or codec.reached([vocab[j] for j in r], units) for r in rows)
@@ -86,16 +101,16 @@ def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | N
         for round_ in range(ROUNDS):
             if not todo:
                 break
-            con = codec.constraint(vocab, parts.context, len(todo), "")
+            con = HoldEnd(end, vocab, filled, len(todo), codec.constraint(vocab, decoding, len(todo), ""))
             seqs = sample_ids(model, ids, len(todo), length, options, seed + 1000 * round_, progress, finished, con, banned=prime_only(vocab, unit, keep=(sentinel("end", unit),)))
             again = []
             for k, (r, seq) in enumerate(zip(todo, seqs)):
                 tries[r] += 1
                 toks, whole = middle(seq)
                 try:
-                    if not whole and codec.bar_token is not None:
-                        raise CadenzaError(f"the middle stopped before bar {last} was complete")
-                    results[r] = (codec.join_infill(parts.handle, toks, parts.context), con.forced[k] if con is not None else 0)  # type: ignore[attr-defined]
+                    if not whole:
+                        raise CadenzaError(f"the middle stopped before bar {last} was complete ({codec.reach(toks)} of {units} {'bars' if codec.bar_token else 'grid steps'})")
+                    results[r] = (codec.join_infill(parts.handle, toks, parts.context), con.forced[k])  # type: ignore[attr-defined]
                 except CadenzaError as exc:
                     problems[r] = str(exc)
                     again.append(r)
@@ -105,7 +120,9 @@ def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | N
     samples = []
     for i in range(n):
         decoded, forced = results[i]
-        decoded.stats.update({"bars_rewritten": f"{first}-{last}", "forced_steps": forced, "tries": tries[i]})
+        decoded.stats.update({"bars_rewritten": f"{first}-{last}", "forced_steps": forced, "tries": tries[i]} | ({"chords": req.chords} if req.chords else {}))
+        if dropped:
+            decoded.stats["prompt_tokens_dropped"] = dropped
         stem = out / f"{path.stem}-infill-{i + 1:02d}"
         files = codec.export(decoded, stem, formats or codec.sample_formats)
         stem.with_suffix(".txt").write_text(join_tokens(tokens, unit) + decoded.text, encoding="utf-8")

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
-
 from cadenza import CadenzaError
 from cadenza.codecs import Codec, LengthGoal, join_tokens
 from cadenza.codecs.fim import prime_only, strip_sentinels
@@ -70,7 +68,7 @@ def _new_pieces(run: Run, req: Request, out: Path, formats: tuple[str, ...], pro
                 on_sample: Callable[[Sample], None] | None) -> list[Sample]:
     """New pieces: the codec's opening for the metre and key (drawn when not given) or the
     prime, then sampled, in a form, or by beam search; each cut at its length goal."""
-    codec, vocab, model = run.codec, run.vocab, run.model
+    codec, vocab = run.codec, run.vocab
     prime, context, opening = _condition(codec, run.context, vocab, req.prime, req.metre, req.key, req.seed, dict(req.labels))
     head = label_prime(context, vocab, unit=codec.unit, **req.labels)
     if head:
@@ -86,6 +84,7 @@ def _new_pieces(run: Run, req: Request, out: Path, formats: tuple[str, ...], pro
     if goal is not None:
         req = req.but(length=max(req.length, goal.min_length))
     make = _constraint_maker(codec, vocab, context, req.constrained)
+    model = run.model if req.beam > 1 or req.beam_sample else run.sampler  # beams search on the network
     with few_threads(model):
         drawn = _draw(model, codec, vocab, context, ids, req, progress, goal, make)
     if goal is not None and (goal.finish is not None or not req.form):  # a form is as long as its phrases make it, as before
@@ -150,7 +149,7 @@ def _constraint_maker(codec: Codec, vocab: list[str], context: dict[str, Any], c
     return lambda rows, prefix: codec.constraint(vocab, context, rows, strip_labels(join_tokens([vocab[j] for j in prefix], codec.unit), codec.unit))
 
 
-def _draw(model: torch.nn.Module, codec: Codec, vocab: list[str], context: dict[str, Any], ids: list[int], req: Request,
+def _draw(model: Any, codec: Codec, vocab: list[str], context: dict[str, Any], ids: list[int], req: Request,
           progress: Callable[[int, int], None] | None, goal: LengthGoal | None, make: Callable[[int, list[int]], Any] | None) -> Drawn:
     n = req.n
     done = None if goal is None else (lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows))

@@ -102,8 +102,8 @@ class Request:
         if self.rewrite is not None and given:
             raise CadenzaError(f"rewriting bars keeps the file's own opening, metre and key; it cannot be combined with {', '.join(given)}")
         if self.chords is not None:
-            if self.prompt is not None:
-                raise CadenzaError("--chords: a continued or rewritten file keeps its own harmony for now; give --chords to new pieces (generate, compose)")
+            if self.prompt is not None and roman_numerals(self.chords):
+                raise CadenzaError(f"--chords {self.chords!r}: Roman numerals need --key, and a continued or rewritten file keeps its own key; name the chords (F | C7 | F)")
             self.progression  # an unknown chord name is an error here, once
 
     @property
@@ -127,6 +127,13 @@ class Request:
     def but(self, **changes: Any) -> Request:
         """This request with ``changes`` (checked again)."""
         return replace(self, **changes) if changes else self
+
+
+def roman_numerals(chords: str) -> bool:
+    """Whether a ``--chords`` progression names a chord by a Roman numeral (``V7``)."""
+    from cadenza.music.chord_names import is_roman
+
+    return any(is_roman(name) for name in chords.replace("|", " ").replace(",", " ").split())
 
 
 def request_of(request: Request | None, **fields: Any) -> Request:

@@ -3,8 +3,10 @@
 Every command that uses a trained model (generate, continue, infill, compose, evaluate, render
 of token text, the web page) opens it here: the bundled name or run folder is resolved, its
 ``config.json`` read and its codec built once; the weights are read when first used (rendering a
-sample's token text needs the codec, not the network). The web shares one Run between its
-worker threads: inference never changes a model, and the first read of the weights is locked.
+sample's token text needs the codec, not the network). An LSTM is sampled from its weights read
+into numpy (``sampler``), so opening and sampling a run loads no torch; the torch network
+(``model``) is read for beams, transformers, training and scoring. The web shares one Run between
+its worker threads: inference never changes a model, and the first read of the weights is locked.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from cadenza.codecs.labels import known_labels
 class Run:
     """A trained model: ``path`` (its run folder), ``config`` (``config.json``), ``codec``, and,
     for a bundled model, ``name`` and ``info`` (its ``MODEL.json``). ``model`` is the network
-    (``best`` weights, or ``which``), read on first use."""
+    (``best`` weights, or ``which``), ``sampler`` what sampling runs, each read on first use."""
 
     path: Path
     config: dict[str, Any]
@@ -32,6 +34,7 @@ class Run:
     info: dict[str, Any] = field(default_factory=dict)
     which: str = "best"
     _loaded: list[Any] = field(default_factory=list, repr=False)
+    _numpy: list[Any] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -44,6 +47,24 @@ class Run:
                 model, _ = load_run(self.path, self.which)
                 self._loaded.append(model)
             return self._loaded[0]
+
+    @property
+    def sampler(self) -> Any:
+        """What :func:`~cadenza.generation.decode.sample_ids` samples: an LSTM's weights read
+        straight into numpy (:class:`~cadenza.models.numpy_lstm.NumpyLSTM`, no torch), else the
+        network (a network already in memory is sampled as it is)."""
+        from cadenza.models import ModelConfig
+
+        cfg = ModelConfig.from_dict(self.config["model"])
+        if cfg.arch != "lstm" or self._loaded:
+            return self.model
+        with self._lock:
+            if not self._numpy:
+                from cadenza.models.numpy_lstm import NumpyLSTM
+                from cadenza.models.run_folder import weights_file
+
+                self._numpy.append(NumpyLSTM.read(weights_file(self.path, self.which), cfg))
+            return self._numpy[0]
 
     @property
     def vocab(self) -> list[str]:
@@ -73,7 +94,7 @@ def open_run(run: Run | str | Path, which: str = "best") -> Run:
     if isinstance(run, Run):
         return run
     from cadenza.models.pretrained import available, resolve
-    from cadenza.training.checkpoint import read_config
+    from cadenza.models.run_folder import read_config
 
     path = resolve(run)
     config = read_config(path)

@@ -5,7 +5,8 @@
 * :mod:`~cadenza.music.midi`: MIDI files <-> Piece through symusic (fast);
 * :mod:`~cadenza.music.m21`: the music21 bridge for notation: parse kern, count a score,
   export MusicXML / MIDI, a music21 score -> Piece;
-* :mod:`~cadenza.music.reader`: :func:`read_piece_file`, one reader for every music file.
+* :mod:`~cadenza.music.reader`: :func:`read_piece_file`, one reader for every music file;
+* :mod:`~cadenza.music.humdrum`: a Humdrum file's segments (pieces one after another).
 
 Floor 2: imports only :mod:`cadenza` (CadenzaError) and :mod:`cadenza.files`, plus symusic and
 music21 (lazily, so importing this package stays cheap).

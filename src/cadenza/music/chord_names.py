@@ -271,8 +271,13 @@ def parse_bars(text: str, key: str | Key | None = None) -> list[tuple[Chord, ...
     return bars
 
 
+def is_roman(name: str) -> bool:
+    """Whether a chord name of ``--chords`` is a Roman numeral (``V7``, ``bVI``), not a symbol."""
+    return bool(_ROMAN.match(name)) and not re.fullmatch(r"[A-G][#b]?.*", name)
+
+
 def _one_chord(name: str, key: str | Key | None, text: str) -> Chord:
-    if _ROMAN.match(name) and not re.fullmatch(r"[A-G][#b]?.*", name):
+    if is_roman(name):
         if key is None:
             raise CadenzaError(f"--chords {text!r}: {name} is a Roman numeral; give the key (--key) it stands in")
         try:

@@ -82,13 +82,10 @@ def read_midi(path: Path | str) -> Piece:
 
 
 def write_midi(piece: Piece, path: Path | str, ticks_per_quarter: int = 480) -> Path:
-    """Write ``piece`` as a standard MIDI file (one track per instrument). 480 ticks per quarter
-    holds both the 4- and 12-step grids exactly. Raises :class:`CadenzaError` if it cannot."""
-    import numpy as np
-    from symusic import KeySignature, Score, TimeSignature
-    from symusic import Note as SNote
-    from symusic import Tempo
-    from symusic import Track as STrack
+    """Write ``piece`` as a standard MIDI file (one track per instrument, more where notes of one
+    key overlap: see :func:`_layers`). 480 ticks per quarter holds both the 4- and 12-step grids
+    exactly. Raises :class:`CadenzaError` if it cannot."""
+    from symusic import KeySignature, Score, Tempo, TimeSignature
 
     path = Path(path)
     tpq = ticks_per_quarter
@@ -105,26 +102,54 @@ def write_midi(piece: Piece, path: Path | str, ticks_per_quarter: int = 480) -> 
         for q, fifths, minor in piece.key_signatures:
             score.key_signatures.append(KeySignature(tick(q), int(fifths), int(minor)))
         for t in piece.tracks:
-            track = STrack(t.name, int(t.program), bool(t.is_drum))
-            if t.notes:
-                ns = sorted(t.notes, key=attrgetter("start", "pitch"))
-                starts = np.array([tick(n.start) for n in ns], dtype=np.int64)
-                ends = np.array([tick(n.start + n.duration) for n in ns], dtype=np.int64)
-                if ends.max() >= 2**31:
-                    raise ValueError(f"a note ends {ends.max() / tpq:.0f} quarters in, past what MIDI can time")
-                track.notes = SNote.from_numpy(
-                    starts.astype(np.int32),
-                    np.maximum(ends - starts, 1).astype(np.int32),
-                    np.array([min(max(n.pitch, 0), 127) for n in ns], dtype=np.int8),
-                    np.array([min(max(n.velocity, 1), 127) for n in ns], dtype=np.int8),
-                )
-            score.tracks.append(track)
+            for ns in _layers(t.notes, tick) or [[]]:
+                score.tracks.append(_track(t, ns, tick))
         if not path.parent.is_dir():
             raise FileNotFoundError(f"no folder {path.parent}")
         score.dump_midi(path)
     except Exception as exc:  # symusic's own errors, a missing folder, an impossible tempo
         raise CadenzaError(f"{path}: cannot write MIDI ({one_line(exc)})") from None
     return path
+
+
+def _layers(notes: list[Note], tick) -> list[list[Note]]:
+    """``notes`` by start, in as few layers as keep two notes of one pitch from overlapping in
+    a layer. A MIDI track pairs a key's note-offs with its note-ons first in, first out, so a
+    note held over a shorter one on the same key (both hands on one pitch) would come back
+    with the lengths swapped; each layer is written as a track of its own, of the same
+    instrument, and :func:`read_midi` merges a keyboard's tracks again."""
+    layers: list[list[Note]] = []
+    ends: list[dict[int, int]] = []  # per layer: pitch -> the tick its last note ends
+    for n in sorted(notes, key=attrgetter("start", "pitch")):
+        at = tick(n.start)
+        k = next((k for k, e in enumerate(ends) if e.get(n.pitch, -1) <= at), len(layers))
+        if k == len(layers):
+            layers.append([])
+            ends.append({})
+        layers[k].append(n)
+        ends[k][n.pitch] = max(tick(n.start + n.duration), at + 1)
+    return layers
+
+
+def _track(t: Track, ns: list[Note], tick):
+    """One symusic track of ``t``'s instrument holding ``ns`` (sorted by start)."""
+    import numpy as np
+    from symusic import Note as SNote
+    from symusic import Track as STrack
+
+    track = STrack(t.name, int(t.program), bool(t.is_drum))
+    if ns:
+        starts = np.array([tick(n.start) for n in ns], dtype=np.int64)
+        ends = np.array([tick(n.start + n.duration) for n in ns], dtype=np.int64)
+        if ends.max() >= 2**31:
+            raise ValueError(f"a note ends {max(n.start + n.duration for n in ns):.0f} quarters in, past what MIDI can time")
+        track.notes = SNote.from_numpy(
+            starts.astype(np.int32),
+            np.maximum(ends - starts, 1).astype(np.int32),
+            np.array([min(max(n.pitch, 0), 127) for n in ns], dtype=np.int8),
+            np.array([min(max(n.velocity, 1), 127) for n in ns], dtype=np.int8),
+        )
+    return track
 
 
 def _last_at_each_time(events: list[tuple]) -> list[tuple]:
@@ -143,6 +168,9 @@ def _last_at_each_time(events: list[tuple]) -> list[tuple]:
 
 
 def _common_name(names: list[str]) -> str:
-    """'Piano right' + 'Piano left' -> 'Piano'; 'Fuga 1' + 'Fuga 2' -> 'Fuga'."""
+    """'Piano right' + 'Piano left' -> 'Piano'; 'Fuga 1' + 'Fuga 2' -> 'Fuga'; one name
+    throughout (the layers :func:`write_midi` splits a track into) stays that name."""
+    if len(set(names)) == 1:
+        return names[0]
     prefix = os.path.commonprefix(names).rstrip(" -_.:0123456789")
     return prefix if len(prefix) >= 3 else ""

@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 
 from cadenza import CadenzaError
 from cadenza.files import one_line, read_text
+from cadenza.music.humdrum import segment_names, segments
 from cadenza.music.m21 import parse_text, score_to_piece
 from cadenza.music.midi import read_midi
 from cadenza.music.piece import Piece
@@ -38,18 +39,35 @@ def read_piece_file(path: Path) -> Piece:
     if suffix not in PIECE_SUFFIXES:
         raise CadenzaError(f"{path}: not one of {', '.join(PIECE_SUFFIXES)}")
     text = read_notation(path)
+    if suffix == ".krn":
+        parts = segments(text)
+        if len(parts) > 1:
+            raise CadenzaError(f"{path}: holds {len(parts)} pieces (Humdrum segments from lines {', '.join(str(p.line) for p in parts[:5])}); give one piece (prepare reads each as its own)")
+    return _parse(text, _FORMATS[suffix][0], path.stem, path)
+
+
+def _parse(text: str, fmt: str, name: str, where: object) -> Piece:
     try:
-        return score_to_piece(parse_text(text, _FORMATS[suffix][0]), path.stem)
+        return score_to_piece(parse_text(text, fmt), name)
     except Exception as exc:  # music21 raises many kinds
         first = str(exc).splitlines()[0][:120] if str(exc) else ""
-        raise CadenzaError(f"{path}: music21 could not read it ({type(exc).__name__}: {first})") from None
+        raise CadenzaError(f"{where}: music21 could not read it ({type(exc).__name__}: {first})") from None
 
 
 def read_pieces(path: Path) -> list[Piece]:
-    """Every piece in a music file: one for MIDI, kern and MusicXML (:func:`read_piece_file`), each
-    tune of an ABC tune book (named ``<file>-<X number>``, or by position). One-line errors; a tune
-    book in which music21 can read no tune is an error, single bad tunes are left out."""
+    """Every piece in a music file: one for MIDI and MusicXML (:func:`read_piece_file`), each
+    segment of a kern file (:mod:`.humdrum`: pieces one after another, named by their
+    ``!!!!SEGMENT`` records or ``<file>-<k>``), each tune of an ABC tune book (named
+    ``<file>-<X number>``, or by position). One-line errors; a tune book in which music21 can read
+    no tune is an error, single bad tunes are left out; a kern segment music21 cannot read is an
+    error naming the line it starts at."""
     path = Path(path)
+    if path.suffix.lower() == ".krn" and path.is_file():
+        text = read_notation(path)
+        parts = segments(text)
+        if len(parts) == 1:
+            return [_parse(text, "humdrum", path.stem, path)]
+        return [_parse(p.text, "humdrum", name, f"{path} (piece {name} from line {p.line})") for p, name in zip(parts, segment_names(path.stem, parts))]
     if path.suffix.lower() not in COLLECTION_SUFFIXES:
         return [read_piece_file(path)]
     if not path.is_file():

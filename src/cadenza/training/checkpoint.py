@@ -24,6 +24,9 @@ from safetensors.torch import load_file, save_file
 from cadenza import CadenzaError
 from cadenza.files import atomic_write, write_json
 from cadenza.models import ModelConfig, build_model
+from cadenza.models.run_folder import read_config, read_state, weights_file  # read without torch, for sampling
+
+__all__ = ["elapsed", "load_run", "read_config", "read_log", "read_state", "restore", "save", "save_weights", "weights_file"]
 
 KEEP = 2  # step folders kept (the newest); older ones are removed once the pointer moved on
 
@@ -82,16 +85,6 @@ def save(run: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: d
         shutil.rmtree(p, ignore_errors=True)
 
 
-def read_state(run: Path) -> dict[str, Any] | None:
-    path = Path(run) / "last.state.json"
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CadenzaError(f"{path}: corrupt checkpoint pointer ({exc}); delete the run folder or restore the file") from None
-
-
 def restore(run: Path, state: dict[str, Any], model: torch.nn.Module, opt: torch.optim.Optimizer, device: torch.device) -> None:
     """Load the checkpoint ``state`` points at (or a pre-0.2 run's ``last.*`` files)."""
     run = Path(run)
@@ -143,30 +136,11 @@ def read_log(run: Path) -> list[dict[str, Any]]:
     return out
 
 
-def read_config(run: Path) -> dict[str, Any]:
-    path = Path(run) / "config.json"
-    if not path.exists():
-        raise CadenzaError(f"{run}: not a Cadenza run (no config.json); train one with `cadenza train`")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-        ModelConfig.from_dict(config["model"])
-        config["vocab"], config["codec"]  # noqa: B018 - required keys
-    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise CadenzaError(f"{path}: corrupt run configuration ({type(exc).__name__}: {exc})") from None
-    return config
-
-
 def load_run(run: Path, which: str = "best") -> tuple[torch.nn.Module, dict[str, Any]]:
     """The model and config of a run folder (``best`` weights, falling back to ``last``)."""
     run = Path(run)
     config = read_config(run)
-    weights = run / f"{which}.safetensors"
-    if which == "last" and (state := read_state(run)) and "checkpoint" in state:
-        weights = run / state["checkpoint"] / "model.safetensors"
-    if not weights.exists():
-        weights = run / "last.safetensors"
-    if not weights.exists():
-        raise CadenzaError(f"{run}: no weights yet (training has not reached its first checkpoint)")
+    weights = weights_file(run, which)
     model = build_model(ModelConfig.from_dict(config["model"]))
     try:
         state = load_file(str(weights))

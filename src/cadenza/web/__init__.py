@@ -8,7 +8,7 @@ worker pool, the render processes, jam-first priority and the progress table, ``
 what each sample is shown as (a continuation's or rewrite's new bars with context; the whole
 piece rendered on request), ``preview`` an upload's notes for the prompt roll, ``results`` the
 bounded output folder, ``uploads`` the size-limited, validated prompt files, ``models`` the
-models, loaded once and shared. ``static/``
+models, loaded once and shared, ``sounds`` the SoundFont piano notes the page plays live. ``static/``
 is the page itself: plain HTML, CSS and JavaScript, no CDN, so it works offline.
 
 Floor 9 (the top, beside ``cli``): may import generation, rendering, codecs and models; nothing

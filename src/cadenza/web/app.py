@@ -122,7 +122,7 @@ async def _too_large(send: Any, limit: int) -> None:
 
 
 def create_app(options: WebOptions = WebOptions()) -> FastAPI:
-    from cadenza.web import jam, preview, routes
+    from cadenza.web import jam, preview, routes, sounds
     from cadenza.web.docs import add_docs
     from cadenza.web.variations import warm
 
@@ -132,6 +132,8 @@ def create_app(options: WebOptions = WebOptions()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.get_running_loop().run_in_executor(None, state.models.warm)
+        await asyncio.wrap_future(state.jam_pool.submit(state.models.warm_jam))
+        await asyncio.get_running_loop().run_in_executor(None, _quietly, sounds.warm)
         await asyncio.get_running_loop().run_in_executor(None, state.renderer.warm if state.renderer else (lambda f: f()), warm)
         yield
         if state.renderer is not None:
@@ -147,6 +149,7 @@ def create_app(options: WebOptions = WebOptions()) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(jam.router)
     app.include_router(preview.router)
+    app.include_router(sounds.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)
     # the body limit leaves room for the multipart wrapping around a file of max_upload bytes
@@ -184,6 +187,14 @@ def create_app(options: WebOptions = WebOptions()) -> FastAPI:
         return JSONResponse({"detail": f"internal error: {one_line(exc)}"}, status_code=500)
 
     return app
+
+
+def _quietly(fn: Any) -> None:
+    """Run ``fn``; a CadenzaError (no SoundFont) is logged, not fatal: the page falls back."""
+    try:
+        fn()
+    except CadenzaError as exc:
+        log.warning("%s", one_line(exc))
 
 
 def serve(options: WebOptions = WebOptions()) -> None:

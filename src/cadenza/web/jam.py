@@ -48,10 +48,13 @@ class Phrase(BaseModel):
     seed: Optional[int] = None
 
 
-def stream_reply(run: Any, phrase: Phrase, emit: Callable[[dict[str, Any]], None], stop: threading.Event, max_tokens: int = 3000) -> None:
+def stream_reply(run: Any, phrase: Phrase, emit: Callable[[dict[str, Any]], None], stop: threading.Event, max_tokens: int = 3000,
+                 arrived: float | None = None) -> None:
     """Sample the reply token by token (:func:`cadenza.generation.stream.stream_notes`), calling
     ``emit`` with each note event and a final ``end`` with the server's timings. Runs in a worker
-    thread; ``stop`` ends it early (the player plays again)."""
+    thread; ``stop`` ends it early (the player plays again). The first note says where its time
+    went: ``wait_ms`` from the request's arrival (``arrived``, perf_counter) to sampling, and
+    ``server_ms`` sampling to the note."""
     from cadenza.generation import SamplingOptions
     from cadenza.generation.stream import stream_notes
 
@@ -66,6 +69,8 @@ def stream_reply(run: Any, phrase: Phrase, emit: Callable[[dict[str, Any]], None
         if event["type"] == "on" and first is None:
             first = time.perf_counter() - began
             event["server_ms"] = round(first * 1000, 1)
+            if arrived is not None:
+                event["wait_ms"] = round((began - arrived) * 1000, 1)
         if event["type"] == "end":
             event = {"type": "end", "notes": event["notes"], "tokens": event["tokens"], "first_note_ms": None if first is None else round(first * 1000, 1),
                      "total_ms": round((time.perf_counter() - began) * 1000, 1), "seconds": event["seconds"]}
@@ -74,8 +79,10 @@ def stream_reply(run: Any, phrase: Phrase, emit: Callable[[dict[str, Any]], None
 
 @router.post("/api/jam", summary="Call and response: a phrase in, the reply streamed out as JSON lines (application/x-ndjson)")
 async def jam(phrase: Phrase, request: Request) -> StreamingResponse:
+    arrived = time.perf_counter()
     web = request.app.state.web
-    loaded = await asyncio.get_running_loop().run_in_executor(None, web.models.get, phrase.model or web.models.jam_default())
+    name = phrase.model or web.models.jam_default()
+    loaded = web.models.ready(name) or await asyncio.get_running_loop().run_in_executor(None, web.models.get, name)
     if not jams(loaded):
         raise WebError(422, f"{loaded.name} cannot jam: choose a notewise model")
     loop = asyncio.get_running_loop()
@@ -88,7 +95,7 @@ async def jam(phrase: Phrase, request: Request) -> StreamingResponse:
     def work() -> None:
         try:
             with web.jam_first.reply():  # generations wait at their next step meanwhile
-                stream_reply(loaded, phrase, emit, stop)
+                stream_reply(loaded, phrase, emit, stop, arrived=arrived)
         except CadenzaError as exc:
             emit({"type": "error", "message": plain(exc)})
         except Exception as exc:  # noqa: BLE001 - the stream has begun: report it in the stream

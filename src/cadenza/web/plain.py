@@ -13,7 +13,8 @@ from pathlib import Path
 # the page's name for each command-line flag it has a field for
 FIELDS = {"bars": "bars", "metre": "metre", "key": "key", "temperature": "temperature", "top-p": "top-p", "seed": "seed", "form": "form",
           "phrase-bars": "phrase bars", "prompt-bars": "prompt bars", "model": "model", "n": "variations", "prompt": "the uploaded file",
-          "metre/--key": "metre and key"}
+          "metre/--key": "metre and key", "composer": "composer", "style": "style", "instrument": "instrument", "chords": "chords",
+          "composer/--style": "composer, style"}
 KINDS = {".mid": "MIDI", ".midi": "MIDI", ".krn": "kern", ".musicxml": "MusicXML", ".xml": "MusicXML", ".mxl": "MusicXML"}
 
 _FLAG = re.compile(r"--([a-z][a-z-]*(?:/--[a-z][a-z-]*)?)(?: '([^']*)')?")

@@ -22,7 +22,7 @@ from cadenza.generation.request import DEFAULT
 from cadenza.web.models import describe
 from cadenza.web.plain import plain
 from cadenza.web.uploads import WebError, read_prompt_file, save_upload
-from cadenza.web.variations import render_later, source_of, variation
+from cadenza.web.variations import playable, render_later, source_of, variation
 
 router = APIRouter()
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{4,64}")
@@ -35,7 +35,7 @@ class Params:
 
     def __init__(self, model: Optional[str], bars: int, variations: int, seed: Optional[int], temperature: float, top_p: float,
                  form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str], metre: Optional[str] = None, key: Optional[str] = None,
-                 rewrite: Optional[str] = None, chords: Optional[str] = None):
+                 rewrite: Optional[str] = None, chords: Optional[str] = None, labels: Optional[dict[str, str]] = None):
         def need(ok: bool, message: str) -> None:
             if not ok:
                 raise WebError(422, message)
@@ -50,19 +50,23 @@ class Params:
         need(not metre or re.fullmatch(r"\d{1,2}/\d{1,2}", metre) is not None, "metre must look like 3/4 or 6/8")
         need(not key or re.fullmatch(r"[A-Ga-g][#b-]?( ?:?[A-Za-z]{3,10})?", key) is not None, "key must look like F, Bb, g, f# (capital: major, lower case: minor) or G:dor")
         need(not chords or len(chords) <= 400, "chords: at most 400 characters, bar by bar such as F | C7 | F | Bb")
+        need(all(len(v) <= 40 for v in (labels or {}).values()), "composer, style and instrument: at most 40 characters")
         need(not rewrite or re.fullmatch(r"\s*\d{1,4}\s*(-\s*\d{1,4}\s*)?", rewrite) is not None, "bars to rewrite must look like 5-8 or 3")
         self.model, self.bars, self.variations, self.temperature, self.top_p = model or None, bars, variations, temperature, top_p
         self.seed = random.SystemRandom().randrange(1_000_000) if seed is None else seed
         self.form, self.phrase_bars, self.prompt_bars, self.job = (form or None), phrase_bars, prompt_bars, job
         self.metre, self.key, self.rewrite = metre or None, key or None, (rewrite or "").strip() or None
         self.chords = (chords or "").strip() or None
+        self.labels = {k: v.strip() for k, v in (labels or {}).items() if v and v.strip()}
 
 
 def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: int = Form(DEFAULT.n), seed: Optional[int] = Form(None),
             temperature: float = Form(DEFAULT.options.temperature), top_p: float = Form(DEFAULT.options.top_p), form: Optional[str] = Form(None),
             phrase_bars: int = Form(DEFAULT.phrase_bars), prompt_bars: int = Form(DEFAULT.prompt_bars), job: Optional[str] = Form(None),
-            metre: Optional[str] = Form(None), key: Optional[str] = Form(None), rewrite: Optional[str] = Form(None), chords: Optional[str] = Form(None)) -> Params:
-    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite, chords)
+            metre: Optional[str] = Form(None), key: Optional[str] = Form(None), rewrite: Optional[str] = Form(None), chords: Optional[str] = Form(None),
+            composer: Optional[str] = Form(None), style: Optional[str] = Form(None), instrument: Optional[str] = Form(None)) -> Params:
+    labels = {"composer": composer or "", "style": style or "", "instrument": instrument or ""}
+    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite, chords, labels)
 
 
 @router.get("/api/models", summary="The models this server offers and what each supports")
@@ -111,6 +115,8 @@ async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[s
     run = web.models.get(p.model)  # unknown model: CadenzaError -> 422
     if upload is not None and not p.rewrite and not describe(run)["continues"]:
         raise WebError(422, f"{run.name} cannot continue a prompt; choose one of ({', '.join(m for m in web.models.names() if describe(web.models.get(m))['continues'])})")
+    if upload is not None and not p.rewrite and p.labels:
+        raise WebError(422, f"{', '.join(p.labels)}: for new pieces only; a continuation goes on in the style of its prompt")
     job, folder = web.results.new_job()
     try:
         prompt = None
@@ -135,7 +141,7 @@ def _work(web: Any, run: Any, p: Params, job: str, folder: Path, prompt: Path | 
     names = {str(prompt): Path(shown or prompt.name).name} if prompt is not None else {}
     formats = tuple(dict.fromkeys((*run.codec.sample_formats, "mid")))
     try:
-        ask = Request(n=p.variations, seed=p.seed, bars=p.bars, options=SamplingOptions(temperature=p.temperature, top_p=p.top_p))
+        ask = Request(n=p.variations, seed=p.seed, bars=p.bars, options=SamplingOptions(temperature=p.temperature, top_p=p.top_p), labels=p.labels)
         if prompt is not None and p.rewrite:
             if prompt.suffix != ".krn":  # kern files are read by the codec itself, bar by bar
                 read_prompt_file(prompt, names[str(prompt)])
@@ -183,7 +189,8 @@ async def whole_score(job: str, name: str, request: Request) -> dict[str, Any]:
     pages = sorted(path.parent.glob(f"{path.stem}-[0-9]*.svg"), key=lambda x: int(x.stem.rsplit("-", 1)[1]))
     if not pages:
         pages = await web.pool.run(_later, web, path)
-    return {"svg_pages": [web.results.url(x) for x in pages]}
+    mid = path.with_suffix(".mid")
+    return {"svg_pages": [web.results.url(x) for x in pages], "play": await web.pool.run(playable, mid) if mid.is_file() else None}
 
 
 def _later(web: Any, path: Path) -> list[Path]:

@@ -43,6 +43,8 @@ def variation(web: Any, run: Any, p: Any, s: Any, rewrite: tuple[int, int] | Non
         v["warnings"].append(plain(exc))
     for key in ("wav", "png"):
         v[key] = web.results.url(got[key][0]) if got.get(key) else None
+    if "play" not in v and mid is not None:
+        v["play"] = playable(Path(mid))
     v["svg_pages"] = [web.results.url(x) for x in got.get("svg", [])]
     v["svg"] = v["svg_pages"][0] if v["svg_pages"] else None
     v["midi"] = web.results.url(mid) if mid else None
@@ -71,6 +73,7 @@ def _excerpt(web: Any, render: Any, mid: Path, prompt_end: float | None, rewrite
         if ex.offset <= 0:
             return None
     shown = write_midi(ex.piece, mid.parent / f"{mid.stem}-bars-{ex.first_bar}-{ex.last_bar}.mid")
+    v["play"] = playable(ex.piece)
     label = f"{title}, bars {ex.first_bar}-{ex.last_bar}"
     kw = {"new": ex.new} if rewrite else {"prompt_end": ex.new[0]}
     got = render(shown, list(SHOWN), out_dir=mid.parent, title=label, first_bar=ex.first_bar, **kw)
@@ -82,6 +85,22 @@ def _excerpt(web: Any, render: Any, mid: Path, prompt_end: float | None, rewrite
     v["whole"] = {"score": "/api/score/" + web.results.url(Path(stem + ".svg")).removeprefix("/files/"),
                   "wav": web.results.url(Path(stem + ".wav")), "png": web.results.url(Path(stem + ".png"))}
     return got
+
+
+def playable(piece: Any, limit: int = 20_000) -> dict[str, Any]:
+    """What the page's player needs of a piece (a :class:`~cadenza.music.Piece` or a MIDI file):
+    its notes and bar starts in quarters and its opening tempo, so that one transport plays the
+    notes and moves a cursor through the roll and the score's bars alike (issue #23)."""
+    from cadenza.music import read_midi
+    from cadenza.render.excerpt import bar_starts
+
+    if isinstance(piece, Path):
+        piece = read_midi(piece)
+    starts, first = bar_starts(piece)
+    notes = piece.notes[:limit]
+    tempo = next((t for q, t in sorted(piece.tempos) if t > 0), 120.0)
+    return {"tempo": round(tempo, 2), "end": round(piece.end, 3), "bars": [round(q, 3) for q in starts], "first_bar": first,
+            "notes": [[round(n.start, 3), round(n.duration, 3), n.pitch, n.velocity] for n in notes]}
 
 
 def mark_bars(pages: list[Path], bars: range, colour: str = "#c2410c") -> None:

@@ -5,7 +5,9 @@ never sees, ``!!chord: NAME`` right after a barline.
 A model trained with chords may write the line at a bar start, naming a chord the tokens know;
 with a progression asked for (``--chords``) the sampler writes bar k's line itself, a character
 at a time, chord ``k`` of the progression (it repeats when the piece has more bars), as the
-conditioning writes metre and key. The checker gets the music only, so bars are checked exactly
+conditioning writes metre and key. Bar ``k`` counts the prime's chord lines too, so a form's
+later phrase goes on with the progression; a continued file's bars carry none, so its new bars
+start it. The checker gets the music only, so bars are checked exactly
 as without chords.
 """
 
@@ -32,7 +34,7 @@ class ChordLines:
         self.free = all_lines(vocab) if self.on else []
         self.asked = [chord_line(c) + "\n" for c in progression] if progression and self.on else []
         self.typed: list[str | None] = [None] * n  # per sample: the chord line so far (None: not in one)
-        self.bars = [0] * n  # per sample: chord lines the sampler has begun (its bar count)
+        self.bars = [0] * n  # per sample: chord lines so far, the prime's included (its bar count)
         self.after_bar = [False] * n  # per sample: right after "@\n", where a chord line may go
         self.last = [""] * n  # per sample: the character pushed last
         self.sampling = False  # the prime is read first: its chord lines are not the sampler's
@@ -80,5 +82,5 @@ class ChordLines:
         self.typed[r] += ch
         if ch == "\n":
             self.typed[r] = None
-            self.bars[r] += self.sampling
+            self.bars[r] += 1
         return True

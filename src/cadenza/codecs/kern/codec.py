@@ -55,10 +55,16 @@ class KernCodec(Declares):
 
             pieces = encode_score_file(path, self.options.spines if self.options.layouts == "one" else 0)
             return [Encoded(p.name, with_chords(p.text), p.info) for p in pieces] if self.options.chords else pieces
-        text, header = clean(read_text(path), str(path))
-        if self.options.chords:  # each bar's chord line after its barline (see .harm)
-            text = with_chords(text)
-        return [Encoded(path.stem, text, {"header": header.to_dict(), "fifths": _first_fifths(header), "bars": text.count(BAR + "\n")})]
+        from cadenza.music.humdrum import segment_names, segments
+
+        parts = segments(read_text(path))  # pieces one after another: each its own (music/humdrum.py)
+        out = []
+        for part, name in zip(parts, segment_names(path.stem, parts)):
+            text, header = clean(part.text, str(path) if len(parts) == 1 else f"{path} (piece {name} from line {part.line})")
+            if self.options.chords:  # each bar's chord line after its barline (see .harm)
+                text = with_chords(text)
+            out.append(Encoded(name, text, {"header": header.to_dict(), "fifths": _first_fifths(header), "bars": text.count(BAR + "\n")}))
+        return out
 
     def encode_text(self, text: str, name: str = "<text>") -> Encoded:
         body, header = clean(text, name)
@@ -163,18 +169,33 @@ class KernCodec(Declares):
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
         """``.krn``; ``.mid`` through Cadenza's own kern reader and symusic (music21's MIDI export
-        took ~6 s for a 15,000-character sample); music21 parses the file (the summary's
-        "parses" and statistics) and writes ``.musicxml`` only."""
-        from cadenza.codecs.kern.piece import kern_to_piece
+        took ~6 s for a 15,000-character sample); ``.musicxml`` through music21, whose parse of
+        the file is then also the summary's "parses" check and statistics. Without MusicXML
+        music21 is not loaded (its parse of a 15,000-character sample took longer than sampling
+        it, issue #21): bars, notes (a tied note once) and quarters are Cadenza's reader's, and
+        "parsed" is None, not checked (``cadenza evaluate`` checks validity in music21)."""
+        from cadenza.codecs.kern.piece import kern_bars, kern_to_piece
         from cadenza.music import write_midi
-        from cadenza.music.m21 import export_kern
 
-        out = export_kern(decoded.payload, stem, tuple(f for f in formats if f != "mid"), decoded.stats, harmony_of(decoded.payload))
-        if "mid" in formats:
-            try:
-                out["mid"] = write_midi(kern_to_piece(decoded.payload, Path(stem).name), Path(stem).with_suffix(".mid"))
-            except (ValueError, ZeroDivisionError) as exc:  # a file the reader cannot time
-                decoded.stats["mid_error"] = f"{type(exc).__name__}: {exc}"[:200]
+        stem = Path(stem)
+        if "musicxml" in formats:
+            from cadenza.music.m21 import export_kern
+
+            out = export_kern(decoded.payload, stem, tuple(f for f in formats if f != "mid"), decoded.stats, harmony_of(decoded.payload))
+        else:
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            out = {"krn": stem.with_suffix(".krn")}
+            out["krn"].write_text(decoded.payload, encoding="utf-8")
+            decoded.stats["parsed"] = None
+        try:
+            piece = None
+            if "musicxml" not in formats:
+                piece, barlines = kern_bars(decoded.payload, stem.name)
+                decoded.stats.update(bars=sum(t > 0 for t in barlines), notes=sum(len(t.notes) for t in piece.tracks), quarters=float(piece.end))
+            if "mid" in formats:
+                out["mid"] = write_midi(piece if piece is not None else kern_to_piece(decoded.payload, stem.name), stem.with_suffix(".mid"))
+        except (ValueError, ZeroDivisionError) as exc:  # a file the reader cannot time
+            decoded.stats["mid_error" if "mid" in formats else "reader_error"] = f"{type(exc).__name__}: {exc}"[:200]
         return out
 
     # Time, for generation (see the Codec protocol): a bar ends with its barline line, "@" alone
@@ -255,10 +276,6 @@ class KernCodec(Declares):
             raise CadenzaError(f"{path}: a kern model rewrites bars of {', '.join(self.prompt_suffixes)} files")
         text = prompt_kern(path, spines) if path.suffix.lower() != ".krn" else None  # MIDI, MusicXML: written as kern first
         kin = read_kern_infill(path, first, last, spines, context.get("cleaning", 1) >= CLEANING, context_bars, suffix_bars, text)
-        known = set(vocab)
-        bad = sorted(set(kin.prefix + kin.suffix) - known)
-        if bad:
-            raise CadenzaError(f"{path}: character(s) the model never saw around bars {first}-{last}: {', '.join(map(repr, bad[:5]))}")
         num, den = (int(x) for x in kin.header.meter[2:].split("%")[0].split("/"))
         ctx = dict(context, header=kin.header.to_dict(), fixed_meter=[num, den], resume=kin.resume)
         return InfillParts(list(kin.prefix), list(kin.suffix), last - first + 1, ctx, kin)

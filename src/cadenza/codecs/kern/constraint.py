@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from cadenza import CadenzaError
 from cadenza.codecs.kern.chord_lines import ChordLines
@@ -17,6 +16,9 @@ from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.grammar import METERS, TPQ
 from cadenza.codecs.kern.shapes import MOZART, TokenShapes
 from cadenza.music.harmony import parse_chord
+
+if TYPE_CHECKING:  # the torch loop and beams hand tensors; the numpy loop uses pick()
+    import torch
 
 
 def signature_of_ticks(ticks: int) -> tuple[int, int] | None:
@@ -321,6 +323,8 @@ class KernConstraint:
         return self._chars_row(frozenset("!")) if self.chords.must_write(r) else None
 
     def mask(self) -> torch.Tensor:
+        import torch
+
         return torch.from_numpy(self.rows().copy())  # rows() may be a read-only cached row
 
     def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -337,6 +341,8 @@ class KernConstraint:
         self._changed = ~self._mask.gather(1, free.long()[:, None])[:, 0]
 
     def push(self, tokens: torch.Tensor, forced: torch.Tensor) -> torch.Tensor:
+        import torch
+
         changed = getattr(self, "_changed", None)
         self._changed = None
         out = self._push_rows(tokens.tolist(), forced.tolist(), None if changed is None else changed.tolist())

@@ -1,16 +1,20 @@
-// The page: prompt (played, recorded or uploaded), the generation controls, progress and
-// errors, the variations (piano roll, engraved score, audio, downloads, "continue from here"),
-// and jam mode. Everything goes through the JSON API that scripts can call too.
+// The page: prompt (played, recorded on the beat or uploaded), the generation controls, progress
+// and errors, the variations (piano roll and engraved score with one player's cursor, audio,
+// downloads, "continue from here"), and jam mode. Everything goes through the JSON API that
+// scripts can call too.
 
 import { notesToMidi } from "./midifile.js";
 import { Jam } from "./jam.js";
-import { Piano, Recorder, noteName } from "./piano.js";
+import { JamView } from "./jamview.js";
+import { Piano, noteName } from "./piano.js";
+import { Player, drawRoll as drawPlay, inlineSvg } from "./player.js";
+import { Take } from "./record.js";
 import { audio } from "./synth.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { models: [], prompt: null, recording: false, busy: false };
 const piano = new Piano($("piano"), { low: 48, octaves: 3 });
-const recorder = new Recorder();
+const recorder = new Take();
 
 // ---- prompt ------------------------------------------------------------------------------
 
@@ -28,24 +32,17 @@ function setPrompt(prompt) {
   if (prompt) preferContinuing(); else showModel();
 }
 
-// Recordings placed on the beat: onsets and ends on the nearest sixteenth at the MIDI file's 120
-// beats a minute (0.125 s), from the first note; a note keeps at least one sixteenth.
-const SIXTEENTH = 0.125;
-function quantised(notes) {
-  if (!$("quantise").checked || !notes.length) return notes;
-  const t0 = Math.min(...notes.map((n) => n.start));
-  return notes.map((n) => {
-    const start = Math.round((n.start - t0) / SIXTEENTH) * SIXTEENTH;
-    const end = Math.max(start + SIXTEENTH, Math.round((n.start - t0 + n.duration) / SIXTEENTH) * SIXTEENTH);
-    return { ...n, start, duration: end - start };
-  });
-}
-$("quantise").onchange = () => showRecorded();
+// A recording is timed against the metronome (a bar counted in at the tempo chosen) and, with
+// "Quantise" on, placed on its grid; the MIDI file is written at that tempo, so quarters played
+// are quarters in the file.
+const tempo = () => Math.min(240, Math.max(30, +$("tempo").value || 100));
+$("quantise").onchange = $("grid").onchange = () => showRecorded();
 
 function showRecorded() {
-  const notes = quantised(recorder.notes);
+  const notes = recorder.result($("quantise").checked ? +$("grid").value : 0);
   if (!notes.length) return;
-  setPrompt({ blob: notesToMidi(notes, 120), name: "played.mid", notes, label: `Played: ${notes.length} notes, ${recorder.seconds.toFixed(1)} s` });
+  const beats = notes.reduce((m, n) => Math.max(m, n.start + n.duration), 0) / recorder.beat;
+  setPrompt({ blob: notesToMidi(notes, tempo()), name: "played.mid", notes, tempo: tempo(), label: `Played: ${notes.length} notes, ${beats.toFixed(beats % 1 ? 2 : 0)} beats at ${tempo()} a minute` });
 }
 
 $("record").onclick = () => {
@@ -53,9 +50,12 @@ $("record").onclick = () => {
   state.recording = !state.recording;
   $("record").classList.toggle("on", state.recording);
   $("record").textContent = state.recording ? "■ Stop recording" : "● Record";
-  if (state.recording) recorder.clear();
+  if (state.recording) {
+    recorder.start({ tempo: tempo(), metronome: $("metronome").checked });
+    if (recorder.counting) { $("prompt-info").textContent = "Counting in: one bar…"; setTimeout(() => state.recording && ($("prompt-info").textContent = "Recording: play"), recorder.t0 - performance.now()); }
+  } else recorder.stop();
 };
-$("clear").onclick = () => { recorder.clear(); $("upload").value = ""; setPrompt(null); };
+$("clear").onclick = () => { recorder.stop(); recorder.clear(); $("upload").value = ""; setPrompt(null); };
 $("upload").onchange = () => {
   const f = $("upload").files[0];
   if (f) { setPrompt({ blob: f, name: f.name, label: `File: ${f.name} (${(f.size / 1024).toFixed(1)} kB)` }); drawUpload(f); }
@@ -131,6 +131,16 @@ function showModel() {
   document.querySelectorAll(".form-only").forEach((el) => (el.hidden = !m.form || !!state.prompt));
   document.querySelectorAll(".metre-only").forEach((el) => (el.hidden = !m.metre_key || !!state.prompt));
   document.querySelectorAll(".infill-only").forEach((el) => (el.hidden = !m.infills || !state.prompt));
+  $("chords-box").hidden = !m.chords || !!state.prompt;
+  for (const kind of ["composer", "style", "instrument"]) {  // a conditioned model's labels, for new pieces
+    const names = (m.labels || {})[kind] || [];
+    const sel = $(kind);
+    if (sel.dataset.model !== m.name) {
+      sel.dataset.model = m.name;
+      sel.replaceChildren(new Option("any", ""), ...names.map((n) => new Option(n, n)));
+    }
+    sel.parentElement.hidden = !names.length || !!state.prompt;
+  }
   if (state.prompt && !m.continues) $("model-info").textContent += " · this model cannot continue a prompt; pick one that does";
 }
 
@@ -151,6 +161,8 @@ function fields() {
   for (const k of ["model", "bars", "variations", "temperature", "top_p", "seed", "prompt_bars"]) if ($(k).value !== "") f.append(k, $(k).value);
   if (!state.prompt && $("form").value.trim()) { f.append("form", $("form").value.trim()); f.append("phrase_bars", $("phrase_bars").value); }
   if (!state.prompt && model().metre_key) for (const k of ["metre", "key"]) if ($(k).value.trim()) f.append(k, $(k).value.trim());
+  if (!state.prompt) for (const k of ["composer", "style", "instrument"]) if (!$(k).parentElement.hidden && $(k).value) f.append(k, $(k).value);
+  if (!state.prompt && model().chords && $("chords").value.trim()) f.append("chords", $("chords").value.trim());
   return f;
 }
 
@@ -207,9 +219,8 @@ async function showWhole(v, card, button) {
   // the whole piece's score is engraved on first request (a long upload takes seconds), its WAV too
   const view = card._view;
   if (button.dataset.whole) {  // back to the new bars
-    view.score.replaceChildren(...v.svg_pages.map((page) => Object.assign(new Image(), { src: page, alt: `Score of variation ${v.index}, bars ${v.shown.first_bar}–${v.shown.last_bar}` })));
+    showPlay(card, v.play, v.svg_pages, newQuarters(v));
     if (view.audio) view.audio.src = v.wav;
-    if (view.roll) view.roll.src = v.png;
     delete button.dataset.whole;
     button.textContent = "Show the whole piece";
     return;
@@ -220,9 +231,8 @@ async function showWhole(v, card, button) {
     const res = await fetch(v.whole.score);
     const data = await res.json().catch(() => ({ detail: `the server answered ${res.status}` }));
     if (!res.ok) throw new Error(data.detail);
-    view.score.replaceChildren(...data.svg_pages.map((page) => Object.assign(new Image(), { src: page, alt: `Score of variation ${v.index}, the whole piece` })));
+    await showPlay(card, data.play, data.svg_pages, v.prompt_quarters != null ? [v.prompt_quarters, Infinity] : null);
     if (view.audio) view.audio.src = v.whole.wav;
-    if (view.roll) view.roll.src = v.whole.png;
     button.dataset.whole = "1";
     button.textContent = "Show only the new bars";
   } catch (err) {
@@ -254,8 +264,45 @@ function link(url, text, download) {
   return a;
 }
 
+// ---- the player: one transport for every variation --------------------------------------
+
+const player = new Player({
+  changed: (p) => {
+    document.querySelectorAll(".variation button.play").forEach((b) => {
+      const on = p.playing && b.closest(".variation").id === p.current;
+      b.textContent = on ? "■ Stop" : p.playing ? "▶ Switch here" : "▶ Play";
+      b.classList.toggle("on", on);
+    });
+    $("player-status").textContent = p.playing ? `playing variation ${p.current.split("-")[1]} at ${Math.round(p.qpm)} a minute` : "";
+  },
+});
+$("play-tempo").oninput = () => player.setTempo(+$("play-tempo").value || null);
+$("play-loop").onchange = () => (player.loop = $("play-loop").checked);
+$("play-stop").onclick = () => player.stop();
+
+// The quarters a variation's own new bars span within what is shown (the rest is drawn grey).
+function newQuarters(v) {
+  if (v.shown) return v.shown.new_quarters;
+  return v.prompt_quarters != null ? [v.prompt_quarters, Infinity] : null;
+}
+
+// Draw `play` in the card's roll, its score pages inline (their bars lit as they sound), and
+// give the player the notes; `pages`: SVG URLs.
+async function showPlay(card, play, pages, shade) {
+  const view = card._view;
+  if (player.current === card.id) player.stop();
+  const known = player.views.get(card.id);
+  if (known && play) known.play = play;
+  if (view.roll?.getContext && play) drawPlay(view.roll, play, shade);
+  const texts = await Promise.all(pages.map((u) => fetch(u).then((r) => (r.ok ? r.text() : ""))));
+  const cursor = view.score.querySelector(".cursor");
+  view.score.replaceChildren(...texts.filter(Boolean).map(inlineSvg), ...(cursor ? [cursor] : []));
+  view.score.dataset.pages = String(texts.filter(Boolean).length);
+}
+
 function showResults(data) {
   const box = $("results");
+  player.clear();
   box.innerHTML = "";
   for (const v of data.variations) {
     const card = document.createElement("article");
@@ -277,10 +324,29 @@ function showResults(data) {
       note.append(whole);
       card.append(note);
     }
-    if (v.png) { roll = new Image(); roll.src = v.png; roll.className = "roll"; roll.alt = `Piano roll of variation ${v.index}${v.prompt_quarters != null || v.shown ? " (prompt shaded)" : ""}`; card.append(roll); }
+    if (v.play) {  // drawn here, so the player's cursor can run through it
+      const box = document.createElement("div");
+      box.className = "rollbox";
+      roll = document.createElement("canvas");
+      roll.className = "roll";
+      roll.height = 120;
+      roll.setAttribute("role", "img");
+      roll.setAttribute("aria-label", `Piano roll of variation ${v.index}${v.prompt_quarters != null || v.shown ? " (the prompt in grey)" : ""}`);
+      box.append(roll);
+      card.append(box);
+    } else if (v.png) { roll = new Image(); roll.src = v.png; roll.className = "roll"; roll.alt = `Piano roll of variation ${v.index}`; card.append(roll); }
     const row = document.createElement("div");
     row.className = "row";
     if (v.wav) { audio = document.createElement("audio"); audio.controls = true; audio.preload = "auto"; audio.src = v.wav; row.append(audio); }
+    if (v.play) {
+      const play = document.createElement("button");
+      play.type = "button";
+      play.className = "play";
+      play.textContent = "▶ Play";
+      play.title = "Play this variation with the cursor; while another plays, switch to this one at the same place";
+      play.onclick = () => (player.playing && player.current === card.id ? player.stop() : player.play(card.id));
+      row.append(play);
+    }
     const more = document.createElement("button");
     more.type = "button";
     more.textContent = "Continue from here";
@@ -308,11 +374,16 @@ function showResults(data) {
     for (const w of v.warnings || []) { const p = document.createElement("p"); p.className = "warn"; p.textContent = w; card.append(p); }
     const score = document.createElement("div");
     score.className = "score";
-    for (const page of v.svg_pages || []) { const img = new Image(); img.src = page; img.alt = `Score of variation ${v.index}${v.shown ? `, bars ${v.shown.first_bar}–${v.shown.last_bar}` : ""}`; score.append(img); }
+    score.setAttribute("role", "img");
+    score.setAttribute("aria-label", `Score of variation ${v.index}${v.shown ? `, bars ${v.shown.first_bar}–${v.shown.last_bar}` : ""}`);
     card.append(score);
+    card.id = `variation-${v.index}`;
     card._view = { roll, audio, score };
     box.append(card);
+    if (v.play) player.add(card.id, { play: v.play, roll, score });
+    showPlay(card, v.play, v.svg_pages || [], newQuarters(v));
   }
+  $("transport").hidden = !data.variations.some((v) => v.play);
   box.scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
@@ -349,7 +420,14 @@ async function continueFrom(v, data) {
 
 // ---- jam -------------------------------------------------------------------------------
 
+const jamView = new JamView($("jam-roll"), $("jam-history"), (blob, name, notes, label) => {
+  setPrompt({ blob, name, notes, label });
+  $("controls").scrollIntoView({ behavior: "smooth", block: "start" });
+});
+$("jam-save").onclick = () => jamView.whole("save");
+$("jam-prompt").onclick = () => jamView.whole("prompt");
 const jam = new Jam(piano, {
+  shown: (entry, note) => { jamView.shown(entry, note); $("jam-whole").hidden = false; },
   status: (s) => ($("jam-status").textContent = s),
   log: (r, st) => {
     $("jam-log").textContent = `last reply: ${r.notes} notes, first note after ${r.first?.toFixed(0)} ms (server ${r.server} ms)` +
@@ -364,7 +442,7 @@ $("jam").onclick = () => {
   $("jam").textContent = jam.active ? "Stop jam" : "Start jam";
 };
 
-window.cadenza = { state, piano, jam, recorder };
+window.cadenza = { state, piano, jam, jamView, recorder, player, showModel };
 piano.connectMidi((s) => ($("midi-status").textContent = s));
 setPrompt(null);
 loadModels().catch((err) => showError(`Cannot load the model list: ${err.message}`));

@@ -167,22 +167,3 @@ export class Piano {
     setTimeout(() => k.classList.remove("reply"), Math.max(60, ms));
   }
 }
-
-// Collects what is played: notes with start and duration in seconds from the first note.
-export class Recorder {
-  constructor() { this.clear(); }
-  clear() { this.notes = []; this.open = new Map(); this.t0 = null; }
-  event(e) {
-    if (e.type === "on") {
-      if (this.t0 == null) this.t0 = e.t;
-      this.open.set(e.pitch, { pitch: e.pitch, velocity: e.velocity, start: (e.t - this.t0) / 1000 });
-    } else if (e.type === "off" && this.open.has(e.pitch)) {
-      const n = this.open.get(e.pitch);
-      this.open.delete(e.pitch);
-      n.duration = Math.max(0.03, (e.t - this.t0) / 1000 - n.start);
-      this.notes.push(n);
-    }
-  }
-  get length() { return this.notes.length; }
-  get seconds() { return this.notes.reduce((m, n) => Math.max(m, n.start + n.duration), 0); }
-}
