@@ -152,7 +152,7 @@ def _rates(c: Counter) -> dict:
 
 def speed(kern_root: Path) -> dict:
     """Bars a second over every kern file under ``kern_root`` (empty when there is none)."""
-    from cadenza.codecs.kern.piece import kern_to_piece
+    from cadenza.music.humdrum.to_piece import kern_to_piece
 
     files = sorted(kern_root.glob("*.krn")) if kern_root.is_dir() else []
     if not files:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cadenza.codecs.kern.clefs import far_share
+from cadenza.music.humdrum.clefs import far_share
 from cadenza.evaluation.validity import kern_validity
 from cadenza.files import read_text
 from cadenza.generation import generate, SamplingOptions

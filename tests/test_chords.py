@@ -134,7 +134,7 @@ def test_kern_restores_chords_as_an_mxhm_spine_music21_and_verovio_read(kern_pie
     codec = get_codec("kern", {"chords": True})
     enc = codec.encode(kern_piece)[0]
     decoded = codec.decode(enc.text, enc.info)
-    kern = decoded.payload if isinstance(decoded.payload, str) else decoded.payload[0]
+    kern = decoded.score
     lines = kern.split("\n")
     assert lines[0].endswith("\t**mxhm") and any(x.endswith("\tA minor") for x in lines) and lines[-2].endswith("\t*-")
     assert all(len(x.split("\t")) == 3 for x in lines if x)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from cadenza.codecs.kern.piece import kern_to_piece
+from cadenza.music.humdrum.to_piece import kern_to_piece
 from cadenza.evaluation import evaluate
 from cadenza.evaluation.features import (
     LENGTH_CLASSES,

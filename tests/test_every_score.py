@@ -47,7 +47,7 @@ def test_scores_are_written_in_their_own_layout(tmp_path):
         [enc] = codec.encode(path)
         assert enc.info["header"]["spines"] == staves, name
         decoded = codec.decode(enc.text, {"header": enc.info["header"]})
-        score = parse_kern(decoded.payload)
+        score = parse_kern(decoded.score)
         assert len(score.parts) == staves
         want = sum(len(t.notes) for t in tracks)
         assert len(score.flatten().notes.stream().pitches) == want, name  # every note, chords counted by member

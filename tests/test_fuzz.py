@@ -119,8 +119,8 @@ def test_notewise_decoder_never_raises(words):
 
     codec = get_codec("notewise")
     out = codec.decode(" ".join(words), {"tempo": 100.0, "time_signature": [3, 4]})
-    assert isinstance(out.payload, Piece)
-    assert all(n.duration > 0 and 33 <= n.pitch < 95 for n in out.payload.notes)
+    assert isinstance(out.piece, Piece)
+    assert all(n.duration > 0 and 33 <= n.pitch < 95 for n in out.piece.notes)
     assert out.stats["dropped"] <= len(" ".join(words).split())
 
 
@@ -132,8 +132,8 @@ def test_chordwise_decoder_never_raises(words):
 
     codec = get_codec("chordwise")
     out = codec.decode(" ".join(words), {})
-    assert isinstance(out.payload, Piece)
-    assert all(n.duration > 0 and 33 <= n.pitch < 95 for n in out.payload.notes)
+    assert isinstance(out.piece, Piece)
+    assert all(n.duration > 0 and 33 <= n.pitch < 95 for n in out.piece.notes)
 
 
 @FUZZ
@@ -145,6 +145,6 @@ def test_decoders_ignore_a_damaged_context(context):
     from cadenza.codecs import get_codec
     from cadenza.music import write_midi
 
-    piece = get_codec("notewise").decode("p30 wait12 endp30 p34 wait6 endp34", context).payload
+    piece = get_codec("notewise").decode("p30 wait12 endp30 p34 wait6 endp34", context).piece
     with tempfile.TemporaryDirectory() as tmp:
         write_midi(piece, Path(tmp) / "x.mid")

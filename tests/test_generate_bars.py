@@ -90,4 +90,4 @@ def test_a_chordwise_sample_is_cut_after_whole_steps():
     goal = codec.length_goal(["a"], {"time_signature": [2, 4]}, bars=1)  # two quarters: eight steps
     held = to_goal(codec, vocab, [0], [2] + [1] * 12, goal)  # a note struck at step 2, held on for 12 steps
     assert held == [2] + [1] * 6
-    assert codec.decode(" ".join(vocab[j] for j in [0] + held), {}).payload.end == 2.0
+    assert codec.decode(" ".join(vocab[j] for j in [0] + held), {}).piece.end == 2.0

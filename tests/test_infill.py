@@ -175,7 +175,7 @@ def test_labels_and_sentinels_are_never_sampled(arch):
 
 
 def test_kern_model_infills_a_midi_file_written_as_kern(tmp_path):
-    """A MIDI file for a kern model is written as kern first (codecs/kern/writer.py); outside
+    """A MIDI file for a kern model is written as kern first (music/humdrum/writer.py); outside
     the bars asked for, the output is that score line for line."""
     from music21 import converter
 

@@ -164,7 +164,7 @@ def test_binary_file_is_rejected(tmp_path):
 def test_reader_follows_spines_and_reads_durations_pitches_and_ties():
     from fractions import Fraction
 
-    from cadenza.codecs.kern.reader import duration, read_note, spine_moves
+    from cadenza.music.humdrum.spines import duration, read_note, spine_moves
 
     assert spine_moves(["*", "*^", "*"]) == [(0,), (1,), (1,), (2,)]
     assert spine_moves(["*v", "*v", "*"]) == [(0, 1), (2,)]
@@ -194,7 +194,7 @@ def test_midi_export_goes_through_the_kern_reader_and_agrees_with_music21(tmp_pa
     for path in sorted(src.glob("sonata01-*.krn"))[:2]:
         text = path.read_text(encoding="utf-8", errors="replace")
         stats: dict = {}
-        out = KernCodec().export(Decoded("", stats, text), tmp_path / path.stem, ("krn", "mid"))
+        out = KernCodec().export(Decoded("", stats, score=text, read=KernCodec().to_piece), tmp_path / path.stem, ("krn", "mid"))
         ours = read_midi(out["mid"])
         theirs = score_to_piece(parse_kern(text))
 

@@ -116,7 +116,7 @@ def bundled_samples(tmp_path_factory) -> list[str]:
 
 
 def test_bundled_model_samples_sit_near_their_staves(bundled_samples):
-    from cadenza.codecs.kern.clefs import far_share
+    from cadenza.music.humdrum.clefs import far_share
 
     far = total = 0
     for text in bundled_samples:
@@ -134,7 +134,7 @@ def test_bundled_model_samples_load_in_kernpy(bundled_samples):
 
 
 def test_a_clef_change_stays_only_where_it_brings_the_notes_nearer():
-    from cadenza.codecs.kern.clefs import far_share, settle_clefs
+    from cadenza.music.humdrum.clefs import far_share, settle_clefs
 
     # right hand in the treble: a bass clef before high notes is dropped (they would sit 5+
     # ledger lines above it), one before low notes is kept, and the change back after it too
@@ -160,7 +160,7 @@ def test_the_generation_grammar_keeps_pitches_near_the_staff():
 
 
 def test_mozart_keeps_notes_near_the_staff():
-    from cadenza.codecs.kern.clefs import far_share
+    from cadenza.music.humdrum.clefs import far_share
 
     far = total = 0
     for p in sorted(_mozart_dir().glob("*.krn"))[::3]:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from cadenza import CadenzaError
-from cadenza.codecs.kern.piece import kern_to_piece
+from cadenza.music.humdrum.to_piece import kern_to_piece
 from cadenza.codecs.kern.prompt import KernPrompt, join_continuation
 from cadenza.codecs.kern.header import Header
 from cadenza.data.prepare import prepare

@@ -11,8 +11,8 @@ import pytest
 
 from cadenza import CadenzaError
 from cadenza.codecs.kern import KernCodec
-from cadenza.codecs.kern.piece import kern_to_piece
-from cadenza.codecs.kern.writer import piece_to_kern
+from cadenza.music.humdrum.to_piece import kern_to_piece
+from cadenza.music.humdrum.writer import piece_to_kern
 from cadenza.music import read_midi, read_piece_file
 from cadenza.music.m21 import parse_kern, score_to_piece
 from conftest import shared

@@ -176,4 +176,4 @@ def test_kern_condition_from_reference_records(tmp_path):
     prime = label_prime(json.loads((out / "manifest.json").read_text())["context"], vocab, composer="joplin", unit="char")
     assert prime == "!!!COM: Joplin\n"
     decoded = get_codec("kern").decode(prime + "*M2/4\t*M2/4\n@\n4c\t4e\n4d\t4f\n@\n", {"spines": 2})
-    assert "Joplin" not in decoded.payload and "*M2/4" in decoded.payload
+    assert "Joplin" not in decoded.score and "*M2/4" in decoded.score

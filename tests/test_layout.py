@@ -61,6 +61,61 @@ def test_no_codec_is_probed_with_getattr_outside_codecs():
     assert PROBE.search("getattr(codec, 'x')") and PROBE.search("hasattr(self.codec, 'x')") and PROBE.search("getattr(get_codec(n), 'x', None)")
 
 
+# What code outside codecs/ may import from codecs/: the protocol and registry (the package and
+# base.py), and the helpers every codec shares, each named here with why. A file format is not a
+# codec: Humdrum lives in music/humdrum/, MIDI in music/midi.py.
+SHARED_CODEC_MODULES = {
+    "cadenza.codecs",  # the registry (get_codec, codec_of) and the protocol it re-exports
+    "cadenza.codecs.base",  # the protocol itself
+    "cadenza.codecs.fim",  # fill-in-the-middle sentinels and layouts: the same for every codec's text
+    "cadenza.codecs.labels",  # conditioning labels: codec-neutral words in front of any codec's text
+    "cadenza.codecs.bar_chords",  # chord tokens: every codec writes them where a bar begins
+}
+# files still importing one codec's own modules, each to go through the protocol; the set only shrinks
+CODEC_IMPORTS = {
+    "generation/new_pieces.py": {"cadenza.codecs.kern.constraint"},  # declare_meters (another helper's file)
+    "render/score.py": {"cadenza.codecs.kern"},  # clean(): the spine check before verovio
+    "data/labels.py": {"cadenza.codecs.instruments"},  # the MIDI codecs' instrument families, named
+}
+
+
+def _codec_imports(text: str) -> set[str]:
+    """The codec modules a text imports anywhere (inside functions too): ``from cadenza.codecs
+    import kern`` counts as ``cadenza.codecs.kern``."""
+    got = {m.group(1) for m in re.finditer(r"^\s*import (cadenza\.codecs(?:\.\w+)*)", text, re.M)}
+    for m in re.finditer(r"^\s*from (cadenza\.codecs(?:\.\w+)*) import \(?([\w\s,]+)\)?", text, re.M):
+        for item in (x.strip().split(" as ")[0] for x in m.group(2).split(",") if x.strip()):
+            sub = f"{m.group(1)}.{item}"
+            is_module = (SRC.parent / sub.replace(".", "/")).with_suffix(".py").exists() or (SRC.parent / sub.replace(".", "/")).is_dir()
+            got.add(sub if is_module else m.group(1))
+    return got
+
+
+def test_outside_codecs_only_the_protocol_registry_and_shared_helpers_are_imported():
+    bad, used = [], {}
+    for path in _modules():
+        rel = str(path.relative_to(SRC))
+        if path.relative_to(SRC).parts[0] == "codecs":
+            continue
+        for mod in _codec_imports(path.read_text()) - SHARED_CODEC_MODULES:
+            used.setdefault(rel, set()).add(mod)
+            if mod not in CODEC_IMPORTS.get(rel, set()):
+                bad.append(f"{rel} imports {mod}")
+    assert not bad, bad
+    stale = {f: mods - used.get(f, set()) for f, mods in CODEC_IMPORTS.items() if mods - used.get(f, set())}
+    assert not stale, f"no longer imported: drop from CODEC_IMPORTS: {stale}"
+    assert _codec_imports("    from cadenza.codecs import kern, get_codec\nimport cadenza.codecs.notewise\n") == {
+        "cadenza.codecs.kern", "cadenza.codecs", "cadenza.codecs.notewise"}
+
+
+def test_the_humdrum_format_stays_below_the_codecs():
+    """music/humdrum/ (the file format) never imports a codec, nor the music package's __init__
+    (which imports music/reader.py, which reads segments from here: a circle)."""
+    bad = [f"{p.relative_to(SRC)}" for p in (SRC / "music" / "humdrum").glob("*.py")
+           if re.search(r"^\s*(?:from cadenza\.codecs|import cadenza\.codecs|from cadenza\.music import)", p.read_text(), re.M)]
+    assert not bad, bad
+
+
 def test_a_trained_model_is_opened_in_one_place():
     """``open_run`` (generation/run.py) reads a run's weights and builds its codec; everything else
     is handed the Run."""

@@ -138,7 +138,7 @@ def test_an_old_model_keeps_working_and_takes_the_flags(tmp_path, tiny_run):
 def test_bundled_mozart_model_writes_the_metre_and_key_it_is_told(tmp_path):
     """The issue's done-when on the bundled model: only *M3/4 and *k[b-], every inner bar full,
     notes near their staff."""
-    from cadenza.codecs.kern.clefs import far_share
+    from cadenza.music.humdrum.clefs import far_share
 
     s = generate("mozart-kern", tmp_path / "m", n=3, bars=8, seed=4, metre="3/4", key="F", formats=("krn",))
     far = notes = 0

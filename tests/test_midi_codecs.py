@@ -198,9 +198,9 @@ def test_round_trip_keeps_the_notes_on_the_grid(codec_cls, spq: int, note_range:
     enc = codec.encode_piece(piece)
     dec = codec.decode(enc.text, enc.info)
     assert dec.stats["dropped"] == 0 and enc.info["folded"] == 0
-    assert decoded_grid(dec.payload, spq) == expected_grid(piece, spq)
-    assert dec.payload.tempos == [(0.0, 75.0)] and dec.payload.time_signatures == [(0.0, 6, 8)]
-    assert codec.encode_piece(dec.payload).text == enc.text
+    assert decoded_grid(dec.piece, spq) == expected_grid(piece, spq)
+    assert dec.piece.tempos == [(0.0, 75.0)] and dec.piece.time_signatures == [(0.0, 6, 8)]
+    assert codec.encode_piece(dec.piece).text == enc.text
 
 
 @pytest.mark.parametrize("codec_cls", [NotewiseCodec, ChordwiseCodec])
@@ -241,7 +241,7 @@ def test_transpose_moves_every_note_and_back(codec_cls, data, shift: int) -> Non
     inside = Piece([Track(t.name, t.program, [n for n in t.notes if 21 + 12 <= n.pitch < 21 + 88 - 12]) for t in piece.tracks])
     enc = codec.encode_piece(inside)
     moved = codec.transpose(enc, shift)
-    got = decoded_grid(codec.decode(moved.text, moved.info).payload, 4)
+    got = decoded_grid(codec.decode(moved.text, moved.info).piece, 4)
     want = {pre: {(a, b, p + shift) for a, b, p in notes} for pre, notes in expected_grid(inside, 4).items()}
     assert got == want and moved.info["folded"] == 0
     assert codec.transpose(moved, -shift).text == enc.text
@@ -263,17 +263,17 @@ def test_notewise_decode_skips_and_counts_bad_words() -> None:
     codec = NotewiseCodec()
     dec = codec.decode("p20 endp99 foo wait3 endp20 endp20 wait0 q5 p20 p20 WAIT4", {})
     assert dec.stats["dropped"] == 7  # endp99 (no key 99), foo, endp20 again, wait0, q5, second p20, WAIT4
-    notes = dec.payload.tracks[0].notes
+    notes = dec.piece.tracks[0].notes
     assert [(n.start, n.pitch, n.duration) for n in notes] == [(0.0, 53, 0.25), (0.25, 53, 1 / 12)]
     assert dec.stats["unclosed"] == 1
 
 
 def test_notewise_decode_closes_hanging_notes_within_a_bar() -> None:
     dec = NotewiseCodec().decode("p20 v40 wait100 wait100", {})
-    assert [n.duration for t in dec.payload.tracks for n in t.notes] == [4.0, 4.0]
+    assert [n.duration for t in dec.piece.tracks for n in t.notes] == [4.0, 4.0]
     assert dec.stats["unclosed"] == 2 and dec.stats["dropped"] == 0
     # Clara wrote a one-step note as strike and release in the same step
-    assert NotewiseCodec().decode("p20 endp20 wait1", {}).payload.tracks[0].notes[0].duration == 1 / 12
+    assert NotewiseCodec().decode("p20 endp20 wait1", {}).piece.tracks[0].notes[0].duration == 1 / 12
 
 
 def test_chordwise_decode_counts_and_repairs() -> None:
@@ -281,13 +281,13 @@ def test_chordwise_decode_counts_and_repairs() -> None:
     text = " ".join([row(k15=2), "p01", "x" * 3, row("zz", k1=1), row(k15=2), "c", row(), row(k3=1)[:-1] + "3"])
     dec = codec.decode(text, {})
     assert dec.stats["dropped"] == 4 and dec.stats["repaired"] == 1  # a hold with nothing sounding strikes
-    assert [(n.start, n.pitch, n.duration) for n in dec.payload.tracks[0].notes] == [(0.0, 60, 0.75)]
+    assert [(n.start, n.pitch, n.duration) for n in dec.piece.tracks[0].notes] == [(0.0, 60, 0.75)]
 
 
 def test_chordwise_decode_new_step_when_an_instrument_comes_again() -> None:
     codec = ChordwiseCodec(ChordwiseOptions(4, 38))
     dec = codec.decode(" ".join([row(k0=1), row(k2=1), row("v", k5=1), row(k2=2)]), {})
-    pitches = {(t.name, n.start, n.pitch, n.duration) for t in dec.payload.tracks for n in t.notes}
+    pitches = {(t.name, n.start, n.pitch, n.duration) for t in dec.piece.tracks for n in t.notes}
     assert pitches == {("Piano", 0.0, 45, 0.25), ("Piano", 0.25, 47, 0.5), ("Violin", 0.5, 50, 0.25)}
 
 
@@ -295,15 +295,15 @@ def test_decode_restores_context_or_falls_back() -> None:
     codec = NotewiseCodec(NotewiseOptions(4))
     enc = codec.encode_piece(Piece([Track("Flauto", 73, [Note(0, 72, 1)])], tempos=[(0.0, 66.0), (2.0, 80.0)], time_signatures=[(0.0, 2, 2)]))
     assert enc.text == "fl39 wait4 endfl39"
-    dec = codec.decode(enc.text, enc.info).payload
+    dec = codec.decode(enc.text, enc.info).piece
     assert (dec.tracks[0].name, dec.tracks[0].program) == ("Flauto", 73)
     assert dec.tempos == [(0.0, 66.0), (2.0, 80.0)] and dec.time_signatures == [(0.0, 2, 2)]
-    bare = codec.decode(enc.text, {}).payload
+    bare = codec.decode(enc.text, {}).piece
     assert (bare.tracks[0].name, bare.tracks[0].program, bare.tempos, bare.time_signatures) == ("Flute", 73, [(0.0, 120.0)], [(0.0, 4, 4)])
     # a dataset's generation context: the most common opening tempo and metre
-    gen = codec.decode(enc.text, {"tempo": 90.0, "time_signature": [3, 4]}).payload
+    gen = codec.decode(enc.text, {"tempo": 90.0, "time_signature": [3, 4]}).piece
     assert gen.tempos == [(0.0, 90.0)] and gen.time_signatures == [(0.0, 3, 4)]
-    junk = codec.decode(enc.text, {"tempos": "fast", "time_signatures": [[0, 0, 3]], "instruments": {"fl": 5}}).payload
+    junk = codec.decode(enc.text, {"tempos": "fast", "time_signatures": [[0, 0, 3]], "instruments": {"fl": 5}}).piece
     assert junk.tempos == [(0.0, 120.0)] and junk.time_signatures == [(0.0, 4, 4)] and junk.tracks[0].program == 73
 
 
@@ -320,10 +320,10 @@ VOCAB = (
 def test_decode_never_raises(codec_cls, words: list[str]) -> None:
     codec = codec_cls()
     dec = codec.decode(" ".join(words), {})
-    assert isinstance(dec, Decoded) and isinstance(dec.payload, Piece)
+    assert isinstance(dec, Decoded) and isinstance(dec.piece, Piece)
     assert dec.stats["dropped"] >= 0
     low = LOWEST[62]
-    for t in dec.payload.tracks:
+    for t in dec.piece.tracks:
         assert t.notes and all(n.duration > 0 and low <= n.pitch < low + 62 for n in t.notes)
 
 
@@ -389,7 +389,7 @@ CONTEXT_VALUES = st.one_of(
 def test_decode_never_raises_on_a_strange_context(context: dict) -> None:
     for codec in (NotewiseCodec(NotewiseOptions(4)), ChordwiseCodec(ChordwiseOptions(4, 38))):
         text = "v3 p20 wait4 endp20 endv3" if codec.name == "notewise" else f"{row('v', k3=1)} {row(k20=1)} a"
-        piece = codec.decode(text, context).payload
+        piece = codec.decode(text, context).piece
         assert [t.program for t in piece.tracks][0] in range(128)
         assert all(t > 0 for _, t in piece.tempos) and all(d in (1, 2, 4, 8, 16, 32, 64) for _, _, d in piece.time_signatures)
 
@@ -417,7 +417,7 @@ def test_real_files_encode_and_decode_back(folder: str, every: int, codec_cls, o
         assert enc.name == path.stem and len(enc.text.split()) > 50, path
         dec = codec.decode(enc.text, enc.info)
         assert dec.stats["dropped"] == 0 and dec.stats["notes"] == enc.info["notes"], path
-        assert codec.encode_piece(dec.payload).text == enc.text, path
+        assert codec.encode_piece(dec.piece).text == enc.text, path
 
 
 def test_chamber_instruments_get_their_own_words() -> None:

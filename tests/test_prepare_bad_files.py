@@ -55,7 +55,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_segments_follow_music21s_rule():
-    from cadenza.music.humdrum import segment_names, segments
+    from cadenza.music.humdrum.segments import segment_names, segments
 
     parts = segments(FIRST + SECOND)
     assert [(p.line, p.name) for p in parts] == [(1, "first"), (14, "second")]

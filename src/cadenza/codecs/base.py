@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from cadenza.music import Piece
+    from cadenza.music.metre_key import Key, Metre
 
 
 @dataclass(frozen=True)
@@ -19,14 +23,31 @@ class Encoded:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
 class Decoded:
-    """Codec text turned back into music: ``files`` written by :meth:`Codec.export`, ``stats`` for
-    the summary table (e.g. lines repaired, tokens dropped, whether music21 parsed it)."""
+    """Codec text turned back into music, one shape for every codec: ``piece`` (a
+    :class:`~cadenza.music.Piece`) always, ``score`` the codec's own score text where it has one
+    (kern: the repaired file, what :meth:`Codec.export` writes), ``stats`` for the summary table
+    (e.g. lines repaired, tokens dropped, whether music21 parsed it).
 
-    text: str
-    stats: dict[str, Any] = field(default_factory=dict)
-    payload: Any = None  # codec-specific: repaired kern string, or a music.Piece
+    A codec with a score gives ``read`` instead of a piece: the piece is read from the score when
+    first asked for (and again after ``score`` changes), so decoding a sample never pays for, or
+    fails on, a reading nobody wants (export times the score itself, reporting what it cannot)."""
+
+    def __init__(self, text: str, stats: dict[str, Any] | None = None, piece: Piece | None = None, *,
+                 score: str | None = None, read: Callable[[str], Piece] | None = None):
+        if (piece is None) == (read is None) or (read is None) != (score is None):
+            raise ValueError("Decoded: give a piece, or a score and how to read it")
+        self.text, self.stats, self.score = text, stats if stats is not None else {}, score
+        self._piece, self._read, self._read_from = piece, read, None
+
+    @property
+    def piece(self) -> Piece:
+        if self._read is not None and (self._piece is None or self._read_from is not self.score):
+            self._piece, self._read_from = self._read(self.score), self.score  # type: ignore[arg-type]
+        return self._piece  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"Decoded(text={self.text[:40]!r}, stats={self.stats!r}, score={'None' if self.score is None else repr(self.score[:40])})"
 
 
 @dataclass(frozen=True)
@@ -205,10 +226,11 @@ class Declares:
 class MetreKey(Protocol):
     """``metre_key``: what generation is conditioned on."""
 
-    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int,
+    def condition(self, context: dict[str, Any], vocab: list[str], metre: Metre | None, key: Key | None, seed: int,
                   labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
         """(prime or None for the default, decoding context, what to report) for samples in
-        ``metre`` and ``key`` (None: drawn, seeded, from the training pieces)."""
+        ``metre`` and ``key`` (None: drawn, seeded, from the training pieces): the codec alone
+        writes them as its tokens."""
         ...
 
 
@@ -244,8 +266,8 @@ class Infill(Protocol):
         ...
 
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
-        """The user's piece with the bars replaced by ``middle`` (tokens of whole units);
-        ``payload`` is what :meth:`Codec.export` writes."""
+        """The user's piece with the bars replaced by ``middle`` (tokens of whole units), as
+        :meth:`Codec.export` writes it."""
         ...
 
 

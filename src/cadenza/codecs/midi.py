@@ -25,7 +25,7 @@ SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")  # MIDI, and n
 
 def export_midi(decoded: Decoded, stem: Path) -> dict[str, Path]:
     path = Path(f"{stem}.mid")
-    write_midi(decoded.payload, path)
+    write_midi(decoded.piece, path)
     return {"mid": path}
 
 
@@ -171,7 +171,7 @@ class MidiCodec(Declares):
         raise NotImplementedError
 
     def encode(self, path: Path) -> list[Encoded]:
-        """One piece a file; a kern file of several segments, one a segment (music/humdrum.py)."""
+        """One piece a file; a kern file of several segments, one a segment (music/humdrum/segments.py)."""
         from cadenza.music.reader import read_pieces
 
         pieces = read_pieces(Path(path))
@@ -279,11 +279,11 @@ class MidiCodec(Declares):
         qpm = context.get("tempo") or 120.0
         target = seconds * qpm / 60.0 if seconds else bars * ts[0] * 4.0 / ts[1]
         if start is None:
-            start = self.decode(join_tokens(prime, self.unit), context).payload.end
+            start = self.decode(join_tokens(prime, self.unit), context).piece.end
         end = start + target
 
         def done(tokens: list[str]) -> bool:
-            return self.decode(join_tokens(prime + tokens, self.unit), context).payload.end >= end
+            return self.decode(join_tokens(prime + tokens, self.unit), context).piece.end >= end
 
         return LengthGoal(int(target * self.options.steps_per_quarter * 8), done, None, target)
 

@@ -92,7 +92,7 @@ def join_infill(codec: Any, handle: MidiInfill, middle: list[str], context: dict
     and released at its end."""
     text = join_tokens(middle, codec.unit)
     decoded = codec.decode(text, context)
-    new = decoded.payload
+    new = decoded.piece
     span = handle.end - handle.start
     tracks = [Track(t.name, t.program, [n for n in t.notes if not (handle.start - 1e-9 <= n.start < handle.end - 1e-9)], t.is_drum) for t in handle.piece.tracks]
     added = 0

@@ -30,7 +30,7 @@ def sample_bars(path: Path) -> tuple[Any, list[tuple[float, float]]]:
     file's bars from its time signatures. Bars without music are left out."""
     path = Path(path)
     if path.suffix == ".krn":
-        from cadenza.codecs.kern.piece import kern_bars
+        from cadenza.music.humdrum.to_piece import kern_bars
 
         piece, times = kern_bars(path.read_text(encoding="utf-8"))
         ends = times[1:] + [piece.end]

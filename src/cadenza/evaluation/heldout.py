@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cadenza import CadenzaError
-from cadenza.codecs.kern.piece import kern_to_piece
+from cadenza.music.humdrum.to_piece import kern_to_piece
 from cadenza.evaluation.validity import error_text, kern_validity
 from cadenza.music import Piece
 
@@ -114,37 +114,35 @@ def dataset_mismatch(config: dict[str, Any], dataset: Path) -> str | None:
 
 
 def decode_piece(codec, text: str, context: dict[str, Any], name: str, kern: str | None = None) -> tuple[Piece | None, Piece | None, dict[str, Any]]:
-    """(statistics piece, memorisation piece, validity) of one codec text. A codec that decodes to
-    kern text is read twice: by music21 (validity, statistics) and by :func:`kern_to_piece`
-    (memorisation). ``kern``: the file the sampler wrote (it may declare the metre the sampler
-    adopted), used as is."""
-    payload = kern if kern is not None else codec.decode(text, context).payload
-    if isinstance(payload, Piece):
-        payload.name = payload.name or name
-        ok = any(t.notes for t in payload.tracks)
-        return payload, payload, {"parsed": ok, **({} if ok else {"error": "no notes"})}
-    if isinstance(payload, str):
-        from cadenza.music.m21 import score_to_piece
+    """(statistics piece, memorisation piece, validity) of one codec text. A codec that writes
+    its own score (kern) has it read twice: by music21 (validity, statistics) and by
+    :func:`kern_to_piece` (memorisation). ``kern``: the score the sampler wrote (it may declare
+    the metre the sampler adopted), used as is."""
+    decoded = codec.decode(text, context) if kern is None else None
+    score = kern if decoded is None else decoded.score
+    if score is None:  # the codec's music is its piece
+        piece = decoded.piece  # type: ignore[union-attr]
+        piece.name = piece.name or name
+        ok = any(t.notes for t in piece.tracks)
+        return piece, piece, {"parsed": ok, **({} if ok else {"error": "no notes"})}
+    from cadenza.music.m21 import score_to_piece
 
-        v = kern_validity(payload)
-        score = v.pop("score")
-        piece = None
-        if score is not None:
-            try:
-                piece = score_to_piece(score, name)
-            except Exception as exc:  # a score music21 reads but we cannot walk: no statistics
-                v["error"] = f"notes unreadable: {error_text(exc)}"[:200]
-        return piece, kern_to_piece(payload, name), v
-    raise CadenzaError(f"codec {codec.name}: decode() gave a {type(payload).__name__}; evaluate needs a Piece or kern text")
+    v = kern_validity(score)
+    parsed = v.pop("score")
+    stats_piece = None
+    if parsed is not None:
+        try:
+            stats_piece = score_to_piece(parsed, name)
+        except Exception as exc:  # a score music21 reads but we cannot walk: no statistics
+            v["error"] = f"notes unreadable: {error_text(exc)}"[:200]
+    return stats_piece, kern_to_piece(score, name), v
 
 
 def fast_piece(codec, text: str, info: dict[str, Any], name: str) -> Piece:
     """The memorisation form of one dataset piece."""
-    decoded = codec.decode(text, info)
-    if isinstance(decoded.payload, Piece):
-        decoded.payload.name = name
-        return decoded.payload
-    return kern_to_piece(decoded.payload, name)
+    piece = codec.decode(text, info).piece
+    piece.name = name
+    return piece
 
 
 def read_test_pieces(dataset: Path, codec, max_pieces: int, say: Callable[[str, int, int], None]) -> list[HeldOut]:

@@ -73,7 +73,7 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
     ids = encode_prime(join_tokens(tokens, codec.unit), vocab, codec.unit, where=str(prompt))
     if not ids:
         raise CadenzaError(f"{prompt}: the prompt excerpt has no notes")
-    boundary = codec.decode(enc.text, enc.info).payload.end
+    boundary = codec.decode(enc.text, enc.info).piece.end
     # the goal is in the excerpt's last tempo and metre, counted from where its notes end
     qpm = excerpt.tempos[-1][1] if excerpt.tempos else 120.0
     metre = list(excerpt.time_signatures[-1][1:]) if excerpt.time_signatures else [4, 4]
@@ -98,7 +98,7 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
     for i, seq in enumerate(seqs):
         text = join_tokens([vocab[j] for j in ids + seq], codec.unit)
         decoded = codec.decode(text, enc.info)
-        full = _prompt_then_continuation(excerpt, decoded.payload, boundary, target, f"{prompt.stem} continued")
+        full = _prompt_then_continuation(excerpt, decoded.piece, boundary, target, f"{prompt.stem} continued")
         cont = full.slice(boundary, max(full.end, boundary) + 1e-6)
         stem = out / f"{prompt.stem}-{i + 1:02d}"
         files = {"mid": write_midi(full, Path(f"{stem}.mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}

@@ -25,6 +25,7 @@ from cadenza.generation.infill import rewrite_bars
 from cadenza.generation.request import Request, request_of
 from cadenza.generation.run import Run, open_run
 from cadenza.generation.samples import Sample, encode_prime, write_summary
+from cadenza.music.metre_key import Key, Metre
 
 
 @dataclass
@@ -122,7 +123,7 @@ def to_goal(codec: Codec, vocab: list[str], prime: list[int], seq: list[int], go
     return seq if best is None else [stoi[t] for t in best]
 
 
-def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: str | None, metre: str | None, key: str | None, seed: int,
+def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: str | None, metre: Metre | None, key: Key | None, seed: int,
                labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """(prime, context, what to report): the codec's opening for ``metre`` / ``key`` (drawn when
     not given), unless the user's own prime opens the piece."""
@@ -196,8 +197,8 @@ def write_samples(run: Run, out: Path, context: dict[str, Any], ids: list[int], 
             decoded.stats["constrained"] = bool(constrained)
             decoded.stats["forced_steps"] = drawn.forced[i]
         if drawn.marks is not None:
-            if isinstance(decoded.payload, str):
-                decoded.payload = mark_phrases(decoded.payload, drawn.marks[i])
+            if decoded.score is not None:  # the phrases marked in the score, where the codec writes one
+                decoded.score = mark_phrases(decoded.score, drawn.marks[i])
             decoded.stats["phrases"] = drawn.marks[i]
         stem = out / f"sample-{i + 1:02d}"
         files = codec.export(decoded, stem, formats)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cadenza import CadenzaError
+from cadenza.music.metre_key import Key, Metre
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ class Request:
     :meth:`seeded`), ``options`` (how each token is chosen), ``beam`` search (``beam_sample``:
     stochastic), a ``form`` such as AABA of ``phrase_bars``-bar phrases, the codec's decoding
     ``constrained`` (None: where it has one). From what: a ``prime`` text (``map_unknown``: drop
-    tokens the model never saw), the ``metre`` and ``key`` (``"3/4"``, ``"F"``, ``"g"``, ``"G:dor"``;
-    None: drawn from the training pieces), ``labels`` (``{"composer": "Chopin"}``), ``chords``
+    tokens the model never saw), the ``metre`` and ``key`` (a :class:`Metre` and :class:`Key`,
+    or their text, parsed here: ``"3/4"``, ``"F"``, ``"g"``, ``"G:dor"``; None: drawn from the
+    training pieces), ``labels`` (``{"composer": "Chopin"}``), ``chords``
     bar by bar (``"F | C7 | F | Bb"``, or ``"I | V7 | I | IV"`` in ``key``; see
     :attr:`progression`) for a model prepared with ``--condition chords``, or a music
     file: ``prompt`` continued from its last ``prompt_bars`` bars (or ``prompt_seconds``), or,
@@ -74,8 +76,8 @@ class Request:
     beam: int = 0
     beam_sample: bool = False
     constrained: bool | None = None
-    metre: str | None = None
-    key: str | None = None
+    metre: Metre | None = None  # text ("3/4") is parsed when the request is made
+    key: Key | None = None  # text ("F", "g", "G dorian") likewise
     labels: Mapping[str, str] = field(default_factory=dict)
     chords: str | None = None
     prompt: Path | None = None
@@ -89,6 +91,10 @@ class Request:
         object.__setattr__(self, "labels", {k: v for k, v in dict(self.labels or {}).items() if v})
         if self.prompt is not None:
             object.__setattr__(self, "prompt", Path(self.prompt))
+        if self.metre is not None:
+            object.__setattr__(self, "metre", Metre.parse(self.metre))
+        if self.key is not None:
+            object.__setattr__(self, "key", Key.parse(self.key))
         if self.n < 1:
             raise CadenzaError("-n must be at least 1")
         if self.rewrite is not None and self.prompt is None:
@@ -113,7 +119,7 @@ class Request:
         learnt one chord a bar); with fewer chords than bars the progression repeats."""
         from cadenza.music.chord_names import parse_bars
 
-        return parse_bars(self.chords, self.key) if self.chords is not None else []
+        return parse_bars(self.chords, None if self.key is None else str(self.key)) if self.chords is not None else []
 
     @property
     def continues(self) -> bool:

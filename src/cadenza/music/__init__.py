@@ -6,7 +6,8 @@
 * :mod:`~cadenza.music.m21`: the music21 bridge for notation: parse kern, count a score,
   export MusicXML / MIDI, a music21 score -> Piece;
 * :mod:`~cadenza.music.reader`: :func:`read_piece_file`, one reader for every music file;
-* :mod:`~cadenza.music.humdrum`: a Humdrum file's segments (pieces one after another).
+* :mod:`~cadenza.music.humdrum`: the Humdrum file format apart from any codec: the one kern
+  reader, interpretations (clefs, key signatures), segments, kern <-> Piece without music21.
 
 Floor 2: imports only :mod:`cadenza` (CadenzaError) and :mod:`cadenza.files`, plus symusic and
 music21 (lazily, so importing this package stays cheap).

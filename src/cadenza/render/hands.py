@@ -1,5 +1,5 @@
 """Piano music from a MIDI model as a grand staff: each note given to a hand, then written as a
-**kern score by the writer the kern models use (``codecs/kern/writer.py``), so a notewise or
+**kern score by the writer the kern models use (``music/humdrum/writer.py``), so a notewise or
 chordwise sample is engraved on two staves as a pianist reads it, not on one staff (music21's
 MIDI import) with ledger lines and tuplets of 12 and 48.
 
@@ -92,7 +92,7 @@ def piano_kern(piece: Piece, step: float = 0.0, where: str = "", first_bar: int 
     quarters, notes given to the hands (two parts are kept as the staves they are), written by
     the kern writer, then clefs and ottavas that follow each staff's register; bars numbered
     from ``first_bar``."""
-    from cadenza.codecs.kern.writer import piece_to_kern
+    from cadenza.music.humdrum.writer import piece_to_kern
 
     piece = snap(piece, step)
     two = [t for t in piece.tracks if t.notes and not t.is_drum]
@@ -109,7 +109,7 @@ def follow_clefs(kern: str) -> str:
     bar whose notes lie far beyond both: a staff changes clef where its bar would otherwise need
     notes far off the staff or clearly more ledger lines, as an engraver changes clef for a
     passage in the other hand's register and writes 8va over the top of the keyboard."""
-    from cadenza.codecs.kern.clefs import FAR, step_of, steps_off
+    from cadenza.music.humdrum.clefs import FAR, step_of, steps_off
 
     lines = kern.split("\n")
     clef_row = next((i for i, ln in enumerate(lines) if ln.startswith("*clef")), None)
@@ -169,9 +169,9 @@ _ANY = {-7: "8va", -14: "15ma", 7: "8ba"}
 
 def far_notes(kern: str, limit: int | None = None) -> tuple[int, int]:
     """(notes more than ``limit`` ledger lines off their staff, notes) of kern written by
-    :func:`piano_kern`: :func:`cadenza.codecs.kern.clefs.far_share` for one column a staff,
+    :func:`piano_kern`: :func:`cadenza.music.humdrum.clefs.far_share` for one column a staff,
     counting a note under an ottava where it is shown."""
-    from cadenza.codecs.kern.clefs import FAR, step_of, steps_off
+    from cadenza.music.humdrum.clefs import FAR, step_of, steps_off
 
     limit = FAR if limit is None else limit
     clefs: list[str] = []

@@ -4,9 +4,9 @@ vocabulary and cached in the grammar, so a sampled character costs a dictionary 
 
 from __future__ import annotations
 
-from cadenza.codecs.kern.clefs import run_in_range
+from cadenza.music.humdrum.clefs import run_in_range
 from cadenza.codecs.kern.grammar import RUN_CAP, _Grammar
-from cadenza.codecs.kern.reader import PITCH_LETTERS
+from cadenza.music.humdrum.spines import PITCH_LETTERS
 
 PREFIX_CHARS = frozenset("([&<>{/\\)")  # what may open a note before its duration (prefix_next)
 

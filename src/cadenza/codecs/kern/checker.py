@@ -8,7 +8,7 @@ characters has at least one allowed character, so masked sampling never gets stu
 check whole texts bar by bar with the same machine. The token grammar and its tables are in
 :mod:`~cadenza.codecs.kern.grammar`, the allowed characters per state in
 :mod:`~cadenza.codecs.kern.allowed`, durations and spine moves come from the
-:mod:`~cadenza.codecs.kern.reader`.
+:mod:`~cadenza.music.humdrum.spines`.
 
 What "valid" means (kern rhythm semantics)
 ------------------------------------------
@@ -59,7 +59,7 @@ from cadenza.codecs.kern.grammar import (
     UNMETRED_CAP, _grammar, meter_ticks,
 )
 from cadenza.codecs.kern.interpretation_lines import InterpretationLines
-from cadenza.codecs.kern.reader import BAR
+from cadenza.music.humdrum.spines import BAR
 
 _FALLBACK_ORDER = "\n\t@r4821630.Jq]" + "cdefgabCDEFGAB"
 
@@ -79,7 +79,7 @@ class KernChecker(DataTokens, InterpretationLines):
     :class:`~cadenza.codecs.kern.shapes.TokenShapes` to allow only the token shapes a corpus
     writes (the generation grammar; :data:`~cadenza.codecs.kern.shapes.MOZART`); None (the
     default) accepts every shape of the lenient grammar, as real files need; with it, pitches
-    also stay within :data:`~cadenza.codecs.kern.clefs.FAR` ledger lines of their column's staff
+    also stay within :data:`~cadenza.music.humdrum.clefs.FAR` ledger lines of their column's staff
     (``clefs``: the opening clef per column; ``*clef`` lines change it).
 
     Sampling loop::

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from cadenza import CadenzaError
 from cadenza import files
-from cadenza.codecs.kern.header import CLEF, KEEP_INTERP, KEY, KEYSIG, METER, TEMPO, Header, default_header
-from cadenza.codecs.kern.reader import BAR, NULL, follow, is_manipulator_line, records, spine_moves
+from cadenza.codecs.kern.header import KEEP_INTERP, Header, default_header
+from cadenza.music.humdrum.interpretations import CLEF, KEY, KEYSIG, METER, TEMPO
+from cadenza.music.humdrum.spines import BAR, NULL, follow, is_manipulator_line, records, spine_moves
 
 # Manipulators a cleaned text keeps (``*+`` is refused by the reader).
 KEPT_MANIPS = frozenset({"*^", "*v", "*x", "*-"})

@@ -11,18 +11,19 @@ from cadenza import CadenzaError
 from cadenza.codecs import Declares, Decoded, Encoded, register
 from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
 from cadenza.codecs.kern.harm import harmony_of, with_chords
-from cadenza.codecs.kern.header import KEYSIG as _KEYSIG
 from cadenza.codecs.kern.header import CLEANING, Header, default_header
-from cadenza.codecs.kern.reader import BAR
 from cadenza.codecs.kern.restoring import restore
 from cadenza.codecs.kern.transposition import (
     _SPELLINGS,
-    _keysig_fifths,
-    _keysig_token,
     _transpose_key,
     choose_interval,
     transpose_text,
 )
+from cadenza.music.humdrum.interpretations import KEYSIG as _KEYSIG
+from cadenza.music.humdrum.interpretations import keysig_fifths as _keysig_fifths
+from cadenza.music.humdrum.interpretations import keysig_token as _keysig_token
+from cadenza.music.humdrum.spines import BAR
+from cadenza.music.metre_key import Key, Metre
 from cadenza.music.reader import PIECE_SUFFIXES
 
 
@@ -55,7 +56,7 @@ class KernCodec(Declares):
 
             pieces = encode_score_file(path, self.options.spines if self.options.layouts == "one" else 0)
             return [Encoded(p.name, with_chords(p.text), p.info) for p in pieces] if self.options.chords else pieces
-        from cadenza.music.humdrum import segment_names, segments
+        from cadenza.music.humdrum.segments import segment_names, segments
 
         parts = segments(read_text(path))  # pieces one after another: each its own (music/humdrum.py)
         out = []
@@ -88,7 +89,7 @@ class KernCodec(Declares):
     def decode(self, text: str, context: dict[str, Any]) -> Decoded:
         header = Header.from_dict(context["header"]) if "header" in context else default_header(context.get("spines", 2))
         kern, stats = restore(text, header)
-        return Decoded(text, stats, kern)
+        return Decoded(text, stats, score=kern, read=self.to_piece)
 
     def default_prime(self, vocab: list[str]) -> str:
         # "@\n" starts a bar, as the 2015 experiment's -primetext "@"
@@ -138,7 +139,7 @@ class KernCodec(Declares):
             context["shapes"] = learn_shapes(r["text"] for r in train).to_dict()
         return context
 
-    def condition(self, context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int,
+    def condition(self, context: dict[str, Any], vocab: list[str], metre: Metre | None, key: Key | None, seed: int,
                   labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
         """(prime, context, report) for a sample in ``metre`` / ``key`` (see :mod:`.conditioning`);
         a model of many layouts draws the staves of a training piece with ``labels``."""
@@ -174,26 +175,26 @@ class KernCodec(Declares):
         music21 is not loaded (its parse of a 15,000-character sample took longer than sampling
         it, issue #21): bars, notes (a tied note once) and quarters are Cadenza's reader's, and
         "parsed" is None, not checked (``cadenza evaluate`` checks validity in music21)."""
-        from cadenza.codecs.kern.piece import kern_bars, kern_to_piece
+        from cadenza.music.humdrum.to_piece import kern_bars, kern_to_piece
         from cadenza.music import write_midi
 
         stem = Path(stem)
         if "musicxml" in formats:
             from cadenza.music.m21 import export_kern
 
-            out = export_kern(decoded.payload, stem, tuple(f for f in formats if f != "mid"), decoded.stats, harmony_of(decoded.payload))
+            out = export_kern(decoded.score, stem, tuple(f for f in formats if f != "mid"), decoded.stats, harmony_of(decoded.score))
         else:
             stem.parent.mkdir(parents=True, exist_ok=True)
             out = {"krn": stem.with_suffix(".krn")}
-            out["krn"].write_text(decoded.payload, encoding="utf-8")
+            out["krn"].write_text(decoded.score, encoding="utf-8")
             decoded.stats["parsed"] = None
         try:
             piece = None
             if "musicxml" not in formats:
-                piece, barlines = kern_bars(decoded.payload, stem.name)
+                piece, barlines = kern_bars(decoded.score, stem.name)
                 decoded.stats.update(bars=sum(t > 0 for t in barlines), notes=sum(len(t.notes) for t in piece.tracks), quarters=float(piece.end))
             if "mid" in formats:
-                out["mid"] = write_midi(piece if piece is not None else kern_to_piece(decoded.payload, stem.name), stem.with_suffix(".mid"))
+                out["mid"] = write_midi(piece if piece is not None else kern_to_piece(decoded.score, stem.name), stem.with_suffix(".mid"))
         except (ValueError, ZeroDivisionError) as exc:  # a file the reader cannot time
             decoded.stats["mid_error" if "mid" in formats else "reader_error"] = f"{type(exc).__name__}: {exc}"[:200]
         return out
@@ -286,11 +287,11 @@ class KernCodec(Declares):
 
         text = "".join(middle)
         kern, stats = join_infill(handle, text)
-        return Decoded(text, dict(stats, metre=handle.header.meter[2:]), kern)
+        return Decoded(text, dict(stats, metre=handle.header.meter[2:]), score=kern, read=self.to_piece)
 
     def to_piece(self, kern: str, name: str = "") -> Any:
         """A kern file's notes as a :class:`~cadenza.music.Piece` (Cadenza's own reader)."""
-        from cadenza.codecs.kern.piece import kern_to_piece
+        from cadenza.music.humdrum.to_piece import kern_to_piece
 
         return kern_to_piece(kern, name)
 

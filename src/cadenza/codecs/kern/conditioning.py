@@ -1,5 +1,6 @@
-"""Metre and key the musician chooses (``--metre 3/4 --key F``) or the corpus suggests: parsed
-into a :class:`Header`, opened as the prime of a model trained on headed text, enforced by the
+"""Metre and key the musician chooses (``--metre 3/4 --key F``, a
+:class:`~cadenza.music.metre_key.Metre` and :class:`~cadenza.music.metre_key.Key`) or the corpus
+suggests: written as kern tokens (only here) into a :class:`Header`, opened as the prime of a model trained on headed text, enforced by the
 checker; and the header in force at any point of a cleaned text (a training window's prefix).
 
 A text cleaned with headers (:data:`CLEANING` 2) opens with clefs, key signature, key and
@@ -11,49 +12,35 @@ training pieces' own openings, so a corpus of 3/4 minuets mostly gets 3/4.
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
 from typing import Any
 
 from cadenza import CadenzaError
 from cadenza.codecs.kern.grammar import METERS
 from cadenza.codecs.kern.harm import is_chord_line
-from cadenza.codecs.kern.header import CLEANING, Header, kind_of
-from cadenza.codecs.kern.reader import BAR, follow, is_manipulator_line, spine_moves
-from cadenza.codecs.kern.transposition import _keysig_token
-
-_KEY = re.compile(r"^([A-Ga-g])([#b\-]?)(?:\s*:?\s*([A-Za-z]+))?$")
-_MAJOR_FIFTHS = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F": -1}
-# a mode's key signature, in fifths from the major scale on the same final (D dorian: C major's)
-_MODE_FIFTHS = {"ion": 0, "dor": -2, "phr": -4, "lyd": 1, "mix": -1, "aeo": -3, "loc": -5}
-_MODE_NAMES = ("ionian", "dorian", "phrygian", "lydian", "mixolydian", "aeolian", "locrian")
+from cadenza.codecs.kern.header import CLEANING, Header
+from cadenza.music.humdrum.interpretations import keysig_token, kind_of
+from cadenza.music.humdrum.spines import BAR, follow, is_manipulator_line, spine_moves
+from cadenza.music.metre_key import Key, Metre
 
 
-def parse_metre(text: str) -> tuple[int, int]:
-    """``"3/4"`` -> (3, 4); a metre the checker can write (up to 4/1, 8/2, 12/4, 18/8, 24/16)."""
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
-    if not m or (int(m.group(1)), int(m.group(2))) not in METERS:
-        raise CadenzaError(f"--metre {text!r}: give a time signature such as 3/4, 6/8, 4/2 or 12/8")
-    return int(m.group(1)), int(m.group(2))
+def parse_metre(metre: str | Metre) -> tuple[int, int]:
+    """``"3/4"`` or Metre(3, 4) -> (3, 4): a metre the checker can write (up to 4/1, 8/2, 12/4,
+    18/8, 24/16)."""
+    m = Metre.parse(metre)
+    if (m.numerator, m.denominator) not in METERS:
+        raise CadenzaError(f"--metre {str(metre)!r}: give a time signature such as 3/4, 6/8, 4/2 or 12/8")
+    return m.numerator, m.denominator
 
 
-def parse_key(text: str) -> tuple[str, int]:
-    """``"F"`` -> (``"*F:"``, -1 fifths); major as a capital, minor in lower case (``"g"``,
-    ``"f#"``, ``"Bb"`` / ``"B-"``, ``"bb"``: B-flat minor); a church mode after the final, as
-    Humdrum writes it or in full (``"G:dor"``, ``"G dorian"``, ``"E phrygian"``), the final in
-    the case the corpus writes it (Palestrina ``*G:dor``, the Bach chorales ``*a:dor``)."""
-    m = _KEY.fullmatch((text or "").strip())
-    word = m.group(3).lower() if m and m.group(3) else None
-    mode = word[:3] if word else None
-    if not m or (word is not None and word not in _MODE_NAMES and word not in _MODE_FIFTHS):
-        raise CadenzaError(f"--key {text!r}: give a key such as F, Bb, D (major), g, f#, bb (minor) or G:dor, E phrygian (a mode)")
-    letter, acc = m.group(1), m.group(2)
-    acc = "-" if acc in ("b", "-") else acc
-    shift = _MODE_FIFTHS[mode] if mode is not None else -3 * letter.islower()
-    fifths = _MAJOR_FIFTHS[letter.upper()] + 7 * (acc == "#") - 7 * (acc == "-") + shift
-    if abs(fifths) > 7:
-        raise CadenzaError(f"--key {text!r}: needs {abs(fifths)} {'sharps' if fifths > 0 else 'flats'} (at most 7): use its enharmonic twin")
-    return f"*{letter}{acc}:{mode or ''}", fifths
+def parse_key(key: str | Key) -> tuple[str, int]:
+    """A :class:`Key` (or its text, see :meth:`Key.parse`) as its kern token and key signature in
+    fifths: ``"F"`` -> (``"*F:"``, -1), ``"bb"`` -> (``"*b-:"``, -5), ``"G dorian"`` ->
+    (``"*G:dor"``, -1): minor in lower case, a mode by its first three letters after the final,
+    in the case it was given (Palestrina ``*G:dor``, the Bach chorales ``*a:dor``)."""
+    k = Key.parse(key)
+    mode = "" if k.mode in ("major", "minor") else k.mode[:3]
+    return f"*{k.tonic[0]}{k.tonic[1:].replace('b', '-')}:{mode}", k.fifths
 
 
 def key_name(token: str | None) -> str:
@@ -98,7 +85,7 @@ def _with_labels(pool: list[list[Any]], labels: dict[str, str] | None) -> list[l
     return [o for o in pool if all(str(o[5].get(k, "")).casefold() == v for k, v in want.items())] or pool
 
 
-def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key: str | None, seed: int,
+def condition(context: dict[str, Any], vocab: list[str], metre: Metre | None, key: Key | None, seed: int,
               labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """(prime, decoding context, what to report) for a sample in ``metre`` and ``key``.
 
@@ -122,7 +109,7 @@ def condition(context: dict[str, Any], vocab: list[str], metre: str | None, key:
     drawn = rng.choices(pool, weights=[o[3] for o in pool])[0] if pool else [base.meter or "*M4/4", base.key, base.keysig[-1], 1]
     meter_tok = f"*M{num}/{den}" if metre is not None else drawn[0]
     if key is not None:
-        keysig = _keysig_token(fifths)
+        keysig = keysig_token(fifths)
     else:
         key_tok, keysig = drawn[1], drawn[2]
     clefs = drawn[4].split("\t") if len(drawn) > 4 else list(base.clefs)  # a model of many layouts: the drawn piece's staves

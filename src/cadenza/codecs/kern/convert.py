@@ -16,8 +16,8 @@ from cadenza import CadenzaError
 from cadenza.codecs import Encoded
 from cadenza.codecs.instruments import prefix_for
 from cadenza.codecs.kern.cleaning import clean
-from cadenza.codecs.kern.reader import BAR
-from cadenza.codecs.kern.writer import piece_to_kern
+from cadenza.music.humdrum.spines import BAR
+from cadenza.music.humdrum.writer import piece_to_kern
 from cadenza.music import Piece
 
 MAX_STAVES = 6  # more parts than this are written as a keyboard reduction on two staves

@@ -5,9 +5,9 @@ the state lives in the checker."""
 
 from __future__ import annotations
 
-from cadenza.codecs.kern.clefs import CLEF_RANGE
+from cadenza.music.humdrum.clefs import CLEF_RANGE
 from cadenza.codecs.kern.grammar import _DUR, _MID, _NULLTOK, _POST, _PRE, MAX_CHORD, SUFFIX_CAPS
-from cadenza.codecs.kern.reader import DIGITS, PITCH_LETTERS
+from cadenza.music.humdrum.spines import DIGITS, PITCH_LETTERS
 
 
 def _tie_open(ties: tuple[str, ...], pitch: str) -> tuple[str, ...]:

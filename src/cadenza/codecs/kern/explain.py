@@ -7,7 +7,7 @@ from typing import Any
 
 from cadenza.codecs.kern.grammar import _BARNL, _DUR, _INTERP, _LS, _NULLTOK, _POST, _PRE, _TSTART
 from cadenza.codecs.kern.grammar import fmt_ticks
-from cadenza.codecs.kern.reader import BAR, DIGITS, PITCH_LETTERS
+from cadenza.music.humdrum.spines import BAR, DIGITS, PITCH_LETTERS
 
 # the checker whose state is read (a :class:`~cadenza.codecs.kern.checker.KernChecker`, which
 # imports this module: so the type is named, not imported)

@@ -11,7 +11,7 @@ compares.
 
 from __future__ import annotations
 
-from cadenza.codecs.kern.reader import read_note
+from cadenza.music.humdrum.spines import read_note
 
 WIDTH = 10  # intervals per passage: long enough that a scale or an arpeggio alone is rarely shared
 

@@ -1,7 +1,7 @@
 """The kern grammar the checker enforces: a table of recips, clefs, metres, key signatures and
 suffix caps, and :class:`_Grammar`, what a vocabulary can spell of it (see
 :mod:`cadenza.codecs.kern.checker` for what "valid" means; durations come from the
-:mod:`~cadenza.codecs.kern.reader`).
+:mod:`~cadenza.music.humdrum.spines`).
 
 Generated token grammar (the subset the checker allows)
 -------------------------------------------------------
@@ -48,8 +48,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from cadenza.codecs.kern.header import MODES
-from cadenza.codecs.kern.reader import BAR, DIGITS, PITCH_LETTERS, duration  # noqa: F401 (BAR: re-exported)
+from cadenza.music.humdrum.interpretations import MODES
+from cadenza.music.humdrum.spines import BAR, DIGITS, PITCH_LETTERS, duration  # noqa: F401 (BAR: re-exported)
 
 RECIPS = (
     "0", "1", "2", "4", "8", "16", "32", "64", "128",  # breve .. 128th

@@ -5,7 +5,7 @@ after each ``@`` barline whose bar holds music, naming the chord the chord reade
 
 Why a global comment line: Humdrum allows ``!!`` lines between any two records, whatever the
 spine count, so the form is one and the same for a chorale, a piano piece and a dataset of many
-layouts; the one kern reader (:func:`~cadenza.codecs.kern.reader.records`) skips comments, so
+layouts; the one kern reader (:func:`~cadenza.music.humdrum.spines.records`) skips comments, so
 durations, pieces and bar checks read the music exactly as without chords. A chord spine in the
 text the model reads (``**harm``/``**mxhm`` columns) would instead make every data line longer
 and change every layout's column count.
@@ -21,8 +21,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from cadenza.codecs.bar_chords import LINE, token_name, transposed_chord
-from cadenza.codecs.kern.piece import kern_bars
-from cadenza.codecs.kern.reader import BAR
+from cadenza.music.humdrum.to_piece import kern_bars
+from cadenza.music.humdrum.spines import BAR
 from cadenza.music.harmony import NO_CHORD, Chord, parse_chord, read_chords
 
 # chord quality -> MusicXML <kind> (what **mxhm holds and verovio turns back into a symbol)
@@ -51,7 +51,7 @@ def line_chord(line: str) -> Chord | None:
 
 def with_chords(text: str) -> str:
     """Cleaned kern ``text`` with each bar's chord line after its ``@`` (bars without music:
-    none). The bars are the text's own (:func:`~cadenza.codecs.kern.piece.kern_bars`)."""
+    none). The bars are the text's own (:func:`~cadenza.music.humdrum.to_piece.kern_bars`)."""
     lines = text.split("\n")
     piece, times = kern_bars(text)
     end = piece.end

@@ -1,6 +1,7 @@
 """What a cleaned kern text leaves out and a playable file needs back: the :class:`Header` (per
 spine clef and key signature, the key, metre, mensuration sign and tempo), and the patterns of
-the interpretations that make it up."""
+the interpretations that make it up. The patterns of each interpretation are the format's
+(:mod:`cadenza.music.humdrum.interpretations`); which to keep is the cleaning's choice."""
 
 from __future__ import annotations
 
@@ -8,28 +9,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cadenza.music.humdrum.interpretations import MODE
+
 # Interpretations worth keeping inside the music: they change how the following notes read.
-# Church modes as Humdrum writes them after a key (``*G:dor``): Palestrina's masses name them.
-MODES = ("ion", "dor", "phr", "lyd", "mix", "aeo", "loc")
-_MODE = "(?:" + "|".join(MODES) + ")?"
 KEEP_INTERP = re.compile(
-    r"^\*(clef[A-Gv]?[v^]?\d*|k\[[a-g#\-n]*\]|[A-Ga-g][#\-]?:" + _MODE + r"|M\d+/\d+(%\d+)?|met\([^)]*\)|MM\d+(\.\d+)?)$"
+    r"^\*(clef[A-Gv]?[v^]?\d*|k\[[a-g#\-n]*\]|[A-Ga-g][#\-]?:" + MODE + r"|M\d+/\d+(%\d+)?|met\([^)]*\)|MM\d+(\.\d+)?)$"
 )
-CLEF = re.compile(r"^\*clef")
-KEYSIG = re.compile(r"^\*k\[[a-g#\-n]*\]$")
-KEY = re.compile(r"^\*[A-Ga-g][#\-]?:" + _MODE + "$")
-METER = re.compile(r"^\*M\d+/\d+")
-TEMPO = re.compile(r"^\*MM\d+")
-KINDS = ((CLEF, "clef"), (KEYSIG, "keysig"), (KEY, "key"), (METER, "meter"))
 
 # Version of the cleaned text: 1 (2015): no header, the model never saw metre or key; 2: each
 # piece opens with its clefs, key signature, key and metre as interpretation lines.
 CLEANING = 2
-
-
-def kind_of(token: str) -> str | None:
-    """``clef``, ``keysig``, ``key`` or ``meter`` for a header interpretation, else None."""
-    return next((k for pat, k in KINDS if pat.match(token)), None)
 
 
 @dataclass

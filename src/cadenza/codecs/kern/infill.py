@@ -16,10 +16,10 @@ from pathlib import Path
 
 from cadenza import CadenzaError
 from cadenza.codecs.kern.cleaning import clean, read_text
-from cadenza.codecs.kern.clefs import settle_clefs
+from cadenza.music.humdrum.clefs import settle_clefs
 from cadenza.codecs.kern.header import Header
 from cadenza.codecs.kern.prompt import _header_at, bar_starts, file_row
-from cadenza.codecs.kern.reader import BAR, is_manipulator_line, lines_of, spine_moves
+from cadenza.music.humdrum.spines import BAR, is_manipulator_line, lines_of, spine_moves
 
 _BARNUM = re.compile(r"^=+(\d+)")
 

@@ -1,11 +1,11 @@
 """The incremental checker's interpretation lines: which tokens each column may take (spine
 splits and merges, clefs, keys, metres at a bar's start), and the columns after the line, moved
-by the :mod:`~cadenza.codecs.kern.reader`'s :func:`~cadenza.codecs.kern.reader.spine_moves`. A
+by the :mod:`~cadenza.music.humdrum.spines`'s :func:`~cadenza.music.humdrum.spines.spine_moves`. A
 mixin of :class:`~cadenza.codecs.kern.checker.KernChecker`: the state lives in the checker."""
 
 from __future__ import annotations
 
-from cadenza.codecs.kern.reader import spine_moves
+from cadenza.music.humdrum.spines import spine_moves
 
 
 class InterpretationLines:

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from cadenza import CadenzaError
 from cadenza.codecs.kern.cleaning import clean, read_text
-from cadenza.codecs.kern.clefs import settle_clefs
+from cadenza.music.humdrum.clefs import settle_clefs
 from cadenza.codecs.kern.conditioning import window_prefix
-from cadenza.codecs.kern.header import Header, kind_of
-from cadenza.codecs.kern.reader import BAR, is_manipulator_line, records, spine_moves
-from cadenza.codecs.kern.writer import piece_to_kern
+from cadenza.codecs.kern.header import Header
+from cadenza.music.humdrum.interpretations import kind_of
+from cadenza.music.humdrum.spines import BAR, is_manipulator_line, records, spine_moves
+from cadenza.music.humdrum.writer import piece_to_kern
 
 _BARNUM = re.compile(r"^=+(\d+)")
 

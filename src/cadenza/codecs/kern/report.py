@@ -7,7 +7,7 @@ from cadenza.codecs.kern.harm import is_chord_line
 from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.data_tokens import _tie_close, _tie_open
 from cadenza.codecs.kern.grammar import DEFAULT_VOCAB
-from cadenza.codecs.kern.reader import BAR, NULL, pitch_run, spine_moves
+from cadenza.music.humdrum.spines import BAR, NULL, pitch_run, spine_moves
 
 
 def _lenient_manip(toks: list[str], staff: tuple[int, ...]) -> tuple[int, ...]:

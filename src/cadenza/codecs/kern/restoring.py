@@ -1,6 +1,6 @@
 """Model text -> a kern file music21 and verovio read: a preamble (spines, clefs, key, metre,
 tempo), measure numbers, repaired or dropped broken lines, clef changes that do not bring the
-notes nearer the staff dropped (:func:`~cadenza.codecs.kern.clefs.settle_clefs`), spines closed
+notes nearer the staff dropped (:func:`~cadenza.music.humdrum.clefs.settle_clefs`), spines closed
 with ``==`` and ``*-``; chord lines (:mod:`.harm`) become an ``**mxhm`` spine."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ import re
 from collections import Counter
 
 from cadenza.codecs.kern.cleaning import KEPT_MANIPS
-from cadenza.codecs.kern.clefs import settle_clefs
+from cadenza.music.humdrum.clefs import settle_clefs
 from cadenza.codecs.kern.harm import add_harmony_spine, is_chord_line, line_chord
-from cadenza.codecs.kern.header import KEEP_INTERP, Header, kind_of
-from cadenza.codecs.kern.reader import BAR, NULL, RECIP, spine_moves
+from cadenza.codecs.kern.header import KEEP_INTERP, Header
+from cadenza.music.humdrum.interpretations import kind_of
+from cadenza.music.humdrum.spines import BAR, NULL, RECIP, spine_moves
 from cadenza.music.harmony import Chord
 
 # A kern data sub-token music21 reads. Real files order signifiers freely (``gq8``, ``8.cc#L``,

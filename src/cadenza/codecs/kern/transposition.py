@@ -6,30 +6,17 @@ from __future__ import annotations
 import re
 
 from cadenza.codecs.kern.harm import transpose_chord_line
-from cadenza.codecs.kern.header import KEY, KEYSIG
-from cadenza.codecs.kern.reader import BAR, NATURAL, octave
+from cadenza.music.humdrum.interpretations import KEY, KEYSIG, keysig_fifths, keysig_token
+from cadenza.music.humdrum.spines import BAR, NATURAL, octave
 
 _LETTERS = "cdefgab"
 _PITCH_RE = re.compile(r"(?<![A-Za-z])([a-g]+|[A-G]+)(#{1,3}|-{1,3}|n)?")
-_KEYSIG_ORDER_SHARP = "fcgdaeb"
-_KEYSIG_ORDER_FLAT = "beadgcf"
 # candidate spellings of each semitone shift as (diatonic steps, fifths moved)
 _SPELLINGS = {
     0: [(0, 0)], 1: [(1, -5), (0, 7)], 2: [(1, 2)], 3: [(2, -3), (1, 9)], 4: [(2, 4)],
     5: [(3, -1)], 6: [(3, 6), (4, -6)], 7: [(4, 1)], 8: [(5, -4), (4, 8)], 9: [(5, 3)],
     10: [(6, -2)], 11: [(6, 5), (7, -7)],
 }
-
-
-def _keysig_fifths(tok: str) -> int:
-    inner = tok[tok.index("[") + 1 : tok.rindex("]")]
-    return inner.count("#") - inner.count("-")
-
-
-def _keysig_token(fifths: int) -> str:
-    if fifths >= 0:
-        return "*k[" + "".join(c + "#" for c in _KEYSIG_ORDER_SHARP[:fifths]) + "]"
-    return "*k[" + "".join(c + "-" for c in _KEYSIG_ORDER_FLAT[:-fifths]) + "]"
 
 
 def _fifths_moved(semitones: int, fifths: int) -> int:
@@ -103,10 +90,10 @@ def transpose_text(text: str, semitones: int, fifths: int) -> str:
             new = []
             for f in fields:
                 if KEYSIG.match(f):
-                    nf = _keysig_fifths(f) + df
+                    nf = keysig_fifths(f) + df
                     if abs(nf) > 7:
                         raise ValueError("key signature beyond 7 accidentals")
-                    new.append(_keysig_token(nf))
+                    new.append(keysig_token(nf))
                 elif KEY.match(f):
                     new.append(_transpose_key(f, steps, semis))
                 else:

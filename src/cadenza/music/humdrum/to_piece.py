@@ -1,5 +1,6 @@
 """Kern text -> :class:`~cadenza.music.Piece` without music21 (fast enough for memorisation
-over a whole training set), on the kern :mod:`~cadenza.codecs.kern.reader`.
+over a whole training set), on the Humdrum :mod:`~cadenza.music.humdrum.spines` reader; it
+reads Cadenza's cleaned text too (``@`` barlines, see :data:`~cadenza.music.humdrum.spines.BAR`).
 
 Time is counted in integer ticks (exact, and much faster than fractions): ``TICKS`` per quarter
 note to begin with, and a finer grid if the text has a tuplet that does not fit it."""
@@ -10,18 +11,14 @@ import re
 from fractions import Fraction
 from math import lcm
 
-from cadenza.codecs.kern.reader import MANIPULATORS, NULL, read_note, records, spine_moves
-from cadenza.music import Note, Piece, Track
+from cadenza.music.humdrum.spines import MANIPULATORS, NULL, read_note, records, spine_moves
+from cadenza.music.piece import Note, Piece, Track
 
 _METER = re.compile(r"^\*M(\d+)/(\d+)")
 _TEMPO = re.compile(r"^\*MM(\d+(?:\.\d+)?)")
 _KEYSIG = re.compile(r"^\*k\[([^\]]*)\]")
 _MOVES = MANIPULATORS - {"*+"}  # lines that move spines (an unsupported *+ alone is ignored)
-TICKS = 13440  # per quarter: every duration of the generation grammar (see grammar.TPQ)
-
-# (kept for callers of the old name: one sub-token's duration, MIDI pitch and tie role)
-_kern_subtoken = read_note
-
+TICKS = 13440  # per quarter: every duration of the generation grammar (see the kern codec's grammar.TPQ)
 
 class _Finer(Exception):
     """A duration is not a whole number of ticks: read again on a grid that fits it."""

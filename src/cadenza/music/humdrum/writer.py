@@ -16,9 +16,9 @@ from bisect import bisect_right
 from math import gcd
 
 from cadenza import CadenzaError
-from cadenza.codecs.kern.reader import NATURAL
-from cadenza.codecs.kern.transposition import _keysig_token
-from cadenza.music import Note, Piece
+from cadenza.music.humdrum.interpretations import keysig_token
+from cadenza.music.humdrum.spines import NATURAL
+from cadenza.music.piece import Note, Piece
 
 TICKS = 48  # per quarter: sixteenths (12), triplet eighths (16) and metres down to x/64 (3)
 _SIXTEENTH, _TRIPLET = 12, 16
@@ -225,7 +225,7 @@ def _lines(piece: Piece, bars, keys: list[tuple[int, int]], columns: list[dict[i
     for number, ((start, length, num, den), (k, minor)) in enumerate(zip(bars, keys), 1):
         bar_lines = []
         if (k, minor) != key:
-            bar_lines.append(row(_keysig_token(k)))
+            bar_lines.append(row(keysig_token(k)))
             if keyed:
                 bar_lines.append(row(f"*{(_MINOR if minor else _MAJOR)[k + 7]}:"))
         if (num, den) != metre:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from cadenza.codecs.kern.reader import BAR, octave, pitch_run, records, spine_moves
+from cadenza.music.humdrum.spines import BAR, octave, pitch_run, records, spine_moves
 
 # (bottom line, top line) in diatonic steps
 STAFF = {

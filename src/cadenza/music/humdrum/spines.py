@@ -1,8 +1,8 @@
 """The one reader of Humdrum **kern text, in the spirit of humlib (Craig Sapp's Humdrum library):
 a file is lines, a line is tab-separated tokens, each token knows its spine and its duration.
 
-Everything that reads kern goes through here: cleaning and restoring (which columns are
-``**kern`` after a spine split), :func:`~cadenza.codecs.kern.piece.kern_to_piece` (durations,
+Everything in Cadenza that reads kern goes through here: the kern codec's cleaning and
+restoring (which columns are ``**kern`` after a spine split), :func:`~cadenza.music.humdrum.to_piece.kern_to_piece` (durations,
 pitches, ties), the whole-text checks and the incremental checker (durations, letters, spine
 moves). The Humdrum rules, from the Humdrum Toolkit reference (Huron, 1995):
 
@@ -25,7 +25,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Iterator, Sequence
 
-BAR = "@"  # the cleaned text's barline line
+BAR = "@"  # Cadenza's cleaned text (the kern codec's) writes each barline so; read as one here
 NULL = "."  # a null token: the column's previous event still sounds
 MANIPULATORS = frozenset({"*^", "*v", "*x", "*-", "*+"})
 PITCH_LETTERS = "abcdefgABCDEFG"
