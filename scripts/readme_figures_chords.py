@@ -1,7 +1,7 @@
 """The chords section's figures (issue 22), registered in scripts/readme_figure_list.py: the chord
 reader's speed and agreement (benchmarks/results/chord_reader.json, benchmarks/chord_reader.py)
 and the chord-trained models' adherence and held-out bits (chords_<model>.json,
-benchmarks/chord_models.py)."""
+benchmarks/chord_models.py), and the bundled models guided by --chord-strength (the same script)."""
 
 from __future__ import annotations
 
@@ -57,4 +57,24 @@ CHORDS_HELDOUT = Figures(chords_heldout, (
     "(this one saw {epochs} passes over the training text)",
 ))
 
-TABLES = {"chords": chords_table}
+GUIDED_MODELS = ("chords_mozart-kern", "chords_piano-notewise")  # bundled models guided (--chord-strength), in the table's order
+
+
+def guidance_table(src: Sources) -> str:
+    """Per bundled model and progression: the model alone (no chords), then each guidance strength."""
+    rows = []
+    for name in GUIDED_MODELS:
+        r = src(name)
+        for p in r["progressions"]:
+            prog = f"{', '.join(x.strip() for x in p['chords'].split('|'))} ({p['metre']}, {p['key']})" if "parsed" in p["asked"] else ", ".join(x.strip() for x in p["chords"].split("|"))
+            labels = sorted((k for k in p if k == "asked" or k.startswith("strength ")), key=lambda k: p[k]["strength"])
+            for label in ["unconditioned", *labels]:
+                a = p[label]
+                valid = f"{a['parsed']}/{p['samples']}, {pct(a['metre_bars_ok'] / max(a['metre_bars'], 1))}%" if "parsed" in a else "(MIDI)"
+                rows.append([f"`{r['name']}`", prog, num(a.get("strength", 0), 0) + (" (default)" if label == "asked" else ""),
+                             f"{pct(a['chord_rate'])}% ({pct(a['root_rate'])}%)", f"{pct(a['consonance'])}%", num(a["notes_per_bar"], 1), valid])
+    return table(["model", "progression asked", "--chord-strength", "bars with the chord asked (root)", "consonant vertical intervals", "notes a bar",
+                  "parse in music21, bars fill the metre"], rows)
+
+
+TABLES = {"chords": chords_table, "chord_guidance": guidance_table}

@@ -300,7 +300,7 @@ def test_chordwise_steps_clock():
     """A letter or a run of instruments in score order is one step; at a bar line only the chord,
     or the instruments still to come in the step in progress, may follow."""
     from cadenza.codecs.chord_constraint import StepClock
-    from cadenza.codecs.instruments import RANK
+    from cadenza.music.instruments import RANK
 
     vocab = ["a", "b", "v0110", "p0110", "<chord:C>", "<composer:X>"]
     clock = StepClock(vocab, RANK)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cadenza.evaluation.composer import ComposerClassifier, excerpts, features
+from cadenza.evaluation.composer_judge import ComposerClassifier, excerpts, features
 from conftest import shared
 
 
@@ -34,7 +34,7 @@ def test_features_are_histograms_the_same_in_every_key():
 
 
 def test_the_key_is_found_from_the_pitch_classes():
-    from cadenza.evaluation.composer import key_of
+    from cadenza.evaluation.composer_judge import key_of
 
     c_major = np.bincount([0, 2, 4, 5, 7, 9, 11, 0, 4, 7, 0, 7], minlength=12).astype(float)
     assert key_of(c_major) == (0, 0)

@@ -136,7 +136,7 @@ def test_layouts_option_is_checked():
 
 
 def test_labels_from_folders_collections_and_composers(tmp_path):
-    from cadenza.data.labels import read_labels
+    from cadenza.data.label_sources import read_labels
 
     root = tmp_path / "piano-midi"
     (root / "Chopin").mkdir(parents=True)
@@ -147,7 +147,7 @@ def test_labels_from_folders_collections_and_composers(tmp_path):
     got = read_labels(f, root / "Chopin", {}, ("composer", "style"), named=True)
     assert got == {"composer": "Chopin", "style": "romantic"}
     (root / "metadata.csv").unlink()
-    from cadenza.data import labels as labels_module
+    from cadenza.data import label_sources as labels_module
 
     labels_module._metadata.cache_clear()
     assert read_labels(f, root / "Chopin", {}, ("composer", "style"), named=True) == {"composer": "Chopin", "style": "romantic"}  # period of the composer

@@ -198,10 +198,10 @@ def test_middle_bits_reads_the_same_middles_both_ways(fim_kern_run, tiny_run, pa
     and without; a model not trained for it gets None."""
     import math
 
-    import cadenza.evaluation.infilling as infilling
+    import cadenza.evaluation.infill_likelihood as infilling
     import cadenza.evaluation.likelihood as likelihood
     from cadenza.evaluation.heldout import split_pieces
-    from cadenza.evaluation.infilling import middle_bits, spans
+    from cadenza.evaluation.infill_likelihood import middle_bits, spans
     from cadenza.training import load_run
 
     model, config = load_run(fim_kern_run)

@@ -77,3 +77,10 @@ def test_a_kern_model_refuses_a_file_it_cannot_read(tmp_path, mozart_run):
     text.write_text("not music", encoding="utf-8")
     with pytest.raises(CadenzaError, match="continues .krn, .mid"):
         continue_piece(mozart_run, text, tmp_path, n=1, bars=2)
+
+
+def test_a_kern_model_refuses_prompt_seconds_instead_of_dropping_them(tmp_path, mozart_run):
+    """It continues from whole bars of the file: ``--prompt-seconds`` is refused in one line, not ignored."""
+    src = shared("corpora", "beethoven-piano-sonatas", "sonata01-1.krn")
+    with pytest.raises(CadenzaError, match=r"^--prompt-seconds: a kern model continues from whole bars of the file; give --prompt-bars$"):
+        continue_piece(mozart_run, src, tmp_path, n=1, bars=2, prompt_seconds=5.0)

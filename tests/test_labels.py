@@ -14,7 +14,7 @@ import torch
 from cadenza import CadenzaError
 from cadenza.codecs import get_codec
 from cadenza.codecs.labels import label_prime, label_text, parse_kinds, split_labels, strip_labels
-from cadenza.data.labels import composer_name, from_folder, from_kern, from_metadata, from_music21, from_tracks, period_of, read_labels
+from cadenza.data.label_sources import composer_name, from_folder, from_kern, from_metadata, from_music21, from_tracks, period_of, read_labels
 from conftest import shared
 
 

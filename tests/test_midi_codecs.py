@@ -15,7 +15,7 @@ from cadenza import CadenzaError
 from cadenza.codecs import Decoded, Encoded, get_codec
 from cadenza.codecs.chordwise import ChordwiseCodec, ChordwiseOptions
 from cadenza.codecs.grid import LOWEST
-from cadenza.codecs.instruments import INSTRUMENTS, prefix_for
+from cadenza.music.instruments import INSTRUMENTS, prefix_for
 from cadenza.codecs.notewise import NotewiseCodec, NotewiseOptions
 from cadenza.music import Note, Piece, Track, read_midi, write_midi
 

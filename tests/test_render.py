@@ -265,7 +265,7 @@ def test_unknown_format(tmp_path, palestrina_krn):
 def test_a_samples_token_text_is_decoded_by_its_runs_codec(tmp_path):
     """`cadenza render sample.txt --model M` and render.tokens_to_file: the text read by the
     model's codec (notewise at 12 steps a quarter, p0 = A0), the notes exactly as written."""
-    from cadenza.music.midi import read_midi
+    from cadenza.music.midi_files import read_midi
     from cadenza.render import tokens_to_file
 
     text = tmp_path / "s.txt"

@@ -27,6 +27,7 @@ def compose(
     key: o.Key = COMPOSE.key,
     soundfont: o.Soundfont = None,
     chords: o.Chords = None,
+    chord_strength: o.ChordStrength = None,
     composer: o.Composer = None,
     style: o.Style = None,
     instrument: o.Instrument = None,
@@ -36,7 +37,7 @@ def compose(
 
     with reporting():
         request = COMPOSE.but(bars=bars, length=length, seed=seed, options=o.SamplingOptions(temperature=temperature, top_p=top_p), prime=o.prime_text(None, prime_file),
-                              metre=metre, key=key, labels=o.labels(composer, style, instrument), chords=chords, prompt=prompt)
+                              metre=metre, key=key, labels=o.labels(composer, style, instrument), chords=chords, chord_strength=chord_strength, prompt=prompt)
     with reporting(), err.status("composing") as status:
         comp = _compose(model, out, request, soundfont=soundfont, progress=lambda m: status.update(m))
     t = Table(title=f"A new piece by {comp.model}, seed {comp.seed}")

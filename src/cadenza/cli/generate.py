@@ -47,6 +47,7 @@ def generate(
     metre: o.Metre = DEFAULT.metre,
     key: o.Key = DEFAULT.key,
     chords: o.Chords = None,
+    chord_strength: o.ChordStrength = None,
     composer: o.Composer = None,
     style: o.Style = None,
     instrument: o.Instrument = None,
@@ -58,7 +59,7 @@ def generate(
     with reporting():
         request = o.Request(n=n, length=length, bars=bars, seconds=seconds, seed=seed, options=o.sampling(temperature, top_k, top_p, min_p, random_freq, trunc),
                             prime=o.prime_text(prime, prime_file), map_unknown=map_unknown, form=form, phrase_bars=phrase_bars, beam=beam, beam_sample=beam_sample,
-                            constrained=constrained, metre=metre, key=key, labels=o.labels(composer, style, instrument), chords=chords, prompt=prompt, prompt_bars=prompt_bars,
+                            constrained=constrained, metre=metre, key=key, labels=o.labels(composer, style, instrument), chords=chords, chord_strength=chord_strength, prompt=prompt, prompt_bars=prompt_bars,
                             prompt_seconds=prompt_seconds)
         name = o.which_run(run, model)
         kinds = tuple(f.strip().lower() for f in formats.split(",") if f.strip()) if formats else SAMPLE_FORMATS
@@ -96,7 +97,7 @@ def _show_samples(samples: list, out: Path, prompt: Optional[Path]) -> None:
         console.print(f"{sum(map(bool, checked))}/{len(checked)} parse in music21")
     unchecked = sum(1 for s in samples if "parsed" in s.stats and s.stats["parsed"] is None)
     if unchecked:
-        console.print(f"{unchecked} not read by music21, which only writes the MusicXML (see --formats); `cadenza evaluate` checks validity")
+        console.print(f"{unchecked} sample{'s' if unchecked != 1 else ''} not parsed by music21 (it runs only to write MusicXML, left out by --formats); `cadenza evaluate` checks validity")
 
 
 def _show_continuations(samples: list, out: Path, prompt: Path) -> None:

@@ -31,6 +31,7 @@ def infill(
     style: o.Style = None,
     instrument: o.Instrument = None,
     chords: o.Chords = None,
+    chord_strength: o.ChordStrength = None,
 ) -> None:
     """Rewrite bars of your piece: every other bar stays exactly as you wrote it, and the new bars lead into the ones after."""
     from cadenza.generation import generate
@@ -39,7 +40,7 @@ def infill(
 
     with reporting():
         request = o.Request(n=n, seed=seed, options=o.sampling(temperature, top_k, top_p, min_p), labels=o.labels(composer, style, instrument),
-                            prompt=file, rewrite=parse_bars(bars), context_bars=context_bars, suffix_bars=suffix_bars, chords=chords)
+                            prompt=file, rewrite=parse_bars(bars), context_bars=context_bars, suffix_bars=suffix_bars, chords=chords, chord_strength=chord_strength)
         trained = open_run(o.which_run(run, model))
     with progress(f"rewriting bars {bars} of {file.name}") as update:
         samples = generate(trained, out, request, progress=update)

@@ -96,6 +96,23 @@ class InfillParts:
     handle: Any
 
 
+@dataclass
+class ContinuationParts:
+    """What a codec reads from the user's file to continue it (``generate --prompt``): the
+    ``prime`` tokens (``map_unknown``: those the model never saw are dropped, not refused), the
+    decoding ``context`` (the constraint and the length goal read it), ``start`` where the
+    prime's music ends in quarters (None: where its tokens end), ``bars_before`` bars the prime
+    holds before the first new one (where a chord progression starts; 0: the checker counts
+    from the new bars) and the codec's ``handle`` for :meth:`Continue.join_continuation`."""
+
+    prime: list[str]
+    context: dict[str, Any]
+    handle: Any
+    start: float | None = None
+    bars_before: int = 0
+    map_unknown: bool = False
+
+
 @runtime_checkable
 class Codec(Protocol):
     """What every encoding provides.
@@ -201,10 +218,10 @@ class Codec(Protocol):
 # protocols below say their signatures).
 CAPABILITIES: dict[str, str] = {
     "metre_key": "MetreKey.condition: samples in a chosen metre and key, drawn from the training pieces when not given (kern)",
-    "prompt_text": "TextPrompt: continues a file in the codec's own text, the user's part kept as written (kern)",
-    "prompt_piece": "PiecePrompt.encode_piece: continues any music file read as a Piece (the MIDI codecs)",
+    "continue": "Continue: continues the user's music file (generate --prompt), the user's part kept as written",
     "infill": "Infill: rewrites chosen bars of a file (with a model trained to fill in the middle)",
-    "stream": "each token says at once what sounds (notewise), so a reply can be played as it is sampled",
+    "settles_metre": "SettlesMetre.settled_metre: a constrained sample's metre, settled as it was sampled, declared in its text and decoding context (kern)",
+    "stream": "each token says at once what sounds (notewise: played, encode_piece, note_stream), so a reply can be played as it is sampled",
     "window_prefix": "WindowPrefix.window_prefix: training windows are told the context in force where they start (kern)",
     "chords": "options.chords (prepare --condition chords): each bar of the text opens with its chord (codecs/bar_chords.py; kern: codecs/kern/harm.py)",
     "dataset_problem": "DatasetCheck.dataset_problem: a dataset made by an older Cadenza is refused (kern)",
@@ -234,28 +251,25 @@ class MetreKey(Protocol):
         ...
 
 
-class TextPrompt(Protocol):
-    """``prompt_text``: a file continued in the codec's own text (kern)."""
+class Continue(Protocol):
+    """``continue``: the user's music file continued, one way for every codec: the codec reads
+    the file into :class:`ContinuationParts`, generation samples on from its prime, and the codec
+    joins each continuation onto the user's music and writes it."""
 
     prompt_suffixes: ClassVar[tuple[str, ...]]  # the files it continues
 
-    def prompt_file(self, path: Path, bars: int, vocab: list[str], context: dict[str, Any], out: Path | None = None) -> tuple[str, dict[str, Any], Any]:
-        """(prime, decoding context, handle) to continue ``path`` from its last ``bars`` bars."""
+    def continuation_parts(self, path: Path, bars: int, seconds: float, vocab: list[str], context: dict[str, Any], out: Path) -> ContinuationParts:
+        """The user's file ``path``, its last ``bars`` bars (or ``seconds``) as the prime (see
+        :class:`ContinuationParts`); a file the codec first converts may be kept in ``out``."""
         ...
 
-    def join_prompt(self, prompt: Any, continuation: str) -> tuple[str, dict[str, int]]:
-        """The user's file, then ``continuation`` (whole bars), as the file written; and counts."""
+    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path) -> tuple[Decoded, dict[str, Path]]:
+        """The user's music, then ``continuation`` (sampled tokens; at most ``quarters`` of it
+        where the codec measures time so, 0: all), written as ``stem``'s files (kern: the user's
+        file unchanged, then the new bars; MIDI codecs: the excerpt note for note, then the
+        continuation, and the continuation alone). The Decoded's ``text`` is the model's text,
+        prime included; its ``stats`` what the join measured."""
         ...
-
-    def to_piece(self, text: str, name: str = "") -> Any:
-        """The codec's file text as a :class:`~cadenza.music.Piece`."""
-        ...
-
-
-class PiecePrompt(Protocol):
-    """``prompt_piece``: any music file continued through a Piece (the MIDI codecs)."""
-
-    def encode_piece(self, piece: Any) -> Encoded: ...
 
 
 class Infill(Protocol):
@@ -268,6 +282,26 @@ class Infill(Protocol):
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
         """The user's piece with the bars replaced by ``middle`` (tokens of whole units), as
         :meth:`Codec.export` writes it."""
+        ...
+
+
+class SettledMetre(Protocol):
+    """A metre a sample settled on, opaque to generation: it writes itself into the sample."""
+
+    def apply(self, text: str, context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """``text`` with the metre's declarations and ``context`` (decoding) in that metre."""
+        ...
+
+
+class SettlesMetre(Protocol):
+    """``settles_metre``: the codec's constraint times bars, and a metre it did not fix in
+    advance is settled by what the sample wrote (kern: adopted from its bars, or read from them
+    where the sampler did not follow every bar, as in forms and beams)."""
+
+    def settled_metre(self, text: str, context: dict[str, Any], vocab: list[str], constraint: Any | None = None, row: int = 0) -> SettledMetre | None:
+        """The metre of constrained sample ``text`` (its model text, prime included): as
+        ``constraint`` followed its row ``row`` bar by bar, or (None) read from the text against
+        ``context``. None: no metre to declare."""
         ...
 
 

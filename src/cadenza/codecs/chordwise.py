@@ -17,7 +17,7 @@ rather than one word repeated thousands of times, which a model would learn to r
 The letter's count is a hint for the model; decoding only reads "one step, nothing changes".
 
 Keys, note ranges, folding, the grid and the instrument prefixes are those of the notewise
-codec (:mod:`.grid`, :mod:`.instruments`); what both share is :mod:`.midi`. With
+codec (:mod:`.grid`, :mod:`cadenza.music.instruments`); what both share is :mod:`.midi`. With
 ``options.chords`` each bar opens with its chord's word (:mod:`.bar_chords`), and with
 ``--chords`` the sampler writes them (:mod:`.chord_constraint`, on this codec's steps).
 """
@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from cadenza import CadenzaError
 from cadenza.codecs import register
 from cadenza.codecs.grid import Grid, GridNote, check_grid
-from cadenza.codecs.instruments import RANK
+from cadenza.music.instruments import RANK
 from cadenza.codecs.midi import MidiCodec
 
 _STEP = re.compile(r"([a-z]+)([012]+)")

@@ -12,7 +12,7 @@ from typing import Any
 
 from cadenza import CadenzaError
 from cadenza.codecs.base import Encoded
-from cadenza.codecs.instruments import DEFAULT_PROGRAM, INSTRUMENT_NAME, RANK, prefix_for
+from cadenza.music.instruments import DEFAULT_PROGRAM, INSTRUMENT_NAME, RANK, prefix_for
 from cadenza.music import Note, Piece, Track
 
 # Lowest MIDI note of each note range: Clara's 38 (A2-B5) and 62 (A1-A#6), and the piano's 88.

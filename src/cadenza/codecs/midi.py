@@ -8,17 +8,19 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from cadenza import CadenzaError
-from cadenza.codecs.base import Declares, Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
+from cadenza.codecs.base import ContinuationParts, Declares, Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
 from cadenza.codecs.bar_chords import bar_steps, chord_word, chord_word_prefixes, chord_words_of, insert_bar_words, strip_chord_words, transposed_chord
 from cadenza.codecs.labels import strip_labels
 from cadenza.codecs.grid import Grid, GridNote, from_grid, piece_info, to_grid, transposed
 from cadenza.codecs import midi_infill
-from cadenza.music import Piece, write_midi
-from cadenza.music.harmony import bar_chords
+from cadenza.music import PIECE_SUFFIXES, Piece, write_midi
+from cadenza.music.excerpt import prompt_excerpt, prompt_then_continuation, read_prompt
+from cadenza.music.harmony import bar_chords, bar_grid
 
 SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")  # MIDI, and notation via music21
 
@@ -145,14 +147,29 @@ def check_prompt(encoded: Encoded, vocab: list[str], note_range: int, where: str
         raise CadenzaError(f"{where}: {len(unknown)} token(s) the model never saw, e.g. {', '.join(unknown[:4])}")
 
 
+@dataclass(frozen=True)
+class MidiPrompt:
+    """A user's file continued (:meth:`MidiCodec.continuation_parts`): its ``excerpt`` and that
+    ``encoded``, the ``prime`` words fitted to the model (``approximated`` of them rewritten) and
+    the ``boundary`` in quarters where the excerpt's notes end."""
+
+    name: str
+    excerpt: Piece
+    encoded: Encoded
+    prime: list[str]
+    approximated: int
+    boundary: float
+
+
 class MidiCodec(Declares):
     """What the notewise and chordwise codecs share: everything but how a grid becomes words
     (``words``), words become grid notes (``parse``), and which grid step each word ends at
     (``steps``, with ``reached`` and ``cut`` built on it)."""
 
-    capabilities: ClassVar[frozenset[str]] = frozenset({"prompt_piece", "infill", "chords"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"continue", "infill", "chords"})
     unit: ClassVar[str] = "word"
     suffixes: ClassVar[tuple[str, ...]] = SUFFIXES
+    prompt_suffixes: ClassVar[tuple[str, ...]] = PIECE_SUFFIXES  # any music file, read as a Piece
     bar_token: ClassVar[str | None] = None
     sample_formats: ClassVar[tuple[str, ...]] = ("mid",)
     quiet: ClassVar[str]  # one step of silence: the default prime
@@ -302,6 +319,34 @@ class MidiCodec(Declares):
 
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
         return midi_infill.join_infill(self, handle, middle, context)
+
+    def continuation_parts(self, path: Path, bars: int, seconds: float, vocab: list[str], context: dict[str, Any], out: Path) -> ContinuationParts:
+        """The file's last ``bars`` bars (or ``seconds``) as words of ``vocab``
+        (:func:`~cadenza.music.excerpt.prompt_excerpt`, :meth:`fit_prompt`); the length goal is
+        counted in the excerpt's last tempo and metre, from where its notes end."""
+        path = Path(path)
+        excerpt, _ = prompt_excerpt(read_prompt(path), bars, seconds)
+        enc = self.encode_piece(excerpt)
+        tokens, approximated = self.fit_prompt(enc, vocab, str(path))
+        boundary = self.decode(enc.text, enc.info).piece.end
+        qpm = excerpt.tempos[-1][1] if excerpt.tempos else 120.0
+        metre = list(excerpt.time_signatures[-1][1:]) if excerpt.time_signatures else [4, 4]
+        handle = MidiPrompt(path.stem, excerpt, enc, tokens, approximated, boundary)
+        # bars from the excerpt's first bar line: a progression starts on the first new one
+        return ContinuationParts(tokens, dict(enc.info, tempo=qpm, time_signature=metre), handle, start=boundary, bars_before=len(bar_grid(excerpt.time_signatures, boundary)))
+
+    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path) -> tuple[Decoded, dict[str, Path]]:
+        """The excerpt's notes exactly, then the continuation's (at most ``quarters``), with the
+        excerpt's tempo, metre and instruments: ``stem.mid``, and ``stem-continuation.mid``
+        alone."""
+        text = join_tokens(handle.prime + continuation, self.unit)
+        decoded = self.decode(text, handle.encoded.info)
+        full = prompt_then_continuation(handle.excerpt, decoded.piece, handle.boundary, quarters, f"{handle.name} continued")
+        cont = full.slice(handle.boundary, max(full.end, handle.boundary) + 1e-6)
+        files = {"mid": write_midi(full, Path(f"{stem}.mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
+        stats = dict(decoded.stats, prompt_tokens_approximated=handle.approximated, prompt_notes_folded=int(handle.encoded.info.get("folded", 0)),
+                     prompt_quarters=round(handle.boundary, 3), continuation_quarters=round(cont.end, 3), notes=sum(len(t.notes) for t in full.tracks), parsed=True)
+        return Decoded(text, stats, full), files
 
     def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
         """See :func:`fit_prompt_words` and :func:`check_prompt`."""

@@ -23,7 +23,7 @@ and the usual score abbreviations for the rest of General MIDI (``va`` viola, ``
 ``fl`` flute, ``cl`` clarinet ...). Every GM program has one; instruments sharing a prefix (two
 violins, a pianist's two hands) share the words. The chordwise codec uses the same table.
 
-The table lives in :mod:`.instruments`, the grid in :mod:`.grid`, what both MIDI codecs share in
+The table lives in :mod:`cadenza.music.instruments`, the grid in :mod:`.grid`, what both MIDI codecs share in
 :mod:`.midi`; this module is the words.
 """
 
@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 from cadenza import CadenzaError
 from cadenza.codecs import Encoded, register
 from cadenza.codecs.grid import LOWEST, Grid, GridNote, check_grid, fold_keys, from_grid, normalize, piece_info, to_grid, transposed
-from cadenza.codecs.instruments import DEFAULT_PROGRAM, INSTRUMENT_NAME, INSTRUMENTS, PREFIX_OF_PROGRAM, RANK, prefix_for
+from cadenza.music.instruments import DEFAULT_PROGRAM, INSTRUMENT_NAME, INSTRUMENTS, PREFIX_OF_PROGRAM, RANK, prefix_for
 from cadenza.music import Note, Piece, Track
 from cadenza.codecs.midi import MAX_QUARTERS, SUFFIXES, MidiCodec, dominant_meter, export_midi, midi_generation_context, quiet_prime, read_piece
 

@@ -1,6 +1,8 @@
 """From a corpus of music files to a dataset on disk, and back into memory for training.
 
 * :mod:`~cadenza.data.sources`: find the files (paths, folders, ``music21:NAME`` collections);
+* :mod:`~cadenza.data.label_sources`: where a piece's labels (composer, style, instrument) come
+  from: metadata, kern reference records, folders (:mod:`cadenza.codecs.labels` makes them tokens);
 * :mod:`~cadenza.data.split`: near-duplicate grouping, the seeded split by piece, ``--transpose``;
 * :mod:`~cadenza.data.prepare`: :func:`prepare`, encoding every file and writing the dataset;
 * :mod:`~cadenza.data.dataset`: the dataset folder: :func:`load_manifest`, :func:`load_split`,

@@ -7,7 +7,7 @@ the training pieces, and the dataset written (:mod:`cadenza.data.dataset`), with
 ``report.md``) when a split is empty or one piece holds most of the corpus.
 
 With ``condition`` (``("composer", "style", "instrument")``, any of them), each piece opens with
-its labels (:mod:`cadenza.data.labels` reads them, :mod:`cadenza.codecs.labels` writes them) and
+its labels (:mod:`cadenza.data.label_sources` reads them, :mod:`cadenza.codecs.labels` writes them) and
 every training window inside it gets them as its prefix; the context records the labels known.
 """
 
@@ -24,7 +24,7 @@ from cadenza import CadenzaError
 from cadenza.codecs import Encoded, get_codec, options_dict, split_tokens
 from cadenza.codecs.labels import label_text, parse_kinds
 from cadenza.data.dataset import write_dataset
-from cadenza.data.labels import assign_labels
+from cadenza.data.label_sources import assign_labels
 from cadenza.data.report import write_report
 from cadenza.data.sources import find_sources
 from cadenza.data.split import group_duplicates, parse_transpose, split_groups, split_warnings

@@ -10,6 +10,12 @@ chords (``F C7``) counts when it reads as either. Kern samples are also checked 
 checks validity (music21 parses them; bars that fill the metre), so a chord is not bought with
 broken bars.
 
+With ``strengths`` the progression is asked again at each chord guidance strength
+(``--chord-strength``, a sampler control; 0: the model alone, which only a model with chord
+tokens takes). The reader is not told the strength: it reads the notes. Beside each row, two
+quality proxies from ``evaluate``'s features, so the price of guidance shows: the share of
+consonant vertical intervals and the notes a bar.
+
 :func:`heldout_progressions` asks whether the chords help prediction, not just the label: the
 held-out pieces' bits per note with their own chord lines given and without.
 """
@@ -43,9 +49,9 @@ def sample_bars(path: Path) -> tuple[Any, list[tuple[float, float]]]:
     return piece, spans
 
 
-def bar_agreement(path: Path, progression: list[tuple[Chord, ...]]) -> dict[str, int]:
+def bar_agreement(path: Path, progression: list[tuple[Chord, ...]], read: tuple[Any, list[tuple[float, float]]] | None = None) -> dict[str, int]:
     """Bars of one sample read back, and how many carry the chord (and the root) asked for."""
-    piece, spans = sample_bars(path)
+    piece, spans = read or sample_bars(path)
     spans = [s for s in spans if s[0] < piece.end - 1e-9]
     got = read_chords(piece, [(a, b, a) for a, b in spans]) if spans else []
     same = root = 0
@@ -57,36 +63,52 @@ def bar_agreement(path: Path, progression: list[tuple[Chord, ...]]) -> dict[str,
 
 
 def chord_adherence(run: Any, chords: str, n: int = 8, bars_per_sample: int = 8, seed: int = 0, metre: str | None = None, key: str | None = None,
-                    out: Path | None = None, progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """The share of bars carrying the chord asked for, with ``chords`` and without (same seeds);
-    written to ``out/chords.json`` when ``out`` is given."""
+                    out: Path | None = None, progress: Callable[[str, int, int], None] | None = None, strength: float | None = None,
+                    strengths: tuple[float, ...] = ()) -> dict[str, Any]:
+    """The share of bars carrying the chord asked for, with ``chords`` (at guidance ``strength``,
+    None: the default) and without (same seeds), and at each of ``strengths``; written to
+    ``out/chords.json`` when ``out`` is given."""
+    from cadenza.evaluation.features import consonance
     from cadenza.generation import generate
+    from cadenza.generation.chords import DEFAULT_STRENGTH
     from cadenza.generation.run import open_run
 
     run = open_run(run)
     asked = Request(chords=chords, key=key)
     progression = asked.progression
-    rows: dict[str, dict[str, int]] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    steer = {"metre": metre, "key": key} if run.codec.can("metre_key") else {}  # a word model keeps its own metre (the context's) and key
+    runs = [("asked", chords, strength), ("unconditioned", None, None)] + [(f"strength {s:g}", chords, s) for s in strengths]
     with tempfile.TemporaryDirectory() as tmp:
-        for label, given in (("asked", chords), ("unconditioned", None)):
-            total = {"bars": 0, "chord": 0, "root": 0}
+        for label, given, s in runs:
+            total: dict[str, Any] = {"bars": 0, "chord": 0, "root": 0, "notes": 0}
+            if given:
+                total["strength"] = DEFAULT_STRENGTH if s is None else s
+            harmony = []
             for i in range(n):
                 if progress:
                     progress(label, i, n)
-                got = generate(run, Path(tmp) / label / str(i), n=1, bars=bars_per_sample, seed=seed + i, metre=metre, key=key, chords=given,
-                               formats=("krn",) if "krn" in run.codec.sample_formats else None)
+                got = generate(run, Path(tmp) / label / str(i), n=1, bars=bars_per_sample, seed=seed + i, chords=given, **steer,
+                               chord_strength=s, formats=("krn",) if "krn" in run.codec.sample_formats else None)
                 path = got[0].files.get("krn") or got[0].files.get("mid")
-                for k, v in bar_agreement(path, progression).items():
+                read = sample_bars(path)
+                for k, v in bar_agreement(path, progression, read).items():
                     total[k] += v
+                total["notes"] += sum(len(t.notes) for t in read[0].tracks)
+                c = consonance(read[0])
+                if c == c:  # NaN: no two notes ever sound together
+                    harmony.append(c)
                 if path.suffix == ".krn":  # the chords must not cost validity: music21 parses it, its bars fill the metre
                     from cadenza.evaluation.validity import kern_validity
 
                     v = kern_validity(path.read_text(encoding="utf-8"))
                     for k, x in (("parsed", int(v["parsed"])), ("metre_bars", v["bars"]), ("metre_bars_ok", v["bars_ok"])):
                         total[k] = total.get(k, 0) + x
+            total["consonance"] = sum(harmony) / max(len(harmony), 1)  # mean over samples: the share of consonant vertical intervals
             rows[label] = total
     report = {"chords": chords, "key": key, "metre": metre, "samples": n, "bars_per_sample": bars_per_sample, "seed": seed,
-              **{label: dict(r, chord_rate=r["chord"] / max(r["bars"], 1), root_rate=r["root"] / max(r["bars"], 1)) for label, r in rows.items()}}
+              **{label: dict(r, chord_rate=r["chord"] / max(r["bars"], 1), root_rate=r["root"] / max(r["bars"], 1), notes_per_bar=r["notes"] / max(r["bars"], 1))
+                 for label, r in rows.items()}}
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         (Path(out) / "chords.json").write_text(json.dumps(report, indent=1), encoding="utf-8")

@@ -1,5 +1,5 @@
 """What an evaluation judges: :class:`EvaluationOptions`, apart from the steps that read it
-(:mod:`.pipeline`, :mod:`.samples`, :mod:`.composer`), so none of them imports another for it."""
+(:mod:`.pipeline`, :mod:`.samples`, :mod:`.composer_judge`), so none of them imports another for it."""
 
 from __future__ import annotations
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from cadenza import CadenzaError
-from cadenza.evaluation.composer import composer_section
+from cadenza.evaluation.composer_judge import composer_section
 from cadenza.evaluation.options import EvaluationOptions
 from cadenza.evaluation.heldout import HeldOut, dataset_mismatch, find_dataset, read_test_pieces
-from cadenza.evaluation.infilling import middle_bits
+from cadenza.evaluation.infill_likelihood import middle_bits
 from cadenza.evaluation.likelihood import likelihood_section
 from cadenza.evaluation.memorisation import index_training_pieces, memorisation_section
 from cadenza.evaluation.report import jsonable, write_report

@@ -64,7 +64,7 @@ def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | N
     if req.progression:  # the middle's first bar (bar `first`) takes the progression's first chord
         from cadenza.generation.chords import with_progression
 
-        decoding = with_progression(codec, parts.context, vocab, req.progression, None)
+        decoding = with_progression(codec, parts.context, vocab, req.progression, None, strength=req.chord_strength)
     head = split_tokens(label_prime(context, vocab, unit=unit, **req.labels), unit)
     stoi = {t: i for i, t in enumerate(vocab)}
     tokens = head + fim_prime(parts.prefix, parts.suffix, {r: sentinel(r, unit) for r in ROLES}, fim_format(run.config))

@@ -30,7 +30,8 @@ from cadenza.music.metre_key import Key, Metre
 
 @dataclass
 class Drawn:
-    """Sampled ids (after the prime), and per sample: form phrases, forced steps, metre."""
+    """Sampled ids (after the prime), and per sample: form phrases, forced steps, the metre it
+    settled on (the codec's, see ``settles_metre``; None: nothing to declare)."""
 
     seqs: list[list[int]]
     marks: list[list[dict[str, Any]]] | None
@@ -74,7 +75,7 @@ def _new_pieces(run: Run, req: Request, out: Path, formats: tuple[str, ...], pro
     head = label_prime(context, vocab, unit=codec.unit, **req.labels)
     if head:
         opening = dict(opening, labels=split_labels(head, codec.unit)[0])
-    context = with_progression(codec, context, vocab, req.progression, req.constrained)
+    context = with_progression(codec, context, vocab, req.progression, req.constrained, strength=req.chord_strength)
     if req.chords:
         opening = dict(opening, chords=req.chords)
     ids = encode_prime(head + (codec.default_prime(vocab) if prime is None else prime), vocab, codec.unit, req.map_unknown)
@@ -154,31 +155,28 @@ def _draw(model: Any, codec: Codec, vocab: list[str], context: dict[str, Any], i
           progress: Callable[[int, int], None] | None, goal: LengthGoal | None, make: Callable[[int, list[int]], Any] | None) -> Drawn:
     n = req.n
     done = None if goal is None else (lambda rows: all(goal.done([vocab[j] for j in r]) for r in rows))
-    fixed = context.get("fixed_meter")
     if req.form:
         seqs, marks, forced = sample_form(model, ids, vocab, codec, context, req.form, req.phrase_bars, req.options, req.seed, n, progress, make)
-        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) if codec.bar_token else None for seq in seqs] if make else [None] * n
-        return Drawn(seqs, marks, forced, meters)
+        return Drawn(seqs, marks, forced, _settled(codec, vocab, context, ids, seqs) if make else [None] * n)
     if req.beam > 1 or req.beam_sample:
         B = max(req.beam, 1)
         con = make(n * B, ids) if make else None
         seqs = beam_search_ids(model, ids, n, req.length, B, req.options, req.seed, req.beam_sample, progress=progress, done=done, constraint=con)
-        meters = [(tuple(fixed), []) if fixed else _declared(vocab, ids + seq, make) if codec.bar_token else None for seq in seqs] if con else [None] * n
-        return Drawn(seqs, None, list(con.forced) if con else [0] * n, meters)
+        return Drawn(seqs, None, list(con.forced) if con else [0] * n, _settled(codec, vocab, context, ids, seqs) if con else [None] * n)
     con = make(n, ids) if make else None
     seqs = sample_ids(model, ids, n, req.length, req.options, req.seed, progress, done, con, banned=prime_only(vocab, codec.unit))
     if con:
-        return Drawn(seqs, None, list(con.forced), [(m, con.declarations(r)) if m else None for r, m in enumerate(con.meters)])
+        return Drawn(seqs, None, list(con.forced), _settled(codec, vocab, context, ids, seqs, con))
     return Drawn(seqs, None, [0] * n, [None] * n)
 
 
-def _declared(vocab: list[str], seq: list[int], make) -> tuple[tuple[int, int], list[tuple[int, str]]] | None:
-    """The metre of a sample the constraint did not follow bar by bar (forms, beams)."""
-    from cadenza.codecs.kern.constraint import declare_meters
-
-    spines = make(1, []).checkers[0].spines
-    meter, lines = declare_meters(strip_labels("".join(vocab[j] for j in seq), "char"), vocab, spines)
-    return (meter, lines) if meter else None
+def _settled(codec: Codec, vocab: list[str], context: dict[str, Any], ids: list[int], seqs: list[list[int]], con: Any = None) -> list[Any]:
+    """Per constrained sample, the metre it settled on (``settles_metre``: as ``con`` followed
+    it, or read from its text where no one constraint did: forms, beams), or None."""
+    if not codec.can("settles_metre"):
+        return [None] * len(seqs)
+    return [codec.settled_metre(join_tokens([vocab[j] for j in ids + seq], codec.unit), context, vocab, con, r)  # type: ignore[attr-defined]
+            for r, seq in enumerate(seqs)]
 
 
 def write_samples(run: Run, out: Path, context: dict[str, Any], ids: list[int], drawn: Drawn, req: Request, formats: tuple[str, ...],
@@ -190,7 +188,8 @@ def write_samples(run: Run, out: Path, context: dict[str, Any], ids: list[int], 
     samples = []
     for i, seq in enumerate(drawn.seqs):
         text = strip_sentinels(strip_labels(_whole_lines(join_tokens([vocab[j] for j in ids + seq], codec.unit), len(ids), codec, constrained), codec.unit), codec.unit)
-        text, sample_context = _with_meter(text, context, drawn.meters[i])
+        settled = drawn.meters[i]
+        text, sample_context = settled.apply(text, context) if settled is not None else (text, context)
         decoded = codec.decode(text, sample_context)
         decoded.stats.update(opening or {})
         if codec.bar_token:
@@ -220,24 +219,3 @@ def _whole_lines(text: str, keep: int, codec: Codec, constrained: bool) -> str:
     if constrained:
         text = codec.whole_bars(text, keep)
     return text
-
-
-def _with_meter(text: str, context: dict[str, Any], meter: Any) -> tuple[str, dict[str, Any]]:
-    """The metre the constraint settled on, into the header of the decoding context; a bare
-    (meter) or (meter, [(offset, interpretation line)]) whose lines go into ``text``."""
-    if isinstance(meter, tuple) and len(meter) == 2 and isinstance(meter[1], list):
-        meter, declared = meter
-        head = f"*M{meter[0]}/{meter[1]}" if meter else None
-        for offset, line in sorted(declared, reverse=True):
-            if offset < 0:
-                head = line.split("\t")[0].strip()
-            else:
-                text = text[:offset] + line + text[offset:]
-    else:
-        head = f"*M{meter[0]}/{meter[1]}" if meter else None
-    if meter and "header" in context:
-        header = dict(context["header"], meter=head)
-        if header.get("met") and not (tuple(meter) == (4, 4) and header["met"] == "*met(c)"):
-            header["met"] = None  # a mensuration sign only where it fits the metre
-        context = dict(context, header=header)
-    return text, context

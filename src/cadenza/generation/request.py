@@ -76,10 +76,11 @@ class Request:
     beam: int = 0
     beam_sample: bool = False
     constrained: bool | None = None
-    metre: Metre | None = None  # text ("3/4") is parsed when the request is made
-    key: Key | None = None  # text ("F", "g", "G dorian") likewise
+    metre: Metre | str | None = None  # text ("3/4") is parsed when the request is made: a Metre after
+    key: Key | str | None = None  # text ("F", "g", "G dorian") likewise: a Key after
     labels: Mapping[str, str] = field(default_factory=dict)
     chords: str | None = None
+    chord_strength: float | None = None  # chord guidance in logits (None: the default with chords; 0: the model alone)
     prompt: Path | None = None
     prompt_bars: int = 4
     prompt_seconds: float = 0.0
@@ -111,6 +112,12 @@ class Request:
             if self.prompt is not None and roman_numerals(self.chords):
                 raise CadenzaError(f"--chords {self.chords!r}: Roman numerals need --key, and a continued or rewritten file keeps its own key; name the chords (F | C7 | F)")
             self.progression  # an unknown chord name is an error here, once
+        if self.chord_strength is not None:
+            from cadenza.generation.chords import check_strength
+
+            if self.chords is None:
+                raise CadenzaError("--chord-strength guides the chords asked for: give --chords too")
+            object.__setattr__(self, "chord_strength", check_strength(self.chord_strength))
 
     @property
     def progression(self) -> list[tuple[Any, ...]]:

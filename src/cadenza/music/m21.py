@@ -75,7 +75,7 @@ def write_musicxml(score, path: Path) -> None:
 
 def write_score_midi(score, path: Path) -> None:
     """A parsed score as MIDI through music21 (for notes as a :class:`Piece`, see
-    :func:`cadenza.music.midi.write_midi`)."""
+    :func:`cadenza.music.midi_files.write_midi`)."""
     score.write("midi", fp=str(path))
 
 

@@ -16,7 +16,7 @@ from cadenza import CadenzaError
 from cadenza.files import one_line, read_text
 from cadenza.music.humdrum.segments import segment_names, segments
 from cadenza.music.m21 import parse_text, score_to_piece
-from cadenza.music.midi import read_midi
+from cadenza.music.midi_files import read_midi
 from cadenza.music.piece import Piece
 
 PIECE_SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn")

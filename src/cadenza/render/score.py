@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 
 from cadenza import CadenzaError
 from cadenza.files import one_line
+from cadenza.music.humdrum.structure import check_spines
 
 # A4 in verovio units (tenths of a mm) at 40% scale -> 840 x 1188 px pages, ~7 systems of piano.
 VEROVIO_OPTIONS = {
@@ -69,9 +70,7 @@ def loaded_toolkit(text: str, fmt: str, title: str | None, composer: str | None)
             raise CadenzaError("not kern (no **kern spine)")
         # verovio aborts the whole process on some malformed kern (a column count that does not
         # match the spines): check the spine structure first, which raises a CadenzaError
-        from cadenza.codecs.kern import clean
-
-        clean(text, "kern")
+        check_spines(text, "kern")
         text = universal_first(kern_with_header(text, title, composer))
         input_from = "humdrum"
     elif fmt == "musicxml":

@@ -37,7 +37,7 @@ def describe(run: Run) -> dict[str, Any]:
         "about": plain(run.info.get("trained_on", ""), limit=None),  # written for `cadenza models`: no flags here
         "licence": run.info.get("licence", ""),
         # a played or uploaded MIDI file: MIDI codecs read it into words, kern writes it as a score first
-        "continues": codec.can("prompt_piece") or (codec.can("prompt_text") and ".mid" in codec.prompt_suffixes),  # type: ignore[attr-defined]
+        "continues": codec.can("continue") and ".mid" in codec.prompt_suffixes,  # type: ignore[attr-defined]
         "jam": jams(run),
         "form": True,
         "metre_key": codec.can("metre_key"),  # kern: --metre/--key

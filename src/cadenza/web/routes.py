@@ -35,7 +35,8 @@ class Params:
 
     def __init__(self, model: Optional[str], bars: int, variations: int, seed: Optional[int], temperature: float, top_p: float,
                  form: Optional[str], phrase_bars: int, prompt_bars: int, job: Optional[str], metre: Optional[str] = None, key: Optional[str] = None,
-                 rewrite: Optional[str] = None, chords: Optional[str] = None, labels: Optional[dict[str, str]] = None):
+                 rewrite: Optional[str] = None, chords: Optional[str] = None, labels: Optional[dict[str, str]] = None,
+                 chord_strength: Optional[float] = None):
         def need(ok: bool, message: str) -> None:
             if not ok:
                 raise WebError(422, message)
@@ -57,6 +58,8 @@ class Params:
         self.form, self.phrase_bars, self.prompt_bars, self.job = (form or None), phrase_bars, prompt_bars, job
         self.metre, self.key, self.rewrite = metre or None, key or None, (rewrite or "").strip() or None
         self.chords = (chords or "").strip() or None
+        need(chord_strength is None or 0 <= chord_strength <= 100, "chord strength must be between 0 and 100 (0: the model alone)")
+        self.chord_strength = chord_strength if self.chords else None
         self.labels = {k: v.strip() for k, v in (labels or {}).items() if v and v.strip()}
 
 
@@ -64,9 +67,10 @@ def _params(model: Optional[str] = Form(None), bars: int = Form(4), variations: 
             temperature: float = Form(DEFAULT.options.temperature), top_p: float = Form(DEFAULT.options.top_p), form: Optional[str] = Form(None),
             phrase_bars: int = Form(DEFAULT.phrase_bars), prompt_bars: int = Form(DEFAULT.prompt_bars), job: Optional[str] = Form(None),
             metre: Optional[str] = Form(None), key: Optional[str] = Form(None), rewrite: Optional[str] = Form(None), chords: Optional[str] = Form(None),
-            composer: Optional[str] = Form(None), style: Optional[str] = Form(None), instrument: Optional[str] = Form(None)) -> Params:
+            composer: Optional[str] = Form(None), style: Optional[str] = Form(None), instrument: Optional[str] = Form(None),
+            chord_strength: Optional[float] = Form(None)) -> Params:
     labels = {"composer": composer or "", "style": style or "", "instrument": instrument or ""}
-    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite, chords, labels)
+    return Params(model, bars, variations, seed, temperature, top_p, form, phrase_bars, prompt_bars, job, metre, key, rewrite, chords, labels, chord_strength)
 
 
 @router.get("/api/models", summary="The models this server offers and what each supports")
@@ -152,7 +156,7 @@ def _work(web: Any, run: Any, p: Params, job: str, folder: Path, prompt: Path | 
             ask = ask.but(prompt=prompt, prompt_bars=p.prompt_bars)
         else:
             steer = {"metre": p.metre, "key": p.key} if run.codec.can("metre_key") else {}
-            ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, chords=p.chords, **steer)
+            ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, chords=p.chords, chord_strength=p.chord_strength, **steer)
         samples = generate(run, folder, ask, formats=formats, progress=tick)
     except CadenzaError as exc:  # in the page's words: its fields, the user's file name, no flags
         raise WebError(422, plain(exc, names, {"bars": "bars to rewrite"} if p.rewrite else None)) from None

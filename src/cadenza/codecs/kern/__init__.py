@@ -14,8 +14,8 @@ its grammar and checks, and decoding. Bottom up (each file imports only the ones
 * ``shapes``: the token shapes the corpus writes (the generation grammar); ``convert``: MIDI,
   MusicXML and ABC files written as kern (:mod:`cadenza.music.humdrum.writer`) to encode;
 * ``chord_lines``: chord lines in constrained decoding; ``constraint``: constrained decoding;
-  ``prompt``: continuing a user's kern file; ``infill``: rewriting chosen bars of it; ``codec``:
-  the registered codec.
+  ``prompt``: continuing a user's kern file; ``kern_infill``: rewriting chosen bars of it (the
+  kern half of ``cadenza infill``); ``codec``: the registered codec.
 
 Floor 3 (codecs): imports :mod:`cadenza`, :mod:`cadenza.files`, :mod:`cadenza.music` and
 :mod:`cadenza.codecs`, never a higher floor (:mod:`cadenza.music.m21` only lazily, for export).

@@ -9,6 +9,10 @@ conditioning writes metre and key. Bar ``k`` counts the prime's chord lines too,
 later phrase goes on with the progression; a continued file's bars carry none, so its new bars
 start it. The checker gets the music only, so bars are checked exactly
 as without chords.
+
+The lines also tell chord guidance (:mod:`.chord_guidance`) each bar's chord. A model without
+chord lines (every bundled one) writes none, but may still be guided: then bar ``k`` is the
+``k``-th barline the text opens (a continued file's bars: its last barline opens bar 0).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class ChordLines:
         self.on = "!" in vocab and bool(all_lines(vocab))
         self.free = all_lines(vocab) if self.on else []
         self.asked = [chord_line(c) + "\n" for c in progression] if progression and self.on else []
+        self.progression = list(progression or [])
+        self.current: list[int | None] = [None] * n  # per sample: the progression's index for the bar being written
         self.typed: list[str | None] = [None] * n  # per sample: the chord line so far (None: not in one)
         self.bars = [0] * n  # per sample: chord lines so far, the prime's included (its bar count)
         self.after_bar = [False] * n  # per sample: right after "@\n", where a chord line may go
@@ -44,10 +50,26 @@ class ChordLines:
         self.bars = [self.bars[i] for i in idx]
         self.after_bar = [self.after_bar[i] for i in idx]
         self.last = [self.last[i] for i in idx]
+        self.current = [self.current[i] for i in idx]
 
     def grow(self, n: int) -> None:
         """From the prime's one row to ``n`` samples."""
         self.typed, self.bars, self.after_bar, self.last = self.typed * n, self.bars * n, self.after_bar * n, self.last * n
+        self.current = self.current * n
+
+    def begin(self, resumed: bool) -> None:
+        """The prime is read: sampling starts. A continued file's bars carry no chords; without
+        chord lines its last barline opens the first bar of the progression."""
+        self.sampling = True
+        if resumed and not self.on and self.progression:
+            self.bars = [int(a) for a in self.after_bar]
+            self.current = [0 if a else None for a in self.after_bar]
+
+    def chord_now(self, r: int) -> Chord | None:
+        """The chord asked for the bar sample ``r`` is writing (None: none asked, or before the
+        first bar)."""
+        k = self.current[r]
+        return None if k is None or not self.progression else self.progression[k]
 
     def _targets(self, r: int) -> list[str]:
         if self.asked and self.sampling:
@@ -78,9 +100,16 @@ class ChordLines:
                 self.typed[r], self.after_bar[r] = "!", False
                 return True
             self.after_bar[r] = last == "@" and ch == "\n"
+            if self.after_bar[r] and not self.on:  # no chord lines: the barline opens the bar
+                self._bar_begins(r)
             return False
         self.typed[r] += ch
         if ch == "\n":
             self.typed[r] = None
-            self.bars[r] += 1
+            self._bar_begins(r)
         return True
+
+    def _bar_begins(self, r: int) -> None:
+        self.bars[r] += 1
+        if self.progression:
+            self.current[r] = (self.bars[r] - 1) % len(self.progression)

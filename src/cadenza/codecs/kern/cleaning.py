@@ -25,7 +25,8 @@ from cadenza import CadenzaError
 from cadenza import files
 from cadenza.codecs.kern.header import KEEP_INTERP, Header, default_header
 from cadenza.music.humdrum.interpretations import CLEF, KEY, KEYSIG, METER, TEMPO
-from cadenza.music.humdrum.spines import BAR, NULL, follow, is_manipulator_line, records, spine_moves
+from cadenza.music.humdrum.spines import BAR, NULL, is_manipulator_line
+from cadenza.music.humdrum.structure import walk
 
 # Manipulators a cleaned text keeps (``*+`` is refused by the reader).
 KEPT_MANIPS = frozenset({"*^", "*v", "*x", "*-"})
@@ -50,37 +51,24 @@ def read_text(path: Path) -> str:
 
 def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
     """Kern file text -> (model text, header). Raises :class:`CadenzaError` on malformed kern."""
-    kinds: list[str] | None = None  # per active column, its exclusive interpretation
-    nk = 0  # **kern spines at the start
+    nk: int | None = None  # **kern spines at the start
     header_fields: dict[str, list[str]] = {}
     header_manips: list[str] = []
     tempo = None
     body: list[str] = []
     started = False
-    ended = False
     n_data = 0
-    for lineno, fields in records(text):
-        loc = f"{where}:{lineno}"
-        if kinds is None:
-            if not fields[0].startswith("**"):
-                raise CadenzaError(f"{loc}: no exclusive interpretation (**kern) before the music")
-            kinds = fields
+    for line in walk(text, where):
+        fields = line.tokens
+        loc = f"{where}:{line.number}"
+        if nk is None:
             nk = fields.count("**kern")
             if not nk:
                 raise CadenzaError(f"{where}: no **kern spine (spines: {' '.join(fields)})")
             continue
-        if ended:
-            if any(f and not f.startswith("!") for f in fields):
-                raise CadenzaError(f"{loc}: music after all spines ended")
-            continue
-        if len(fields) != len(kinds):
-            raise CadenzaError(f"{loc}: {len(fields)} columns where {len(kinds)} spines are active")
-        kept = [f for f, k in zip(fields, kinds) if k == "**kern"]
+        kept = [f for f, k in zip(fields, line.spines) if k == "**kern"]
         first = fields[0]
         if first.startswith("*"):
-            if all(f == "*-" for f in fields):
-                ended = True
-                continue
             is_manip = is_manipulator_line(fields)
             if not started:
                 for f in kept:
@@ -98,13 +86,8 @@ def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
                 out = [f if (f in KEPT_MANIPS or KEEP_INTERP.match(f)) else "*" for f in kept]
                 if any(f != "*" for f in out):
                     body.append("\t".join(out))
-            if is_manip:
-                try:
-                    kinds = follow(kinds, spine_moves(fields))
-                except ValueError as exc:
-                    raise CadenzaError(f"{loc}: {exc}") from None
-                if "**kern" not in kinds:
-                    raise CadenzaError(f"{loc}: all **kern spines ended before the end of the piece")
+            if is_manip and "**kern" not in line.after:
+                raise CadenzaError(f"{loc}: all **kern spines ended before the end of the piece")
             continue
         if first.startswith("=") or any(f.startswith("=") for f in kept):
             # only the **kern columns must agree (a typo in a dynamics column is harmless)
@@ -127,7 +110,7 @@ def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
             continue
         n_data += 1
         body.append("\t".join(kept))
-    if kinds is None:
+    if nk is None:
         raise CadenzaError(f"{where}: no **kern data found")
     if n_data == 0:
         raise CadenzaError(f"{where}: no notes in the **kern spines")

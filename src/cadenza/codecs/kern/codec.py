@@ -13,6 +13,7 @@ from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
 from cadenza.codecs.kern.harm import harmony_of, with_chords
 from cadenza.codecs.kern.header import CLEANING, Header, default_header
 from cadenza.codecs.kern.restoring import restore
+from cadenza.codecs.labels import strip_labels
 from cadenza.codecs.kern.transposition import (
     _SPELLINGS,
     _transpose_key,
@@ -34,12 +35,12 @@ from cadenza.music.reader import PIECE_SUFFIXES
 class KernCodec(Declares):
     """Character-level **kern (see the module docstring for what cleaning keeps)."""
 
-    capabilities: ClassVar[frozenset[str]] = frozenset({"metre_key", "prompt_text", "infill", "window_prefix", "dataset_problem", "chords"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"metre_key", "continue", "infill", "settles_metre", "window_prefix", "dataset_problem", "chords"})
     name: ClassVar[str] = "kern"
     unit: ClassVar[str] = "char"
     # what a corpus may hold: kern as written, other scores written as kern first (see .convert)
     suffixes: ClassVar[tuple[str, ...]] = (".krn", ".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc")
-    # files it continues: kern as written, MIDI / MusicXML written as kern first (see .writer)
+    # files it continues: kern as written, MIDI / MusicXML written as kern first (see .prompt)
     prompt_suffixes: ClassVar[tuple[str, ...]] = (".krn", *(s for s in PIECE_SUFFIXES if s != ".krn"))
     bar_token: ClassVar[str | None] = BAR
     sample_formats: ClassVar[tuple[str, ...]] = ("krn", "mid", "musicxml")
@@ -168,6 +169,24 @@ class KernCodec(Declares):
 
         return KernConstraint(vocab, context, n, prefix, chords=self.options.chords)
 
+    def settled_metre(self, text: str, context: dict[str, Any], vocab: list[str], constraint: Any | None = None, row: int = 0) -> Any:
+        """The metre the checker settled on for row ``row`` (fixed, or adopted from its bars,
+        with lines for the bars before it that do not fit); without the checker that followed
+        it (forms, beams) the fixed metre, or the one most of the text's bars have (read with the
+        checker, so bars are timed as the sampler timed them; see :mod:`.constraint`)."""
+        from cadenza.codecs.kern.conditioning import SettledMetre
+
+        if constraint is not None:
+            meter = constraint.meters[row]
+            return SettledMetre(meter, tuple(constraint.declarations(row))) if meter else None
+        fixed = context.get("fixed_meter")
+        if fixed:
+            return SettledMetre((int(fixed[0]), int(fixed[1])))
+        from cadenza.codecs.kern.constraint import declare_meters
+
+        meter, lines = declare_meters(strip_labels(text, self.unit), vocab, int((context.get("header") or {}).get("spines") or 2))
+        return SettledMetre(meter, tuple(lines)) if meter else None
+
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
         """``.krn``; ``.mid`` through Cadenza's own kern reader and symusic (music21's MIDI export
         took ~6 s for a 15,000-character sample); ``.musicxml`` through music21, whose parse of
@@ -255,19 +274,54 @@ class KernCodec(Declares):
         kp = read_kern_prompt(path, bars, spines, vocab, context.get("cleaning", 1) >= CLEANING, text)
         num, den = (int(x) for x in kp.header.meter[2:].split("%")[0].split("/"))
         ctx = dict(context, header=kp.header.to_dict(), fixed_meter=[num, den], resume=kp.resume)
+        kp.name = path.stem
         if text is not None and out is not None:
             Path(out).mkdir(parents=True, exist_ok=True)
             converted = Path(out) / f"{path.stem}-prompt.krn"
             converted.write_text(text, encoding="utf-8")
             ctx["converted_prompt"] = str(converted)
+            kp.converted = converted
         return kp.prime, ctx, kp
 
+    def continuation_parts(self, path: Path, bars: int, seconds: float, vocab: list[str], context: dict[str, Any], out: Path) -> Any:
+        """The file's last ``bars`` bars as the prime (:meth:`prompt_file`; characters the model
+        never saw, such as a tempo's digits, are dropped); the checker resumes after them."""
+        from cadenza.codecs.base import ContinuationParts
+
+        path = Path(path)
+        if path.suffix.lower() not in self.prompt_suffixes:
+            raise CadenzaError(f"{path}: a kern model continues {', '.join(self.prompt_suffixes)} files (its own bars are kept as written)")
+        if seconds > 0:  # whole bars of the file only: refused, not dropped
+            raise CadenzaError("--prompt-seconds: a kern model continues from whole bars of the file; give --prompt-bars")
+        prime, ctx, kp = self.prompt_file(path, bars, vocab, context, out)
+        return ContinuationParts(list(prime), ctx, kp, map_unknown=True)
+
+    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path) -> tuple[Decoded, dict[str, Path]]:
+        """The user's file unchanged, then the continuation's whole bars (see :mod:`.prompt`):
+        ``stem.krn`` and ``stem.mid``, and the file the model read where it was converted."""
+        from cadenza.codecs.kern.prompt import join_continuation
+        from cadenza.music import write_midi
+
+        text = self.whole_bars("".join(continuation))
+        kern, stats = join_continuation(handle, text)
+        path = Path(f"{stem}.krn")  # not with_suffix: "bwv66.6-01" keeps its ".6"
+        path.write_text(kern, encoding="utf-8")
+        piece = self.to_piece(kern, handle.name)
+        files = {"krn": path, "mid": write_midi(piece, Path(f"{stem}.mid"))}
+        if handle.converted is not None:
+            files["prompt"] = handle.converted
+        user_q = self.to_piece(handle.user_text).end
+        stats.update({"prompt_quarters": round(user_q, 3), "continuation_quarters": round(piece.end - user_q, 3), "notes": sum(len(t.notes) for t in piece.tracks),
+                      "metre": handle.header.meter[2:], "parsed": True})
+        return Decoded(handle.prime + text, stats, score=kern, read=lambda score: self.to_piece(score, handle.name)), files
+
+
     def infill_parts(self, path: Path, first: int, last: int, vocab: list[str], context: dict[str, Any], context_bars: int, suffix_bars: int) -> Any:
-        """Bars ``first``-``last`` of the kern file ``path`` to rewrite (see :mod:`.infill`; a MIDI
+        """Bars ``first``-``last`` of the kern file ``path`` to rewrite (see :mod:`.kern_infill`; a MIDI
         or MusicXML file is written as kern first, bars numbered from 1): the checker starts from
         the header in force there, in its metre."""
         from cadenza.codecs import InfillParts
-        from cadenza.codecs.kern.infill import read_kern_infill
+        from cadenza.codecs.kern.kern_infill import read_kern_infill
 
         from cadenza.codecs.kern.prompt import prompt_kern
 
@@ -283,7 +337,7 @@ class KernCodec(Declares):
 
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
         """The user's file with the bars replaced (every other line as it was)."""
-        from cadenza.codecs.kern.infill import join_infill
+        from cadenza.codecs.kern.kern_infill import join_infill
 
         text = "".join(middle)
         kern, stats = join_infill(handle, text)
@@ -294,12 +348,6 @@ class KernCodec(Declares):
         from cadenza.music.humdrum.to_piece import kern_to_piece
 
         return kern_to_piece(kern, name)
-
-    def join_prompt(self, prompt: Any, continuation: str) -> tuple[str, dict[str, int]]:
-        """The user's file unchanged, then the sampled ``continuation`` (model text)."""
-        from cadenza.codecs.kern.prompt import join_continuation
-
-        return join_continuation(prompt, continuation)
 
     def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
         """Cleaned kern characters, every one of them known to the model (nothing is approximated)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from cadenza import CadenzaError
@@ -121,6 +122,33 @@ def condition(context: dict[str, Any], vocab: list[str], metre: Metre | None, ke
             "chosen": "given" if metre is not None and key is not None else "drawn" if metre is None and key is None else "given+drawn",
             "conditioned": headed}
     return prime, dict(context, header=header.to_dict(), fixed_meter=[num, den]), info
+
+
+@dataclass(frozen=True)
+class SettledMetre:
+    """The metre a constrained sample settled on (the one asked for, or the length of its bars)
+    and ``declared``: (offset in the text, ``*M`` line) before each run of bars of another length,
+    so every bar matches a declared metre (offset -1: the first bar's own, which goes in the
+    header: music21 reads a metre line right after the opening barline as a second one)."""
+
+    meter: tuple[int, int]
+    declared: tuple[tuple[int, str], ...] = ()
+
+    def apply(self, text: str, context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """``text`` with the ``*M`` lines, ``context`` with the metre in its header (and a
+        mensuration sign only where it fits the metre)."""
+        head = f"*M{self.meter[0]}/{self.meter[1]}"
+        for offset, line in sorted(self.declared, reverse=True):
+            if offset < 0:
+                head = line.split("\t")[0].strip()
+            else:
+                text = text[:offset] + line + text[offset:]
+        if "header" in context:
+            header = dict(context["header"], meter=head)
+            if header.get("met") and not (tuple(self.meter) == (4, 4) and header["met"] == "*met(c)"):
+                header["met"] = None
+            context = dict(context, header=header)
+        return text, context
 
 
 def window_prefix(text: str) -> list[tuple[int, str]]:

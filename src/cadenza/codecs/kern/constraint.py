@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cadenza import CadenzaError
+from cadenza.codecs.kern.chord_guidance import KernGuide, current_token
 from cadenza.codecs.kern.chord_lines import ChordLines
 from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.grammar import METERS, TPQ
 from cadenza.codecs.kern.shapes import MOZART, TokenShapes
+from cadenza.codecs.kern.harm import chord_line
 from cadenza.music.harmony import parse_chord
 
 if TYPE_CHECKING:  # the torch loop and beams hand tensors; the numpy loop uses pick()
@@ -144,6 +146,13 @@ class KernConstraint:
         # chord lines after barlines, for a model prepared with chords (.chord_lines)
         self.chords = ChordLines(vocab if chords else [], [parse_chord(x) for x in context.get("chords") or []], 1)
         self._chord_rows: dict[frozenset[str], np.ndarray] = {}
+        # chord guidance (.chord_guidance): a model without chord lines is only guided, and its
+        # bars' chords are declared (chord lines put into the text for the **mxhm spine)
+        strength = float(context.get("chord_strength") or 0)  # checked by the request
+        self.guide = KernGuide(vocab, strength) if strength and self.chords.progression else None
+        if self.chords.progression and not self.chords.on and self.guide is None:
+            raise CadenzaError("--chords: this model writes no chord lines (prepare its dataset with --condition chords), so only guidance follows them: give --chord-strength above 0")
+        self.chord_lines: list[list[tuple[int, str]]] = [[]]
         self.meters: list[tuple[int, int] | None] = [self.fixed]
         self.count, self.bars_before, self.bar_start, self.bar_ticks = [0], [[]], [(0, spines)], [0]
         self.texts: list[list[str]] = [[]]  # per sample, its characters (a list: += on a str copies)
@@ -162,7 +171,8 @@ class KernConstraint:
             first.bars_completed = max(first.bars_completed, 1)  # the user's bars came first
         self.checkers = [first] + [first.copy() for _ in range(n - 1)]
         self.chords.grow(n)
-        self.chords.sampling = True
+        self.chords.begin(bool(resume))
+        self.chord_lines = [[] if resume else list(self.chord_lines[0]) for _ in range(n)]
         self.meters = self.meters * n
         self.count = self.count * n
         self.bars_before = [list(self.bars_before[0]) for _ in range(n)]
@@ -185,6 +195,8 @@ class KernConstraint:
             self.count[r] += 1
             self.texts[r].append(ch)
             return
+        if ch == "\n" and self.chords.after_bar[r] and not self.chords.on and self.chords.chord_now(r) is not None:
+            self.chord_lines[r].append((self.count[r] + 1, chord_line(self.chords.chord_now(r)) + "\n"))
         if ch == "@":
             self.bar_ticks[r] = checker.elapsed  # the bar is closed (and its clock reset) on "@"
         checker.push(ch)
@@ -234,8 +246,9 @@ class KernConstraint:
         """(offset in the text, interpretation line) so that every bar of sample ``r`` matches
         a declared metre: the header declares the adopted one; bars written before it was
         adopted that do not fit it (other than a short first bar, a pickup) get their own."""
+        chords = list(self.chord_lines[r])  # a guided model's chords, where it wrote no chord lines
         if self.meters[r] is None or self.fixed:
-            return []
+            return chords
         bars = self.bars_before[r]
         metre_ticks = bars[-1][2]
         out = []
@@ -250,7 +263,7 @@ class KernConstraint:
         if out:
             offset, n, _ = bars[-1]
             out.append((offset, "\t".join([f"*M{self.meters[r][0]}/{self.meters[r][1]}"] * n) + "\n"))
-        return out
+        return out + chords
 
     @staticmethod
     def _line_state(text: str) -> tuple[bool, int]:
@@ -322,6 +335,14 @@ class KernConstraint:
             return self._chars_row(frozenset(self.chords.next_chars(r)))
         return self._chars_row(frozenset("!")) if self.chords.must_write(r) else None
 
+    def guided(self, logits: np.ndarray) -> np.ndarray:
+        """``logits`` with chord guidance (the model's own where none is asked, or none applies)."""
+        if self.guide is None:
+            return logits
+        at = [None if self.chords.inside(r) or self.chords.must_write(r) or self.chords.chord_now(r) is None
+              else (current_token(self.texts[r]), self.chords.chord_now(r)) for r in range(len(self.checkers))]
+        return self.guide.guide(logits, at)
+
     def mask(self) -> torch.Tensor:
         import torch
 
@@ -330,6 +351,10 @@ class KernConstraint:
     def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(masked logits, rows where the model left no real probability on valid characters)."""
         m = self.mask()
+        if self.guide is not None:
+            import torch
+
+            logits = torch.from_numpy(self.guided(logits.detach().cpu().numpy().copy())).to(logits)
         mass = (logits.softmax(-1) * m).sum(-1)
         self._mask = m
         return logits.masked_fill(~m, float("-inf")), mass < self.FORCE_BELOW
@@ -353,6 +378,7 @@ class KernConstraint:
         ``draw(logits, mask)`` gives (the token drawn from ``logits``, the same draw from the
         masked logits) per row."""
         m = self.rows()
+        logits = self.guided(logits)
         free, chosen = draw(logits, m)
         forced, changed = [], []
         for r, (f, top) in enumerate(zip(free.tolist(), logits.argmax(-1).tolist())):
@@ -399,6 +425,7 @@ class KernConstraint:
             self._changed = self._changed[index]
         self.checkers = [self.checkers[i].copy() for i in idx]
         self.chords.copy_rows(idx)
+        self.chord_lines = [list(self.chord_lines[i]) for i in idx]
         self.forced = [self.forced[i] for i in idx]
         self.lines = [self.lines[i] for i in idx]
         self.meters = [self.meters[i] for i in idx]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cadenza import CadenzaError
 from cadenza.codecs import Encoded
-from cadenza.codecs.instruments import prefix_for
+from cadenza.music.instruments import prefix_for
 from cadenza.codecs.kern.cleaning import clean
 from cadenza.music.humdrum.spines import BAR
 from cadenza.music.humdrum.writer import piece_to_kern

@@ -32,7 +32,8 @@ class KernPrompt:
     """What continuing a kern file needs: ``prime`` (header in force + the last bars, cleaned
     text for the model), ``resume`` (header in force at the end + a barline, for the checker),
     ``header`` at the end (metre, key, clefs the continuation keeps), the user's file text and
-    how many bars the prime holds."""
+    how many bars the prime holds; the file's ``name`` (stem) and, for a file written as kern
+    first, where that score was ``converted`` to."""
 
     prime: str
     resume: str
@@ -40,6 +41,8 @@ class KernPrompt:
     user_text: str
     bars: int
     info: dict = field(default_factory=dict)
+    name: str = ""
+    converted: Path | None = None
 
 
 def _header_at(text: str, offset: int, spines: int, base: Header) -> tuple[str, Header]:

@@ -7,6 +7,8 @@ Bottom up (each file imports only the ones above it):
 * ``spines``: the one reader: records, tokens, spine moves, durations, pitches, ties;
 * ``interpretations``: clef, key signature, key, metre and tempo records; key signatures <->
   fifths;
+* ``structure``: the spine structure checked line by line (one token per active spine, legal
+  spine moves), before verovio or the kern codec's cleaning reads a text;
 * ``segments``: a file that holds several pieces one after another;
 * ``clefs``: staff positions and ledger lines, clef changes kept only where they help;
 * ``to_piece``: kern -> :class:`~cadenza.music.piece.Piece` without music21;

@@ -16,7 +16,7 @@ In order of trust, for each kind the first source that says something wins:
 6. instruments: the tracks the MIDI codecs read (``Encoded.info["instruments"]``);
 7. a style from the composer found (:data:`COMPOSER_PERIODS`: Palestrina renaissance, Bach baroque).
 
-Labels become tokens in :mod:`cadenza.codecs.labels`; this module only reads them.
+Labels become tokens in :mod:`cadenza.codecs.labels` (the label tokens); this module only finds them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cadenza.codecs.labels import normalise
+from cadenza.music.instruments import INSTRUMENT_NAME
 
 # (last year, period): the style a piece gets from its year when nothing names one
 PERIODS: tuple[tuple[int, str], ...] = ((1600, "renaissance"), (1750, "baroque"), (1820, "classical"), (1910, "romantic"), (9999, "modern"))
@@ -179,8 +180,6 @@ def from_folder(path: Path, root: Path | None, named: bool = False) -> dict[str,
 
 def from_tracks(info: dict[str, Any]) -> dict[str, str]:
     """The instruments a MIDI codec read from the tracks (``info["instruments"]``), by family."""
-    from cadenza.codecs.instruments import INSTRUMENT_NAME
-
     insts = info.get("instruments") if isinstance(info, dict) else None
     if not isinstance(insts, dict) or not insts:
         return {}

@@ -1,4 +1,6 @@
-"""Rewriting chosen bars of the user's kern score (``cadenza infill my.krn --bars 5-8``).
+"""Rewriting chosen bars of the user's kern score (``cadenza infill my.krn --bars 5-8``): the kern
+codec's half of infilling, as :mod:`cadenza.codecs.midi_infill` is the MIDI codecs' (the command
+itself is :mod:`cadenza.generation.infill`).
 
 The model (trained to fill in the middle, see :mod:`cadenza.codecs.fim`) reads the bars before
 the range as the prefix and the bars after it as the suffix, both as cleaned text, then writes

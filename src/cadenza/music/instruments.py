@@ -1,8 +1,9 @@
-"""The instruments of Clara's MIDI words: one short prefix per instrument family, in score order.
+"""The instrument families of General MIDI, each with its usual score abbreviation, in score order.
 
-Every General MIDI program has a prefix (``p`` piano, ``v`` violin, ``va`` viola ...); both MIDI
-codecs (notewise, chordwise) write them, and the order of this table is the order in which a
-step's instruments are written.
+Every GM program belongs to one family with a short name a score uses (``p`` piano, ``v`` violin,
+``va`` viola, ``fl`` flute ...), after Clara (Christine Payne, 2018), who wrote ``p`` and ``v``.
+The MIDI codecs (notewise, chordwise) write these abbreviations as word prefixes, in this table's
+order within a step; the corpus labels name a piece's instruments by the families' names.
 """
 
 from __future__ import annotations

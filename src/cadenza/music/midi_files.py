@@ -1,4 +1,5 @@
-"""MIDI files <-> :class:`~cadenza.music.piece.Piece`, through symusic.
+"""MIDI files <-> :class:`~cadenza.music.piece.Piece`, through symusic: the file format only
+(the codecs that turn a Piece into a model's words are :mod:`cadenza.codecs.midi` and its kin).
 
 symusic is a C++ parser (~0.2 ms a file) where music21 takes ~2.5 s a file: preparing a corpus
 of thousands of MIDI files must take seconds, not hours.
