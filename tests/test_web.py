@@ -156,6 +156,18 @@ def test_continue_a_midi_and_a_kern_file(client, tmp_path):
     assert "**kern\t**kern" in krn and krn.rstrip().endswith("*-\t*-")
 
 
+def test_a_continuation_refuses_what_it_would_ignore_and_follows_chords(client, tmp_path):
+    """form, metre and key shape new pieces; sent with an upload they are refused in the page's
+    words, never silently dropped (issue #24). Chords go on into the new bars (issue #22)."""
+    midi = _midi_bytes(tmp_path, 16)
+    for field, value in (("form", "AAB"), ("metre", "3/4"), ("key", "F")):
+        for route, extra in (("/api/continue", {}), ("/api/infill", {"rewrite": "1"})):
+            r = client.post(route, data={**FAST, "model": "piano-notewise", field: value, **extra}, files={"file": ("played.mid", midi, "audio/midi")})
+            assert r.status_code == 422 and _one_line(r).startswith(f"{field}: for new pieces only"), (route, field, r.text)
+    r = client.post("/api/continue", data={**FAST, "model": "piano-notewise", "bars": "2", "chords": "F | C7"}, files={"file": ("played.mid", midi, "audio/midi")})
+    assert r.status_code == 200, r.text
+
+
 @pytest.mark.parametrize("name, body, status", [
     ("empty.mid", b"", 400),
     ("garbage.mid", b"\x00\x01garbage" * 100, 400),

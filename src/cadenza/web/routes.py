@@ -119,8 +119,11 @@ async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[s
     run = web.models.get(p.model)  # unknown model: CadenzaError -> 422
     if upload is not None and not p.rewrite and not describe(run)["continues"]:
         raise WebError(422, f"{run.name} cannot continue a prompt; choose one of ({', '.join(m for m in web.models.names() if describe(web.models.get(m))['continues'])})")
-    if upload is not None and not p.rewrite and p.labels:
-        raise WebError(422, f"{', '.join(p.labels)}: for new pieces only; a continuation goes on in the style of its prompt")
+    if upload is not None and p.labels:
+        raise WebError(422, f"{', '.join(p.labels)}: for new pieces only; a {'rewrite' if p.rewrite else 'continuation'} goes on in the style of its file")
+    given = [name for name, value in (("form", p.form), ("metre", p.metre), ("key", p.key)) if value]
+    if upload is not None and given:  # refused, never silently dropped (issue #24)
+        raise WebError(422, f"{', '.join(given)}: for new pieces only; a {'rewrite' if p.rewrite else 'continuation'} keeps its file's own form, metre and key")
     job, folder = web.results.new_job()
     try:
         prompt = None
@@ -149,11 +152,11 @@ def _work(web: Any, run: Any, p: Params, job: str, folder: Path, prompt: Path | 
         if prompt is not None and p.rewrite:
             if prompt.suffix != ".krn":  # kern files are read by the codec itself, bar by bar
                 read_prompt_file(prompt, names[str(prompt)])
-            ask = ask.but(prompt=prompt, rewrite=parse_bars(p.rewrite))
+            ask = ask.but(prompt=prompt, rewrite=parse_bars(p.rewrite), chords=p.chords, chord_strength=p.chord_strength)
         elif prompt is not None:
             if prompt.suffix != ".krn":  # as above; reading a 200-bar .krn first took 1.4 s of a 3 s budget
                 read_prompt_file(prompt, names[str(prompt)])
-            ask = ask.but(prompt=prompt, prompt_bars=p.prompt_bars)
+            ask = ask.but(prompt=prompt, prompt_bars=p.prompt_bars, chords=p.chords, chord_strength=p.chord_strength)
         else:
             steer = {"metre": p.metre, "key": p.key} if run.codec.can("metre_key") else {}
             ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, chords=p.chords, chord_strength=p.chord_strength, **steer)
