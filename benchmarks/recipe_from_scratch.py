@@ -1,9 +1,9 @@
 """Issue #20: from scratch, the default ``cadenza train`` against the 2015 recipe on the same text.
 
 Each pair trains both side by side (one process and one thread each) for the same minutes on one
-dataset, then scores both on its test pieces (benchmarks/bench.py's ``pair``). Results are added
-to benchmarks/results/recipe_from_scratch.json, keyed by dataset and minutes, with the commands,
-steps, test bits and the load averages before and after (the machine is shared: read the ratio).
+dataset, then scores both on its test pieces (benchmarks/bench.py's ``pair``). Each pair is added to
+benchmarks/results/recipe_from_scratch.json with its commands, steps, test bits and the load
+averages before and after (the machine is shared: read the ratio of the runs side by side).
 
     python benchmarks/recipe_from_scratch.py data/mozart data/mozart-all --minutes 3 10
     python benchmarks/recipe_from_scratch.py /tmp/m --minutes 3 --flags="--random-windows"   # another recipe
@@ -27,9 +27,10 @@ OUT = HERE / "results" / "recipe_from_scratch.json"
 
 
 def add(result: dict, path: Path) -> dict:
-    """``result``'s pair into the file at ``path`` (one entry per dataset name, minutes and flags)."""
+    """``result``'s pair added to the file at ``path`` (every run kept: on a shared machine one
+    pair is one sample; a rerun of the same recipe, text and minutes at the same minute replaces it)."""
     data = json.loads(path.read_text()) if path.exists() else {"what": __doc__.splitlines()[0], "pairs": []}
-    key = lambda p: (Path(p["dataset"]).name, p["minutes"], p.get("flags", ""))  # noqa: E731
+    key = lambda p: (p["minutes"], Path(p["dataset"]).name, p.get("flags", ""), p.get("date", ""))  # noqa: E731
     data["pairs"] = [p for p in data["pairs"] if key(p) != key(result)] + [result]
     data["pairs"].sort(key=key)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,8 +54,8 @@ fi
 if [ ! -f "$RUN/last.state.json" ] && [ -f "$SAVED/last.state.json" ]; then
   mkdir -p "$RUN" && cp -r "$SAVED"/. "$RUN"/  # the committed checkpoint: training resumes from its step
 fi
-# 3x256 LSTM (1.6M parameters: sampling 16 bars stays under a second in numpy), dropout 0.1, windows of
+# 3x256 LSTM (1.6M parameters: sampling 16 bars stays under a second in numpy), dropout 0.1, random windows of
 # 256 characters with their header and labels, SPM fill-in-the-middle on a quarter of them, cosine
 # schedule over 6,000 steps of 50 windows (77M characters, ~3.8 passes over the 20M of training text).
 exec $BIN/cadenza train data/every-score -o "$RUN" --rnn-size 256 --num-layers 3 --dropout 0.1 --seq-length 256 --batch-size 50 \
-  --learning-rate 2e-3 --fim-rate 0.25 --schedule cosine --max-steps 6000 --eval-every 250 --threads 1 --seed 0
+  --learning-rate 2e-3 --random-windows --fim-rate 0.25 --schedule cosine --max-steps 6000 --eval-every 250 --threads 1 --seed 0

@@ -49,9 +49,11 @@ DEVICE=${DEVICE:-auto}
 GPU="${HARDWARE:-one NVIDIA H200 GPU (runs sharing it)}"
 steps() { python3 -c "import sys; print(max(1, int($1 * float(sys.argv[1]))))" "$SCALE"; }
 
-# piano-notewise's only stage, shared by the build and --check
+# piano-notewise's only stage, shared by the build and --check. The stages that start from nothing
+# pin what they were trained with (random windows, rate 2e-3): a from-scratch LSTM's defaults are now
+# char-rnn's streams at 3e-3 (issue #20).
 PIANO_PREPARE=("$SHARED/midi/piano-midi" --codec notewise --note-range 88 --transpose all --condition composer --label-min-pieces 10 --seed 0)
-PIANO_TRAIN=(--rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --fim-rate 0.5 --fim-format psm --schedule cosine)
+PIANO_TRAIN=(--rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --learning-rate 2e-3 --random-windows --fim-rate 0.5 --fim-format psm --schedule cosine)
 
 if [[ "${1:-}" == "--check" ]]; then
   N=${CHECK_STEPS:-50}
@@ -105,7 +107,7 @@ mkdir -p data runs
 #    the middle on a quarter of the windows (PSM), 3,390 steps on one CPU thread: runs/beethoven-base,
 #    where the Mozart model starts (2.); then 4,999 steps more with SPM infilling: the shipped model.
 $BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" --transpose all -o data/beethoven-all --seed 0
-stage beethoven-base beethoven-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --fim-rate 0.25 --fim-format psm \
+stage beethoven-base beethoven-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --learning-rate 2e-3 --random-windows --fim-rate 0.25 --fim-format psm \
   --schedule cosine --warmup-steps "$(steps 500)" --max-steps "$(steps 3390)" --eval-every 250 --threads 1
 stage beethoven-kern beethoven-all --init-from runs/beethoven-base --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --fim-format spm \
   --schedule cosine --warmup-steps "$(steps 500)" --max-steps "$(steps 4999)" --eval-every 250 --threads 1
@@ -127,7 +129,7 @@ pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craig
 # 3. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys:
 #    12,683 steps on a GPU with PSM infilling (runs/bach-base), then 3,509 CPU steps with SPM.
 $BIN/cadenza prepare music21:bach --codec notewise --steps-per-quarter 4 --transpose all -o data/bach-nw --seed 0
-stage bach-base bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --fim-rate 0.5 --fim-format psm \
+stage bach-base bach-nw --rnn-size 192 --num-layers 2 --dropout 0.1 --seq-length 200 --batch-size 128 --learning-rate 2e-3 --random-windows --fim-rate 0.5 --fim-format psm \
   --schedule cosine --warmup-steps "$(steps 500)" --max-steps "$(steps 12683)" --eval-every 250 --device "$DEVICE" --threads 2
 stage bach-notewise bach-nw --init-from runs/bach-base --seq-length 200 --batch-size 64 --learning-rate 5e-4 --fim-rate 0.5 --fim-format spm \
   --schedule cosine --warmup-steps "$(steps 500)" --max-steps "$(steps 3509)" --eval-every 250 --threads 1

@@ -9,6 +9,7 @@ from typing import Any
 
 from readme_figures import FigureError, Figures, Sources, bold_lower, num, pct, table
 from readme_figures_chords import CHORD_READER, CHORDS_HELDOUT, TABLES as CHORD_TABLES
+from readme_figures_kern_base import KERN_BASE
 
 # ---- benchmarks/results/latest.json: issue #15's table (benchmarks/bench.py)
 
@@ -448,8 +449,20 @@ CONTENTION = Figures(contention, (
     "waiting) kept {b_kept}% ({b_idle} and {b_busy}).",
 ))
 
-TABLES = {"bench": bench_table, "arch": arch_table, "constrained": constrained_table, "infill": infill_table, "evaluate": evaluate_table,
+def recipe_table(src: Sources) -> str:
+    """Issue #20: the default `cadenza train` against the 2015 recipe, side by side from scratch
+    (benchmarks/recipe_from_scratch.py)."""
+    names = {"mozart": "Mozart, plain", "mozart12": "Mozart, 12 keys", "mozart-all": "Mozart, 12 keys"}
+    rows = [[names.get(p["dataset"], p["dataset"]), num(p["minutes"]), f"{num(p['cadenza']['test_bits_per_token'], 3)} ({num(p['cadenza']['steps'], 0)})",
+             f"{num(p['baseline']['test_bits_per_token'], 3)} ({num(p['baseline']['steps'], 0)})", num(p["ratio"], 3),
+             f"{num(p['load_average']['start'][0], 1)} → {num(p['load_average']['end'][0], 1)}"]
+            for p in sorted(src("recipe_from_scratch")["pairs"], key=lambda p: (p["minutes"], p["dataset"], p.get("date", ""))) if not p.get("flags")]
+    return table(["text", "minutes", "`cadenza train`, defaults: bits/char (steps)", "2015 recipe: bits/char (steps)", "ratio", "load average"], rows)
+
+
+TABLES = {"recipe": recipe_table, "bench": bench_table, "arch": arch_table, "constrained": constrained_table, "infill": infill_table, "evaluate": evaluate_table,
           "evaluate-features": features_table, "composer": composer_table, "poly": poly_table}
 FIGURES = [MODELS, JAM, JAM_PAGE, PAGE, ARCH_FIGURES, GPU, CONSTRAINED, INFILL_FIGURES, EVALUATE, POLY, ENCODE, COMPOSER, BENCH, MEMORY, CONTENTION]
+FIGURES += [KERN_BASE]  # where kern-base stands: scripts/readme_figures_kern_base.py
 FIGURES += [CHORD_READER, CHORDS_HELDOUT]  # the chords section's figures and table: scripts/readme_figures_chords.py
 TABLES.update(CHORD_TABLES)

@@ -60,13 +60,14 @@ def test_a_prime_may_hold_every_shape_the_sampler_may_write():
 
     from cadenza.codecs.kern.constraint import KernConstraint
     from cadenza.codecs.kern.shapes import MOZART
+    from cadenza.music.metre_key import Metre
     from cadenza.models.pretrained import resolve
 
     config = json.loads((resolve("mozart-kern") / "config.json").read_text())
     vocab = config["vocab"]
     odd = "<(4c"  # a slur opened after a placement mark: a shape the Mozart table does not hold
     assert "<(" not in MOZART.note_prefix_open and all(c in vocab for c in odd)
-    ctx = {"header": {"spines": 2, "clefs": ["*clefF4", "*clefG2"]}, "fixed_meter": [4, 4], "shapes": MOZART.to_dict()}
+    ctx = {"header": {"spines": 2, "clefs": ["*clefF4", "*clefG2"]}, "metre": Metre(4, 4), "shapes": MOZART.to_dict()}
     prime = "*clefF4\t*clefG2\n*k[]\t*k[]\n*M4/4\t*M4/4\n@\n" + odd + "\t4cc\n"
     con = KernConstraint(vocab, ctx, 1, prime)  # refused before: "bad token" at the "("
     # the sampler itself is still held to the corpus's shapes: the Mozart table opens no note with

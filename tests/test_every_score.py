@@ -13,6 +13,7 @@ from cadenza.codecs import get_codec
 from cadenza.codecs.kern.fingerprint import melody_passages, top_line
 from cadenza.data.split import group_duplicates
 from cadenza.music import Note, Piece, Track, parse_kern, write_midi
+from cadenza.music.metre_key import Metre
 from conftest import shared
 
 TUNE_BOOK = """X:1
@@ -203,4 +204,4 @@ def test_a_tune_with_a_pickup_opens_in_its_own_metre(tmp_path):
     m = json.loads((tmp_path / "ds" / "manifest.json").read_text())
     assert {o[0] for o in m["context"]["openings"]} == {"*M6/8"}
     _, ctx, info = condition(m["context"], json.loads((tmp_path / "ds" / "vocab.json").read_text()), None, None, seed=0)
-    assert info["metre"] == "6/8" and ctx["fixed_meter"] == [6, 8]
+    assert info["metre"] == "6/8" and ctx["metre"] == Metre(6, 8)

@@ -16,6 +16,7 @@ from cadenza.codecs.kern import clean, read_text
 from cadenza.codecs.kern.checker import KernChecker
 from cadenza.codecs.kern.grammar import DEFAULT_VOCAB
 from cadenza.codecs.kern.shapes import MOZART, learn_shapes
+from cadenza.music.metre_key import Metre
 
 MOZART_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "mozart-piano-sonatas"
 VOCAB = [c for c in DEFAULT_VOCAB if c not in "q;"]  # as KernConstraint offers it
@@ -187,7 +188,7 @@ def test_generation_keeps_to_the_shapes_its_own_corpus_writes(palestrina_dataset
         checker.push_text("8cc")
         return checker.allowed_chars()
 
-    ctx = {"header": {"spines": 1}, "fixed_meter": [4, 4]}
+    ctx = {"header": {"spines": 1}, "metre": Metre(4, 4)}
     own, mozart = after_a_note(dict(ctx, shapes=shapes)), after_a_note(ctx)
     assert "L" in mozart and "(" not in own and "L" not in own and "J" not in own
     assert "\n" in own and "\n" in mozart

@@ -19,6 +19,7 @@ from cadenza.codecs.kern.constraint import KernConstraint
 from cadenza.codecs.kern.grammar import DEFAULT_VOCAB
 from cadenza.evaluation.validity import kern_validity
 from cadenza.generation import SamplingOptions, beam_search_ids, generate, sample_ids
+from cadenza.music.metre_key import Metre
 from conftest import shared
 
 
@@ -176,7 +177,7 @@ def test_forced_steps_count_every_step_the_checker_changed():
     bad = vocab.index("!")
     stoi = {c: i for i, c in enumerate(vocab)}
     prime = [stoi[c] for c in "@\n"]
-    ctx = {"header": {"spines": 2}, "fixed_meter": [3, 4]}
+    ctx = {"header": {"spines": 2}, "metre": Metre(3, 4)}
     for temp in (1.0, 0.5):
         con = KernConstraint(vocab, ctx, 2, "@\n")
         sample_ids(_PrefersInvalid(len(vocab), bad, 6.0), prime, 2, 300, SamplingOptions(temperature=temp), 0, constraint=con)
@@ -200,7 +201,7 @@ def test_a_one_spine_vocabulary_without_tabs_is_checked():
     ck = KernChecker(vocab, 1, (3, 4))
     ck.push_text("*M3/4\n@\n4c\n4d\n4e\n@\n2.f\n@\n")
     assert ck.bars_completed == 2 and "\t" not in ck.allowed_chars()
-    con = KernConstraint(vocab, {"header": {"spines": 1}, "fixed_meter": [3, 4]}, 1, "*M3/4\n@\n")
+    con = KernConstraint(vocab, {"header": {"spines": 1}, "metre": Metre(3, 4)}, 1, "*M3/4\n@\n")
     assert bool(con.mask().any())
 
 

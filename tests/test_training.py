@@ -231,6 +231,32 @@ def test_stateful_streams_follow_on_and_train(tmp_path, palestrina_dataset):
         TrainConfig(stateful=True, arch="transformer").resolved()
 
 
+def test_an_lstm_reads_streams_by_default_and_resumes_exactly(tmp_path, palestrina_dataset):
+    """Issue #20: the LSTM's default is char-rnn's carried-state streams (a transformer has no
+    state); the state starts afresh at each checkpoint, so a run stopped at one and resumed
+    repeats the uninterrupted run's losses and weights exactly."""
+    assert TrainConfig().resolved().stateful and not TrainConfig(stateful=False).resolved().stateful
+    assert not TrainConfig(**TINY_GPT).resolved().stateful and not TrainConfig(init_from="mozart-kern").resolved().stateful  # fine-tuning keeps its windows
+    cfg = dict(rnn_size=24, num_layers=2, seq_length=32, batch_size=4, eval_every=6, threads=1, dropout=0.1, seed=4)
+    train(palestrina_dataset, tmp_path / "straight", TrainConfig(**cfg, max_steps=24))
+    train(palestrina_dataset, tmp_path / "split", TrainConfig(**cfg, max_steps=12))
+    res = train(palestrina_dataset, tmp_path / "split", TrainConfig(**cfg, max_steps=24))
+    assert res.resumed_from == 12 and json.loads((tmp_path / "split" / "config.json").read_text())["train"]["stateful"] is True
+    a, b = _log(tmp_path / "straight"), _log(tmp_path / "split")
+    assert [(h["step"], h["train_loss"], h["val_loss"]) for h in a] == [(h["step"], h["train_loss"], h["val_loss"]) for h in b]
+    wa, wb = load_file(str(tmp_path / "straight" / "last.safetensors")), load_file(str(tmp_path / "split" / "last.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_a_text_too_short_for_the_streams_trains_on_windows_unless_streams_are_asked(tmp_path, palestrina_dataset):
+    n = len(np.load(palestrina_dataset / "train.ids.npy"))
+    cfg = dict(rnn_size=16, num_layers=1, seq_length=32, batch_size=n // 32 + 1, max_steps=1, eval_every=1, eval_batches=1, threads=1)
+    train(palestrina_dataset, tmp_path / "auto", TrainConfig(**cfg))
+    assert json.loads((tmp_path / "auto" / "config.json").read_text())["train"]["stateful"] is False
+    with pytest.raises(CadenzaError, match=f"the training split has {n} tokens, too few for {n // 32 + 1} streams of --seq-length 32"):
+        train(palestrina_dataset, tmp_path / "asked", TrainConfig(**cfg, stateful=True))
+
+
 def test_warm_start_carries_rows_by_token_and_new_tokens_start_fresh(tiny_run):
     from cadenza.codecs.fim import sentinels, with_sentinels
     from cadenza.training.warm_start import warm_start

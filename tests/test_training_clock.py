@@ -96,3 +96,13 @@ def test_a_run_saved_before_the_clock_was_kept_resumes_with_its_logged_time(tmp_
     res = train(palestrina_dataset, run, TrainConfig(**{**TIMED, "max_steps": 12}))
     assert res.resumed_from == 8 and res.step == 12
     assert _log(run)[-1]["elapsed"] == 30.0 + 5  # the logged 30 s, then four steps and an evaluation of one tick each
+
+
+def test_the_lstm_rate_anneals_over_the_last_quarter_of_the_time():
+    """char-rnn's schedule under --max-minutes (issue #20): full rate for three quarters of the
+    time, then down linearly to a tenth at the limit; without a limit, char-rnn's per-epoch decay."""
+    cfg = TrainConfig().resolved()
+    assert cfg.learning_rate == 3e-3 and TrainConfig(arch="transformer").resolved().learning_rate == 2e-3
+    assert [loop.lr_at(cfg, 5, 100, 10**7, f) for f in (0.0, 0.75, 0.875, 1.0, 1.5)] == pytest.approx([3e-3, 3e-3, 1.65e-3, 3e-4, 3e-4])
+    assert loop.lr_at(cfg, 1500, 100, 10**7) == pytest.approx(3e-3 * 0.97**6)  # epoch 15: six decays after the tenth
+    assert loop.lr_at(cfg, 1500, 100, 10**7, 0.875) == pytest.approx(3e-3 * 0.97**6 * 0.55)

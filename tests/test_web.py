@@ -133,6 +133,14 @@ def test_generate_in_the_metre_and_key_asked_for(client):
     assert bad.status_code == 422 and "metre" in bad.json()["detail"]
 
 
+def test_metre_and_key_are_refused_for_a_model_that_cannot_choose_them(client):
+    for data, words in (({"metre": "3/4"}, "metre: "), ({"key": "F"}, "key: "), ({"metre": "3/4", "key": "F"}, "metre and key: ")):
+        r = client.post("/api/generate", data={**FAST, **data})
+        assert r.status_code == 422 and _one_line(r).startswith(words + "bach-notewise writes in the metre and key it learnt"), r.text
+        assert "mozart-kern" in _one_line(r)  # the models that can
+        _plain_words(r.json()["detail"])
+
+
 def test_generate_takes_chords_and_says_in_one_line_when_the_model_cannot(client):
     r = client.post("/api/generate", data={**FAST, "chords": "C | G7"})
     assert r.status_code == 200, r.text  # the bundled models have no chord tokens: they follow by chord guidance

@@ -77,7 +77,9 @@ def test_one_player_follows_roll_and_score_and_switches_variation_in_place(page,
     before = page.evaluate("window.cadenza.player.position()")
     page.locator("#variation-2 button.play").click()  # A/B: the other variation, at the same place
     after = page.evaluate("[window.cadenza.player.current, window.cadenza.player.position()]")
-    assert after[0] == "variation-2" and before <= after[1] < before + 1.0, (before, after)
+    # the same place, not the start: what playing went on for between the two reads (up to 2 s on
+    # a busy machine, 8 quarters at 240 a minute) is all it may have moved
+    assert after[0] == "variation-2" and before <= after[1] < before + 2.0 * state["qpm"] / 60, (before, after)
     assert page.locator("#variation-1 g.measure.playing").count() == 0 and page.locator("#variation-2 g.measure.playing").count() == 1
     page.click("#play-stop")
     assert not page.evaluate("window.cadenza.player.playing") and page.locator("g.measure.playing").count() == 0

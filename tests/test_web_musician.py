@@ -34,7 +34,7 @@ def test_a_composer_is_asked_for_and_an_unknown_one_refused_in_words(client, tmp
     assert bad.status_code == 422 and _one_line(bad).startswith("composer Bach: unknown composer") and "--" not in bad.json()["detail"]
     with_prompt = client.post("/api/continue", data={**FAST, "model": "piano-notewise", "composer": "Chopin"},
                               files={"file": ("played.mid", _midi_bytes(tmp_path), "audio/midi")})
-    assert with_prompt.status_code == 422 and _one_line(with_prompt) == "composer: for new pieces only; a continuation goes on in the style of its prompt" and "--" not in with_prompt.json()["detail"]
+    assert with_prompt.status_code == 422 and _one_line(with_prompt) == "composer: for new pieces only; a continuation goes on in the style of its file" and "--" not in with_prompt.json()["detail"]
 
 
 def test_plain_names_the_label_fields():

@@ -71,7 +71,7 @@ def which_run(run: Optional[str], model: Optional[str]) -> str:
 
 def sampling(temperature: float, top_k: int, top_p: float, min_p: float, random_freq: float = DEFAULT.options.random_freq,
              trunc: int = DEFAULT.options.trunc) -> SamplingOptions:
-    return SamplingOptions(temperature, top_k, top_p, min_p, random_freq, trunc)
+    return SamplingOptions(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p, random_freq=random_freq, trunc=trunc)
 
 
 def labels(composer: Optional[str], style: Optional[str], instrument: Optional[str]) -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 if TYPE_CHECKING:
     from cadenza.music import Piece
@@ -240,14 +240,27 @@ class Declares:
         return what in self.capabilities
 
 
+Able = TypeVar("Able")
+
+
+def able(codec: Codec, what: str, shape: type[Able]) -> Able:
+    """``codec`` as the small protocol ``shape`` of its capability ``what`` (``able(codec,
+    "metre_key", MetreKey).condition(...)``): the one typed way to call a declared method,
+    checked with :meth:`Declares.can`, so a caller neither probes for it nor silences the types."""
+    if not codec.can(what):
+        raise ValueError(f"a {codec.name} codec has no {what!r} ({CAPABILITIES[what]})")
+    return cast(Able, codec)
+
+
 class MetreKey(Protocol):
     """``metre_key``: what generation is conditioned on."""
 
     def condition(self, context: dict[str, Any], vocab: list[str], metre: Metre | None, key: Key | None, seed: int,
-                  labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+                  labels: dict[str, str] | None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
         """(prime or None for the default, decoding context, what to report) for samples in
-        ``metre`` and ``key`` (None: drawn, seeded, from the training pieces): the codec alone
-        writes them as its tokens."""
+        ``metre`` and ``key`` (None: drawn, seeded, from the training pieces; ``labels``, None or
+        empty: any training piece's opening): the codec alone writes them as its tokens, and
+        the decoding context carries the metre as one value, the :class:`Metre` under ``"metre"``."""
         ...
 
 
@@ -263,12 +276,12 @@ class Continue(Protocol):
         :class:`ContinuationParts`); a file the codec first converts may be kept in ``out``."""
         ...
 
-    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path) -> tuple[Decoded, dict[str, Path]]:
+    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path, context: dict[str, Any] | None = None) -> tuple[Decoded, dict[str, Path]]:
         """The user's music, then ``continuation`` (sampled tokens; at most ``quarters`` of it
         where the codec measures time so, 0: all), written as ``stem``'s files (kern: the user's
         file unchanged, then the new bars; MIDI codecs: the excerpt note for note, then the
-        continuation, and the continuation alone). The Decoded's ``text`` is the model's text,
-        prime included; its ``stats`` what the join measured."""
+        continuation, and the continuation alone), showing the chords ``context`` asked for. The
+        Decoded's ``text`` is the model's text, prime included; its ``stats`` what the join measured."""
         ...
 
 

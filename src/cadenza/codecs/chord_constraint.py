@@ -47,6 +47,24 @@ _KEY0 = LOWEST[88] % 12  # every note range of the grid starts on an A (tests/te
 _NOTE_ON = re.compile(r"(?!end|wait)[a-z]+(\d+)")
 
 
+def bar_steps_of(context: dict[str, Any], steps_per_quarter: int) -> int:
+    """Grid steps a bar of the context's metre lasts (4/4 where it names none)."""
+    num, den = (context.get("time_signature") or [4, 4])[:2]
+    return max(1, round(steps_per_quarter * 4 * int(num) / int(den)))
+
+
+def asked_chords(context: dict[str, Any], steps_per_quarter: int, end: float) -> list[tuple[float, str]]:
+    """(quarter, chord name) at each bar start before ``end`` of a text sampled under
+    ``context["chords"]``: bar ``k`` of the metre from the text's first step takes chord ``k``, as
+    :class:`WordChords` counted them, so a decoded sample shows the chords it was asked for."""
+    names = list(context.get("chords") or [])
+    if not names:
+        return []
+    bar = bar_steps_of(context, steps_per_quarter)
+    count = int(np.ceil(end * steps_per_quarter / bar - 1e-9))
+    return [(k * bar / steps_per_quarter, names[k % len(names)]) for k in range(count)]
+
+
 def note_on_classes(vocab: list[str]) -> np.ndarray:
     """Per notewise word, the pitch class a note-on (``p20``, ``v3``) strikes; -1 for others."""
     return np.array([(_KEY0 + int(m.group(1))) % 12 if (m := _NOTE_ON.fullmatch(t)) else -1 for t in vocab])
@@ -128,8 +146,7 @@ class WordChords:
     sampler forced on the model (its own chord words are not counted)."""
 
     def __init__(self, vocab: list[str], context: dict[str, Any], n: int, prefix: str, steps_per_quarter: int, clock: Any):
-        num, den = (context.get("time_signature") or [4, 4])[:2]
-        self.bar = max(1, round(steps_per_quarter * 4 * int(num) / int(den)))
+        self.bar = bar_steps_of(context, steps_per_quarter)
         self.vocab, self.clock = vocab, clock
         self.stoi = {t: i for i, t in enumerate(vocab)}
         words = chord_tokens(list(context["chords"]), "word")

@@ -165,7 +165,7 @@ def from_grid(notes: dict[str, list[GridNote]], steps_per_quarter: int, note_ran
         tracks.append(Track(tname, program, [Note(on / spq, low + i, (off - on) / spq) for on, off, i in in_order]))
     piece = Piece(tracks, name=name)
     tempos = _events(ctx.get("tempos"), 2)
-    if tempos and all(t[1] > 0 for t in tempos):
+    if tempos and all(MIN_QPM <= t[1] <= MAX_QPM for t in tempos):
         piece.tempos = [(q, float(t)) for q, t in tempos]
     elif _number(ctx.get("tempo")) and ctx["tempo"] > 0:
         piece.tempos = [(0.0, float(ctx["tempo"]))]
@@ -182,6 +182,12 @@ def from_grid(notes: dict[str, list[GridNote]], steps_per_quarter: int, note_ran
     return piece
 
 
+# what a MIDI file can time: ticks are 32-bit (480 a quarter: ~4.5M quarters), a tempo's
+# microseconds per quarter 24-bit (60e6 / 2**24: 3.6 quarters a minute at the slowest)
+MAX_EVENT_QUARTER = 1_000_000
+MIN_QPM, MAX_QPM = 4.0, 1000.0
+
+
 def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -196,7 +202,7 @@ def _events(x: Any, width: int) -> list[tuple]:
         return []
     out = []
     for e in x:
-        if not isinstance(e, (list, tuple)) or len(e) != width or not all(_number(v) for v in e) or e[0] < 0:
+        if not isinstance(e, (list, tuple)) or len(e) != width or not all(_number(v) for v in e) or not 0 <= e[0] <= MAX_EVENT_QUARTER:
             return []
         out.append(tuple(e))
     return sorted(out, key=lambda e: e[0])

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from cadenza import CadenzaError
 from cadenza.codecs.base import ContinuationParts, Declares, Decoded, Encoded, LengthGoal, PhraseGrid, join_tokens, split_tokens
 from cadenza.codecs.bar_chords import bar_steps, chord_word, chord_word_prefixes, chord_words_of, insert_bar_words, strip_chord_words, transposed_chord
+from cadenza.codecs.chord_constraint import asked_chords
 from cadenza.codecs.labels import strip_labels
 from cadenza.codecs.grid import Grid, GridNote, from_grid, piece_info, to_grid, transposed
 from cadenza.codecs import midi_infill
@@ -241,10 +242,13 @@ class MidiCodec(Declares):
     def decode(self, text: str, context: dict[str, Any]) -> Decoded:
         """Words -> :class:`Piece` (see :meth:`parse`), with tempo, metre and instruments from
         ``context``. Never raises. Labels opening the text (:mod:`.labels`) are not music: they
-        are left out, as are chord words."""
+        are left out, as are chord words; the chords asked for (``--chords``) go on the piece's
+        bars, which :func:`~cadenza.music.write_midi` writes as markers."""
         o = self.options
         notes, stats = self.parse(strip_chord_words(strip_labels(text, self.unit)))
-        return Decoded(text, stats, from_grid(notes, o.steps_per_quarter, o.note_range, context))
+        piece = from_grid(notes, o.steps_per_quarter, o.note_range, context)
+        piece.chords = asked_chords(context, o.steps_per_quarter, piece.end)
+        return Decoded(text, stats, piece)
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("mid",)) -> dict[str, Path]:
         """Writes ``stem.mid`` (whatever ``formats`` asks: MIDI is what this codec makes)."""
@@ -335,13 +339,16 @@ class MidiCodec(Declares):
         # bars from the excerpt's first bar line: a progression starts on the first new one
         return ContinuationParts(tokens, dict(enc.info, tempo=qpm, time_signature=metre), handle, start=boundary, bars_before=len(bar_grid(excerpt.time_signatures, boundary)))
 
-    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path) -> tuple[Decoded, dict[str, Path]]:
+    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path, context: dict[str, Any] | None = None) -> tuple[Decoded, dict[str, Path]]:
         """The excerpt's notes exactly, then the continuation's (at most ``quarters``), with the
         excerpt's tempo, metre and instruments: ``stem.mid``, and ``stem-continuation.mid``
-        alone."""
+        alone; the new bars' chords (``context``'s, bars counted as the sampler counted them)
+        as markers."""
         text = join_tokens(handle.prime + continuation, self.unit)
         decoded = self.decode(text, handle.encoded.info)
         full = prompt_then_continuation(handle.excerpt, decoded.piece, handle.boundary, quarters, f"{handle.name} continued")
+        new = [(q, c) for q, c in asked_chords(context or {}, self.options.steps_per_quarter, full.end) if q >= handle.boundary - 1e-9]
+        full.chords = [(q, c) for q, c in handle.excerpt.chords if q < (new[0][0] if new else full.end + 1)] + new  # the file's own markers, then the new bars'
         cont = full.slice(handle.boundary, max(full.end, handle.boundary) + 1e-6)
         files = {"mid": write_midi(full, Path(f"{stem}.mid")), "continuation": write_midi(cont, Path(f"{stem}-continuation.mid"))}
         stats = dict(decoded.stats, prompt_tokens_approximated=handle.approximated, prompt_notes_folded=int(handle.encoded.info.get("folded", 0)),

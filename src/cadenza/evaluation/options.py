@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cadenza.music.metre_key import Key, Metre
+
 if TYPE_CHECKING:
     from cadenza.generation import SamplingOptions
 
@@ -26,12 +28,24 @@ class EvaluationOptions:
     window_bars: int = 4
     max_test_pieces: int = 0
     beam: int = 0
-    metre: str | None = None
-    key: str | None = None
+    metre: Metre | str | None = None  # text ("3/4", "F") is parsed when the options are made, as a Request parses it
+    key: Key | str | None = None
     composer: str | None = None
+
+    def __post_init__(self) -> None:
+        # a bad --metre / --key is refused now, in the flag's words, not after the held-out pieces are read
+        if self.metre is not None:
+            object.__setattr__(self, "metre", Metre.parse(self.metre))
+        if self.key is not None:
+            object.__setattr__(self, "key", Key.parse(self.key))
 
     def settings(self) -> dict[str, Any]:
         """The report's record of these options."""
         return {"n_samples": self.n_samples, "bars": self.bars, "length": self.length, "seed": self.seed, "options": dict(self.sampling.__dict__),
-                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam, "metre": self.metre, "key": self.key,
+                "prime": self.prime, "window_bars": self.window_bars, "beam": self.beam, "metre": _text(self.metre), "key": _text(self.key),
                 "composer": self.composer}
+
+
+def _text(value: Metre | Key | str | None) -> str | None:
+    """A metre or key as the report writes it (``"3/4"``, ``"F"``), None as None."""
+    return None if value is None else str(value)

@@ -60,7 +60,7 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
         if goal is not None and goal.finish is not None:
             toks = goal.finish(toks)
         stem = out / f"{prompt.stem}-{i + 1:02d}"  # a name such as bwv66.6 keeps its dot
-        decoded, files = codec.join_continuation(parts.handle, toks, goal.quarters if goal is not None else 0.0, stem)  # type: ignore[attr-defined]
+        decoded, files = codec.join_continuation(parts.handle, toks, goal.quarters if goal is not None else 0.0, stem, context)  # type: ignore[attr-defined]
         Path(f"{stem}.txt").write_text(decoded.text, encoding="utf-8")  # not with_suffix: "bwv66.6-01" keeps its ".6"
         stats = decoded.stats
         if con is not None:

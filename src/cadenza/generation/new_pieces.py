@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import Codec, LengthGoal, join_tokens
+from cadenza.codecs.base import MetreKey, SettlesMetre, able
 from cadenza.codecs.fim import prime_only, strip_sentinels
 from cadenza.codecs.labels import label_prime, split_labels, strip_labels
 from cadenza.generation.chords import with_progression
@@ -128,13 +129,13 @@ def _condition(codec: Codec, context: dict[str, Any], vocab: list[str], prime: s
                labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """(prime, context, what to report): the codec's opening for ``metre`` / ``key`` (drawn when
     not given), unless the user's own prime opens the piece."""
-    able = codec.can("metre_key")
+    chooses = codec.can("metre_key")
     if metre is None and key is None:
-        if prime is not None or not able:
+        if prime is not None or not chooses:
             return prime, context, {}
-    elif not able:
+    elif not chooses:
         raise CadenzaError(f"--metre/--key: a {codec.name} model has no metre or key to choose (use a kern model)")
-    got, context, opening = codec.condition(context, vocab, metre, key, seed, labels) if labels else codec.condition(context, vocab, metre, key, seed)  # type: ignore[attr-defined]
+    got, context, opening = able(codec, "metre_key", MetreKey).condition(context, vocab, metre, key, seed, labels or None)
     return (got if got is not None else prime), context, opening
 
 
@@ -175,8 +176,8 @@ def _settled(codec: Codec, vocab: list[str], context: dict[str, Any], ids: list[
     it, or read from its text where no one constraint did: forms, beams), or None."""
     if not codec.can("settles_metre"):
         return [None] * len(seqs)
-    return [codec.settled_metre(join_tokens([vocab[j] for j in ids + seq], codec.unit), context, vocab, con, r)  # type: ignore[attr-defined]
-            for r, seq in enumerate(seqs)]
+    settles = able(codec, "settles_metre", SettlesMetre)
+    return [settles.settled_metre(join_tokens([vocab[j] for j in ids + seq], codec.unit), context, vocab, con, r) for r, seq in enumerate(seqs)]
 
 
 def write_samples(run: Run, out: Path, context: dict[str, Any], ids: list[int], drawn: Drawn, req: Request, formats: tuple[str, ...],

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cadenza import CadenzaError
 from cadenza.files import one_line
+from cadenza.music.chord_names import parse_chord
 from cadenza.music.piece import DEFAULT_TEMPO, GM_NAMES, KEYBOARD_PROGRAMS, Note, Piece, Track
 
 
@@ -79,14 +80,27 @@ def read_midi(path: Path | str) -> Piece:
     if not sigs or sigs[0][0] > 0:
         sigs.insert(0, (0.0, 4, 4))
     keys = _last_at_each_time([(k.time / tpq, int(k.key), int(k.tonality)) for k in score.key_signatures])
-    return Piece(tracks, tempos, sigs, path.stem, keys)
+    return Piece(tracks, tempos, sigs, path.stem, keys, _chords(score.markers, tpq))
+
+
+def _chords(markers, tpq: int) -> list[tuple[float, str]]:
+    """(quarter, name) of each marker that names a chord (``write_midi`` writes one a bar;
+    a DAW's "Verse" is no chord and is left out)."""
+    out = []
+    for m in markers:
+        try:
+            parse_chord(m.text.strip())
+        except CadenzaError:
+            continue
+        out.append((m.time / tpq, m.text.strip()))
+    return out
 
 
 def write_midi(piece: Piece, path: Path | str, ticks_per_quarter: int = 480) -> Path:
     """Write ``piece`` as a standard MIDI file (one track per instrument, more where notes of one
     key overlap: see :func:`_layers`). 480 ticks per quarter holds both the 4- and 12-step grids
     exactly. Raises :class:`CadenzaError` if it cannot."""
-    from symusic import KeySignature, Score, Tempo, TimeSignature
+    from symusic import KeySignature, Score, Tempo, TextMeta, TimeSignature
 
     path = Path(path)
     tpq = ticks_per_quarter
@@ -102,6 +116,8 @@ def write_midi(piece: Piece, path: Path | str, ticks_per_quarter: int = 480) -> 
             score.time_signatures.append(TimeSignature(tick(q), int(num), int(den)))
         for q, fifths, minor in piece.key_signatures:
             score.key_signatures.append(KeySignature(tick(q), int(fifths), int(minor)))
+        for q, name in piece.chords:  # a marker a bar, as a DAW shows them (none: the file as before)
+            score.markers.append(TextMeta(tick(q), name))
         for t in piece.tracks:
             for ns in _layers(t.notes, tick) or [[]]:
                 score.tracks.append(_track(t, ns, tick))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from cadenza.music.chord_names import Chord, parse_chord
+
 # General MIDI program names (0-127), for track names when a file gives none.
 GM_NAMES = (
     "Piano", "Bright Piano", "Electric Grand Piano", "Honky-tonk Piano", "Electric Piano 1",
@@ -68,6 +70,8 @@ class Piece:
     name: str = ""
     # (quarter, fifths, minor): fifths > 0 sharps, < 0 flats; minor 1 for a minor key
     key_signatures: list[tuple[float, int, int]] = field(default_factory=list)
+    # (quarter, chord name such as "Am"): the chord asked for each bar, written as MIDI markers
+    chords: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def notes(self) -> list[Note]:
@@ -98,7 +102,8 @@ class Piece:
                 continue
             tracks.append(replace(t, notes=[replace(n, pitch=fold_pitch(n.pitch + semitones, 0, 128)) for n in t.notes]))
         keys = [(q, (f + 7 * semitones + 6) % 12 - 6, m) for q, f, m in self.key_signatures]
-        return replace(self, tracks=tracks, tempos=list(self.tempos), time_signatures=list(self.time_signatures), key_signatures=keys)
+        chords = [(q, transposed_name(name, semitones)) for q, name in self.chords]
+        return replace(self, tracks=tracks, tempos=list(self.tempos), time_signatures=list(self.time_signatures), key_signatures=keys, chords=chords)
 
     def slice(self, start_q: float, end_q: float) -> "Piece":
         """The notes that start in [start_q, end_q), moved so start_q becomes 0 and cut at end_q;
@@ -118,7 +123,14 @@ class Piece:
             tempos=_slice_map(self.tempos, start_q, length) or [(0.0, DEFAULT_TEMPO)],
             time_signatures=_slice_map(self.time_signatures, start_q, length) or [(0.0, 4, 4)],
             key_signatures=_slice_map(self.key_signatures, start_q, length),
+            chords=[(q - start_q, name) for q, name in self.chords if start_q <= q < end_q],
         )
+
+
+def transposed_name(name: str, semitones: int) -> str:
+    """A chord name ``semitones`` higher (``"Am"`` up 2: ``"Bm"``)."""
+    chord = parse_chord(name)
+    return name if chord.root is None else Chord((chord.root + semitones) % 12, chord.quality).name
 
 
 def _slice_map(events: list, start: float, length: float) -> list:

@@ -90,21 +90,22 @@ def _best_cut(pitches: list[int], centre: list[float]) -> int:
 def piano_kern(piece: Piece, step: float = 0.0, where: str = "", first_bar: int = 1) -> str:
     """``piece`` (keyboard music) as a two-staff **kern score: onsets snapped to ``step``
     quarters, notes given to the hands (two parts are kept as the staves they are), written by
-    the kern writer, then clefs and ottavas that follow each staff's register; bars numbered
-    from ``first_bar``."""
+    the kern writer (the piece's chords as an ``**mxhm`` spine, engraved as chord symbols), then
+    clefs and ottavas that follow each staff's register; bars numbered from ``first_bar``."""
     from cadenza.music.humdrum.writer import piece_to_kern
 
     piece = snap(piece, step)
     two = [t for t in piece.tracks if t.notes and not t.is_drum]
     staves = piece if len(two) == 2 else split_hands(piece)  # two parts (a score's staves, read back): kept as they are
-    kern = follow_clefs(piece_to_kern(staves, 2, where=where or piece.name))
+    kern = follow_clefs(piece_to_kern(staves, 2, where=where or piece.name, harmony=True))
     if first_bar != 1:  # an excerpt: its bars numbered as in the whole piece
         kern = _BARNUM.sub(lambda m: f"={int(m.group(1)) + first_bar - 1}", kern)
     return kern
 
 
 def follow_clefs(kern: str) -> str:
-    """Kern as the writer writes it (one column a staff, no split spines) with a treble or bass
+    """Kern as the writer writes it (one column a staff, no split spines, chords in a last
+    ``**mxhm`` column left as they are) with a treble or bass
     clef chosen for each staff bar by bar, and an ottava (8va, 15ma above; 8vb below) over a
     bar whose notes lie far beyond both: a staff changes clef where its bar would otherwise need
     notes far off the staff or clearly more ledger lines, as an engraver changes clef for a
@@ -115,8 +116,9 @@ def follow_clefs(kern: str) -> str:
     clef_row = next((i for i, ln in enumerate(lines) if ln.startswith("*clef")), None)
     if clef_row is None:
         return kern
-    clefs = lines[clef_row].split("\t")
+    clefs = [t for t in lines[clef_row].split("\t") if t.startswith("*clef")]
     width = len(clefs)
+    pad = ["*"] * (len(lines[clef_row].split("\t")) - width)  # the columns after the staves (an **mxhm spine)
     bars = [i for i, ln in enumerate(lines) if ln.startswith("=")]
     before: dict[int, list[str]] = {}  # lines to put before a barline (an ottava ending)
     after: dict[int, list[list[str]]] = {}  # lines to put after it (clef changes, ottavas starting)
@@ -157,8 +159,8 @@ def follow_clefs(kern: str) -> str:
     out = []
     for i, ln in enumerate(lines):
         if i in before:
-            out.append("\t".join(before[i]))
-        out.extend("\t".join(row) for row in after.get(i, []))
+            out.append("\t".join(before[i] + pad))
+        out.extend("\t".join(row + pad) for row in after.get(i, []))
         out.append(ln)
     return "\n".join(out)
 
@@ -180,7 +182,8 @@ def far_notes(kern: str, limit: int | None = None) -> tuple[int, int]:
     for ln in kern.split("\n"):
         toks = ln.split("\t")
         if ln.startswith("*clef") and not clefs:
-            clefs, shift = list(toks), [0] * len(toks)
+            clefs = [t for t in toks if t.startswith("*clef")]  # the staves (not an **mxhm column)
+            shift = [0] * len(clefs)
         elif ln.startswith("*") and clefs:
             for col, tok in enumerate(toks[: len(clefs)]):
                 if tok.startswith("*clef"):

@@ -19,18 +19,24 @@ class TrainConfig:
     """char-rnn's options (same names, kebab-case on the command line), plus the transformer's.
 
     ``schedule``: ``char-rnn`` (constant, then ×``learning_rate_decay`` per epoch after
-    ``learning_rate_decay_after`` epochs: the LSTM recipe) or ``cosine`` (linear warm-up, then a
+    ``learning_rate_decay_after`` epochs, and to a tenth over the last quarter of ``max_minutes``:
+    the LSTM recipe) or ``cosine`` (linear warm-up, then a
     cosine down to a tenth: the transformer recipe); ``auto`` picks by architecture.
+    ``stateful``: ``None`` picks: an LSTM trained from scratch reads char-rnn's carried-state
+    streams, as the test pieces are read (whole, the state carried); random zero-state windows
+    spend half of each 50-token window on the key/metre prefix and lose to the 2015 recipe (issue
+    #20, benchmarks/results/recipe_from_scratch.json). Fine-tuning (``init_from``, ``adapt``) and
+    the transformer keep random windows unless asked.
     ``batch_size`` is per process and per micro-step: the global batch is
     ``batch_size × grad_accum × processes``.
     """
 
     rnn_size: int = 128  # LSTM hidden size / transformer width (--d-model)
     num_layers: int = 3
-    dropout: float = 0.0
+    dropout: float = 0.05  # char-rnn's 2015 recipe; a preset or --init-from brings its own
     seq_length: int = 50  # the transformer's --context
     batch_size: int = 50
-    learning_rate: float = 2e-3
+    learning_rate: float = 0.0  # 0: auto (an LSTM from scratch 3e-3, which wins at 3 minutes: issue #20; else 2e-3)
     learning_rate_decay: float = 0.97
     learning_rate_decay_after: int = 10  # epochs
     grad_clip: float = 5.0
@@ -51,7 +57,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     compile: bool = False
     fim_rate: float = 0.0  # share of training windows rearranged to fill in the middle (codecs/fim.py)
-    stateful: bool = False  # char-rnn's batches: parallel streams, the LSTM's state carried across steps
+    stateful: bool | None = None  # char-rnn's batches: parallel streams, the LSTM's state carried across steps (None: an LSTM's from scratch)
     fim_format: str = "spm"  # spm: <suffix> C <prefix> A B <end>; psm: <prefix> A <suffix> C <middle> B <end>
     init_from: str = ""  # fine-tune: start from this run's or bundled model's weights (training/warm_start.py)
 
@@ -73,12 +79,14 @@ class TrainConfig:
             raise CadenzaError("--dropout must be in [0, 1)")
         if not 0 <= self.fim_rate <= 1:
             raise CadenzaError("--fim-rate must be in [0, 1]")
-        if self.stateful and self.arch != "lstm":
+        stateful = self.stateful if self.stateful is not None else (self.arch == "lstm" and not self.init_from)
+        if stateful and self.arch != "lstm":
             raise CadenzaError("--stateful carries an LSTM's state from batch to batch; a transformer has none")
         if self.fim_format not in ("spm", "psm"):
             raise CadenzaError(f"--fim-format must be spm or psm, not {self.fim_format!r}")
         wd = self.weight_decay if self.weight_decay >= 0 else (0.0 if self.arch == "lstm" else 0.1)
-        return dataclasses.replace(self, schedule=schedule, weight_decay=wd, block_size=self.seq_length if self.arch == "transformer" else self.block_size)
+        lr = self.learning_rate if self.learning_rate > 0 else (3e-3 if self.arch == "lstm" and not self.init_from else 2e-3)
+        return dataclasses.replace(self, schedule=schedule, weight_decay=wd, stateful=stateful, learning_rate=lr, block_size=self.seq_length if self.arch == "transformer" else self.block_size)
 
 
 def trajectory_changes(old: dict, new: dict) -> list[str]:

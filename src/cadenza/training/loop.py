@@ -4,7 +4,9 @@ process or many.
 Every step draws its batches from generators seeded by (seed, step, stream), and reseeds dropout
 the same way, so a resumed run repeats an uninterrupted one exactly and each process of a
 distributed run reads its own batches: stream ``rank × grad_accum + micro-step``. One process
-with ``--grad-accum 2`` therefore sees the same data as two processes with 1.
+with ``--grad-accum 2`` therefore sees the same data as two processes with 1. An LSTM reads
+char-rnn's streams by default (``stateful``, see config.py); the state it carries starts afresh at
+each evaluation's checkpoint, so a run resumed from one repeats the uninterrupted run exactly too.
 
 Time is counted across sessions: each checkpoint saves the training seconds so far (``elapsed``),
 so a resumed ``--max-minutes`` run goes on with the cosine where it was and stops when the total
@@ -14,6 +16,7 @@ reaches the limit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import time
@@ -53,15 +56,20 @@ class TrainResult:
     elapsed: float = 0.0  # training seconds over every session (what --max-minutes counts)
 
 
+ANNEAL = 0.25  # char-rnn under --max-minutes: the last quarter of the time brings the rate down to a tenth
+
+
 def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int, time_frac: float = 0.0) -> float:
-    """char-rnn: constant, then decayed per epoch; cosine: linear warm-up, then down to a tenth
-    over the steps, or over ``--max-minutes`` when time runs out first (``time_frac``: the share
-    of the time budget used)."""
+    """char-rnn: constant, then decayed per epoch, and under ``--max-minutes`` (``time_frac``: the
+    share of the time budget used) down linearly to a tenth over the last quarter of the time
+    (a run stopped by the clock ends annealed rather than at full rate: issue #20); cosine: linear
+    warm-up, then down to a tenth over the steps, or over the time when it runs out first."""
     if cfg.schedule == "char-rnn":
         epoch = step / steps_per_epoch
-        if epoch < cfg.learning_rate_decay_after:
-            return cfg.learning_rate
-        return cfg.learning_rate * cfg.learning_rate_decay ** (int(epoch) - cfg.learning_rate_decay_after + 1)
+        lr = cfg.learning_rate
+        if epoch >= cfg.learning_rate_decay_after:
+            lr *= cfg.learning_rate_decay ** (int(epoch) - cfg.learning_rate_decay_after + 1)
+        return lr * (1 - 0.9 * min(1.0, max(0.0, time_frac - (1 - ANNEAL)) / ANNEAL))
     warm = cfg.warmup_steps if cfg.warmup_steps >= 0 else min(500, max_steps // 20)
     if step < warm:
         return cfg.learning_rate * (step + 1) / warm
@@ -119,6 +127,7 @@ def stream_loss(model: torch.nn.Module, stream: Stream, seq: int, batch_size: in
     was = model.training
     model.eval()
     total, count, state = 0.0, 0, None
+    batch_size = max(1, min(batch_size, (len(stream) - 1) // (seq * d.world)))  # a short split: fewer streams, each a window at least
     n = max(1, (len(stream) - 1) // (batch_size * d.world) // seq)
     for k in range(n):
         x, y, _ = stream.streams(batch_size, seq, k, d.rank, d.world)
@@ -137,6 +146,7 @@ def train(dataset: Path, run: Path, cfg: TrainConfig = TrainConfig(), progress: 
     from cadenza.data.dataset import load_manifest
 
     dataset, run = Path(dataset), Path(run)
+    streams_asked = cfg.stateful is not None
     cfg = cfg.resolved()
     manifest = load_manifest(dataset)
     vocab = load_vocab(dataset)
@@ -144,13 +154,13 @@ def train(dataset: Path, run: Path, cfg: TrainConfig = TrainConfig(), progress: 
     d = setup(cfg.device)
     threads = torch.get_num_threads()
     try:
-        return _train(dataset, run, cfg, manifest, vocab, codec.unit, d, progress, force_resume)
+        return _train(dataset, run, cfg, manifest, vocab, codec.unit, d, progress, force_resume, streams_asked)
     finally:
         torch.set_num_threads(threads)
         teardown(d)
 
 
-def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_resume) -> TrainResult:
+def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_resume, streams_asked: bool = True) -> TrainResult:
     if d.main:
         train_s = Stream.load(dataset, "train", unit, vocab)  # builds the id files once for older datasets
         val_s = Stream.load(dataset, "val", unit, vocab)
@@ -162,6 +172,11 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
         train_s.fim = Fim(cfg.fim_rate, *ids, line=vocab.index("\n") if unit == "char" and "\n" in vocab else -1, spm=cfg.fim_format == "spm")
     if len(train_s) < cfg.seq_length + 2:
         raise CadenzaError(f"{dataset}: the training split has {len(train_s)} tokens, fewer than --seq-length {cfg.seq_length}")
+    if cfg.stateful and (len(train_s) - 1) // (cfg.batch_size * d.world) < cfg.seq_length:  # each stream needs a window at least
+        if streams_asked:
+            raise CadenzaError(f"{dataset}: the training split has {len(train_s)} tokens, too few for {cfg.batch_size * d.world} streams of --seq-length {cfg.seq_length}; "
+                               "use a smaller --batch-size or --random-windows")
+        cfg = dataclasses.replace(cfg, stateful=False)  # the default on a text this short: random windows
 
     # a transformer's context is its training window; an LSTM has none (256 kept, as runs made before recorded)
     context = cfg.seq_length if cfg.arch == "transformer" else max(256, cfg.seq_length)
@@ -225,7 +240,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
 
     model.train()
     train_loss, val, running, interrupted = float("nan"), None, [], False
-    carried = None  # --stateful: the LSTM state carried from batch to batch (reset on resume)
+    carried = None  # --stateful: the LSTM state carried from batch to batch (reset at each checkpoint)
     # --stateful: stream windows read so far (FIM micro-steps do not advance the streams)
     read = sum(1 for s in range(step) for j in range(cfg.grad_accum) if not fim_micro_step(cfg, s, j)) if cfg.stateful else 0
     plotted = 0.0
@@ -272,7 +287,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
                 if len(val_s) <= cfg.seq_length + 1:
                     val = None
                 elif cfg.stateful:
-                    val = stream_loss(model, val_s, cfg.seq_length, d=d, autocast=autocast)
+                    val = stream_loss(model, val_s, cfg.seq_length, cfg.batch_size, d=d, autocast=autocast)  # as many streams as training reads: fewer, fuller steps
                 else:
                     val = evaluate_loss(model, val_s, cfg.seq_length, cfg.eval_batches, d=d, autocast=autocast)
                 mean_train = all_sum([float(np.mean(running))], d)[0] / d.world
@@ -286,6 +301,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
                     with open(run / "log.jsonl", "a") as fh:
                         fh.write(json.dumps(rec) + "\n")
                 save(val)
+                carried = None  # a resume from this checkpoint starts the streams' state afresh: so does the uninterrupted run
                 if d.main and (out_of_time or step == max_steps or time.time() - plotted > 30):  # a plot costs ~0.1 s: at most one per 30 s
                     plot_losses(history, run / "loss.png")
                     plotted = time.time()

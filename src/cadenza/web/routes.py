@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 
 from cadenza import CadenzaError
 from cadenza.generation.request import DEFAULT
+from cadenza.music.metre_key import Key, Metre
 from cadenza.web.models import describe
 from cadenza.web.plain import plain
 from cadenza.web.uploads import WebError, read_prompt_file, save_upload
@@ -48,15 +49,17 @@ class Params:
         need(1 <= phrase_bars <= 16 and 1 <= prompt_bars <= 32, "phrase bars must be 1-16 and prompt bars 1-32")
         need(form is None or form == "" or re.fullmatch(r"[A-Za-z]{1,8}", form) is not None, "form must be letters such as AAB or ABA")
         need(job is None or JOB_ID.fullmatch(job) is not None, "job must be 4-64 letters, digits, _ or -")
-        need(not metre or re.fullmatch(r"\d{1,2}/\d{1,2}", metre) is not None, "metre must look like 3/4 or 6/8")
-        need(not key or re.fullmatch(r"[A-Ga-g][#b-]?( ?:?[A-Za-z]{3,10})?", key) is not None, "key must look like F, Bb, g, f# (capital: major, lower case: minor) or G:dor")
         need(not chords or len(chords) <= 400, "chords: at most 400 characters, bar by bar such as F | C7 | F | Bb")
         need(all(len(v) <= 40 for v in (labels or {}).values()), "composer, style and instrument: at most 40 characters")
         need(not rewrite or re.fullmatch(r"\s*\d{1,4}\s*(-\s*\d{1,4}\s*)?", rewrite) is not None, "bars to rewrite must look like 5-8 or 3")
         self.model, self.bars, self.variations, self.temperature, self.top_p = model or None, bars, variations, temperature, top_p
         self.seed = random.SystemRandom().randrange(1_000_000) if seed is None else seed
         self.form, self.phrase_bars, self.prompt_bars, self.job = (form or None), phrase_bars, prompt_bars, job
-        self.metre, self.key, self.rewrite = metre or None, key or None, (rewrite or "").strip() or None
+        try:  # parsed here, once, into the values generation carries (a Metre, a Key); the message names the field
+            self.metre, self.key = Metre.parse(metre) if metre else None, Key.parse(key) if key else None
+        except CadenzaError as exc:
+            raise WebError(422, plain(exc)) from None
+        self.rewrite = (rewrite or "").strip() or None
         self.chords = (chords or "").strip() or None
         need(chord_strength is None or 0 <= chord_strength <= 100, "chord strength must be between 0 and 100 (0: the model alone)")
         self.chord_strength = chord_strength if self.chords else None
@@ -124,6 +127,10 @@ async def _run(request: Request, p: Params, upload: UploadFile | None) -> dict[s
     given = [name for name, value in (("form", p.form), ("metre", p.metre), ("key", p.key)) if value]
     if upload is not None and given:  # refused, never silently dropped (issue #24)
         raise WebError(422, f"{', '.join(given)}: for new pieces only; a {'rewrite' if p.rewrite else 'continuation'} keeps its file's own form, metre and key")
+    steer = [name for name in given if name != "form"]
+    if steer and not run.codec.can("metre_key"):  # likewise refused, not dropped
+        offer = [m for m in web.models.names() if web.models.get(m).codec.can("metre_key")]
+        raise WebError(422, f"{' and '.join(steer)}: {run.name} writes in the metre and key it learnt; to choose them, choose one of ({', '.join(offer)})")
     job, folder = web.results.new_job()
     try:
         prompt = None
@@ -158,8 +165,7 @@ def _work(web: Any, run: Any, p: Params, job: str, folder: Path, prompt: Path | 
                 read_prompt_file(prompt, names[str(prompt)])
             ask = ask.but(prompt=prompt, prompt_bars=p.prompt_bars, chords=p.chords, chord_strength=p.chord_strength)
         else:
-            steer = {"metre": p.metre, "key": p.key} if run.codec.can("metre_key") else {}
-            ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, chords=p.chords, chord_strength=p.chord_strength, **steer)
+            ask = ask.but(form=p.form, phrase_bars=p.phrase_bars, chords=p.chords, chord_strength=p.chord_strength, metre=p.metre, key=p.key)
         samples = generate(run, folder, ask, formats=formats, progress=tick)
     except CadenzaError as exc:  # in the page's words: its fields, the user's file name, no flags
         raise WebError(422, plain(exc, names, {"bars": "bars to rewrite"} if p.rewrite else None)) from None

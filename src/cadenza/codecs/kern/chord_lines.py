@@ -17,9 +17,9 @@ chord lines (every bundled one) writes none, but may still be guided: then bar `
 
 from __future__ import annotations
 
-from cadenza.codecs.kern.harm import chord_line
+from cadenza.codecs.kern.harm import chord_line, is_chord_line
 from cadenza.music.chord_names import QUALITIES
-from cadenza.music.harmony import NO_CHORD, Chord
+from cadenza.music.harmony import NO_CHORD, Chord, parse_chord
 
 
 def all_lines(vocab: list[str]) -> list[str]:
@@ -27,6 +27,26 @@ def all_lines(vocab: list[str]) -> list[str]:
     chars = set(vocab)
     lines = [chord_line(Chord(r, q)) + "\n" for q in QUALITIES for r in range(12)] + [chord_line(NO_CHORD) + "\n"]
     return [x for x in lines if set(x) <= chars]
+
+
+def declared_chords(text: str, context: dict, resumed: bool = False) -> list[tuple[int, str]]:
+    """(offset in ``text``, chord line) for a guided sample no one constraint followed bar by bar
+    (a form's phrases, beams): as :class:`ChordLines` counts without chord lines, the ``k``-th
+    barline of the text (the prime's included) opens bar ``k`` under chord ``k`` of
+    ``context["chords"]``, so the chords reach the ``**mxhm`` spine as a new piece's do.
+    ``resumed``: ``text`` is a continued file's new bars, after its last barline, which opened
+    the first. None where the text writes its own lines (a model prepared with chords) or none
+    were asked."""
+    names = list(context.get("chords") or [])
+    if not names or not context.get("chord_strength") or any(is_chord_line(x) for x in text.split("\n")):
+        return []
+    out, k, i = [], 0, text.find("@\n")
+    if resumed:
+        out, k = [(0, chord_line(parse_chord(names[0])) + "\n")], 1
+    while i >= 0:
+        out.append((i + 2, chord_line(parse_chord(names[k % len(names)])) + "\n"))
+        k, i = k + 1, text.find("@\n", i + 2)
+    return out
 
 
 class ChordLines:

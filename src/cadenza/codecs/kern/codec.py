@@ -141,7 +141,7 @@ class KernCodec(Declares):
         return context
 
     def condition(self, context: dict[str, Any], vocab: list[str], metre: Metre | None, key: Key | None, seed: int,
-                  labels: dict[str, str] | None = None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+                  labels: dict[str, str] | None) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
         """(prime, context, report) for a sample in ``metre`` / ``key`` (see :mod:`.conditioning`);
         a model of many layouts draws the staves of a training piece with ``labels``."""
         from cadenza.codecs.kern.conditioning import condition
@@ -179,13 +179,16 @@ class KernCodec(Declares):
         if constraint is not None:
             meter = constraint.meters[row]
             return SettledMetre(meter, tuple(constraint.declarations(row))) if meter else None
-        fixed = context.get("fixed_meter")
-        if fixed:
-            return SettledMetre((int(fixed[0]), int(fixed[1])))
+        from cadenza.codecs.kern.chord_lines import declared_chords
+
+        chords = declared_chords(strip_labels(text, self.unit), context)  # a guided form's or beam's chords
+        fixed = context.get("metre")
+        if fixed is not None:
+            return SettledMetre((fixed.numerator, fixed.denominator), tuple(chords))
         from cadenza.codecs.kern.constraint import declare_meters
 
         meter, lines = declare_meters(strip_labels(text, self.unit), vocab, int((context.get("header") or {}).get("spines") or 2))
-        return SettledMetre(meter, tuple(lines)) if meter else None
+        return SettledMetre(meter, tuple(lines) + tuple(chords)) if meter else None
 
     def export(self, decoded: Decoded, stem: Path, formats: tuple[str, ...] = ("krn", "mid", "musicxml")) -> dict[str, Path]:
         """``.krn``; ``.mid`` through Cadenza's own kern reader and symusic (music21's MIDI export
@@ -266,14 +269,14 @@ class KernCodec(Declares):
         ``bars`` bars in its own metre, key and clefs (see :mod:`.prompt`). A MIDI / MusicXML
         file is written as kern first, and that score kept in ``out`` as ``NAME-prompt.krn``
         (the context's ``converted_prompt``), so the user sees what the model read."""
+        from cadenza.codecs.kern.conditioning import metre_of
         from cadenza.codecs.kern.prompt import prompt_kern, read_kern_prompt
 
         spines = _prompt_spines(context)
         path = Path(path)
         text = prompt_kern(path, spines) if path.suffix.lower() != ".krn" else None
         kp = read_kern_prompt(path, bars, spines, vocab, context.get("cleaning", 1) >= CLEANING, text)
-        num, den = (int(x) for x in kp.header.meter[2:].split("%")[0].split("/"))
-        ctx = dict(context, header=kp.header.to_dict(), fixed_meter=[num, den], resume=kp.resume)
+        ctx = dict(context, header=kp.header.to_dict(), metre=metre_of(kp.header.meter), resume=kp.resume)
         kp.name = path.stem
         if text is not None and out is not None:
             Path(out).mkdir(parents=True, exist_ok=True)
@@ -296,14 +299,23 @@ class KernCodec(Declares):
         prime, ctx, kp = self.prompt_file(path, bars, vocab, context, out)
         return ContinuationParts(list(prime), ctx, kp, map_unknown=True)
 
-    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path) -> tuple[Decoded, dict[str, Path]]:
+    def join_continuation(self, handle: Any, continuation: list[str], quarters: float, stem: Path, context: dict[str, Any] | None = None) -> tuple[Decoded, dict[str, Path]]:
         """The user's file unchanged, then the continuation's whole bars (see :mod:`.prompt`):
-        ``stem.krn`` and ``stem.mid``, and the file the model read where it was converted."""
+        ``stem.krn`` and ``stem.mid``, and the file the model read where it was converted. The
+        chords of the new bars (``context``'s, where guidance followed them; a chord model's own
+        lines) are an ``**mxhm`` spine."""
+        from cadenza.codecs.kern.chord_lines import declared_chords
+        from cadenza.codecs.kern.conditioning import metre_of
+        from cadenza.codecs.kern.harm import spine_of_chord_lines
         from cadenza.codecs.kern.prompt import join_continuation
         from cadenza.music import write_midi
 
         text = self.whole_bars("".join(continuation))
-        kern, stats = join_continuation(handle, text)
+        shown = text
+        for offset, line in sorted(declared_chords(text, context or {}, resumed=True), reverse=True):
+            shown = shown[:offset] + line + shown[offset:]
+        kern, stats = join_continuation(handle, shown)
+        kern = spine_of_chord_lines(kern)
         path = Path(f"{stem}.krn")  # not with_suffix: "bwv66.6-01" keeps its ".6"
         path.write_text(kern, encoding="utf-8")
         piece = self.to_piece(kern, handle.name)
@@ -312,7 +324,7 @@ class KernCodec(Declares):
             files["prompt"] = handle.converted
         user_q = self.to_piece(handle.user_text).end
         stats.update({"prompt_quarters": round(user_q, 3), "continuation_quarters": round(piece.end - user_q, 3), "notes": sum(len(t.notes) for t in piece.tracks),
-                      "metre": handle.header.meter[2:], "parsed": True})
+                      "metre": str(metre_of(handle.header.meter)), "parsed": True})
         return Decoded(handle.prime + text, stats, score=kern, read=lambda score: self.to_piece(score, handle.name)), files
 
 
@@ -321,6 +333,7 @@ class KernCodec(Declares):
         or MusicXML file is written as kern first, bars numbered from 1): the checker starts from
         the header in force there, in its metre."""
         from cadenza.codecs import InfillParts
+        from cadenza.codecs.kern.conditioning import metre_of
         from cadenza.codecs.kern.kern_infill import read_kern_infill
 
         from cadenza.codecs.kern.prompt import prompt_kern
@@ -331,17 +344,17 @@ class KernCodec(Declares):
             raise CadenzaError(f"{path}: a kern model rewrites bars of {', '.join(self.prompt_suffixes)} files")
         text = prompt_kern(path, spines) if path.suffix.lower() != ".krn" else None  # MIDI, MusicXML: written as kern first
         kin = read_kern_infill(path, first, last, spines, context.get("cleaning", 1) >= CLEANING, context_bars, suffix_bars, text)
-        num, den = (int(x) for x in kin.header.meter[2:].split("%")[0].split("/"))
-        ctx = dict(context, header=kin.header.to_dict(), fixed_meter=[num, den], resume=kin.resume)
+        ctx = dict(context, header=kin.header.to_dict(), metre=metre_of(kin.header.meter), resume=kin.resume)
         return InfillParts(list(kin.prefix), list(kin.suffix), last - first + 1, ctx, kin)
 
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
         """The user's file with the bars replaced (every other line as it was)."""
+        from cadenza.codecs.kern.conditioning import metre_of
         from cadenza.codecs.kern.kern_infill import join_infill
 
         text = "".join(middle)
         kern, stats = join_infill(handle, text)
-        return Decoded(text, dict(stats, metre=handle.header.meter[2:]), score=kern, read=self.to_piece)
+        return Decoded(text, dict(stats, metre=str(metre_of(handle.header.meter))), score=kern, read=self.to_piece)
 
     def to_piece(self, kern: str, name: str = "") -> Any:
         """A kern file's notes as a :class:`~cadenza.music.Piece` (Cadenza's own reader)."""

@@ -44,6 +44,13 @@ def parse_key(key: str | Key) -> tuple[str, int]:
     return f"*{k.tonic[0]}{k.tonic[1:].replace('b', '-')}:{mode}", k.fifths
 
 
+def metre_of(token: str) -> Metre:
+    """A header's ``*M`` token as the :class:`Metre` the decoding context carries (``"*M3/4"``,
+    ``"*M6/8%..."`` -> Metre(3, 4), Metre(6, 8)): the file's token read at the edge, once."""
+    num, den = (int(x) for x in token[2:].split("%")[0].split("/"))
+    return Metre(num, den)
+
+
 def key_name(token: str | None) -> str:
     """``"*B-:"`` -> ``"Bb"``, ``"*G:dor"`` -> ``"G:dor"`` (as ``--key`` takes them); ``"?"`` for none."""
     return token[1:].removesuffix(":").replace("-", "b") if token else "?"
@@ -115,13 +122,13 @@ def condition(context: dict[str, Any], vocab: list[str], metre: Metre | None, ke
         key_tok, keysig = drawn[1], drawn[2]
     clefs = drawn[4].split("\t") if len(drawn) > 4 else list(base.clefs)  # a model of many layouts: the drawn piece's staves
     header = Header(len(clefs), clefs, [keysig] * len(clefs), key_tok, meter_tok, None, base.tempo)
-    num, den = (int(x) for x in meter_tok[2:].split("/"))
+    chosen = metre_of(meter_tok)
     known = set(vocab)
     prime = "".join(x + "\n" for x in header.opening() if set(x) <= known) + BAR + "\n" if headed else None
-    info = {"metre": meter_tok[2:], "key": key_name(key_tok) if key_tok else keysig,
+    info = {"metre": str(chosen), "key": key_name(key_tok) if key_tok else keysig,
             "chosen": "given" if metre is not None and key is not None else "drawn" if metre is None and key is None else "given+drawn",
             "conditioned": headed}
-    return prime, dict(context, header=header.to_dict(), fixed_meter=[num, den]), info
+    return prime, dict(context, header=header.to_dict(), metre=chosen), info
 
 
 @dataclass(frozen=True)

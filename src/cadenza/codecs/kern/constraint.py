@@ -127,8 +127,8 @@ class KernConstraint:
         # which carries no metre), the model decides how long its bars are: the checker starts
         # unmetered (every voice of a bar the same length) and adopts the length of the first
         # complete bar as the metre from then on; restore() declares that metre.
-        fixed = context.get("fixed_meter")
-        self.fixed: tuple[int, int] | None = (int(fixed[0]), int(fixed[1])) if fixed else None
+        fixed = context.get("metre")  # a Metre (cadenza.music.metre_key)
+        self.fixed: tuple[int, int] | None = (fixed.numerator, fixed.denominator) if fixed is not None else None
         self.vocab = vocab
         self.offered = ["\x00" + t if t in self.NOT_IN_GRAMMAR else t for t in vocab]
         self.stoi = {t: i for i, t in enumerate(vocab)} | {t: i for i, t in enumerate(self.offered)}

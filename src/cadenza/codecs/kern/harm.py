@@ -18,17 +18,11 @@ Humdrum reader leaves alone (its notes read as without it).
 
 from __future__ import annotations
 
-from typing import Iterable
-
 from cadenza.codecs.bar_chords import LINE, token_name, transposed_chord
 from cadenza.music.humdrum.to_piece import kern_bars
 from cadenza.music.humdrum.spines import BAR
 from cadenza.music.harmony import NO_CHORD, Chord, parse_chord, read_chords
-
-# chord quality -> MusicXML <kind> (what **mxhm holds and verovio turns back into a symbol)
-MXHM_KIND = {"major": "major", "minor": "minor", "diminished": "diminished", "augmented": "augmented", "dominant7": "dominant",
-             "minor7": "minor-seventh", "major7": "major-seventh", "half-diminished7": "half-diminished",
-             "diminished7": "diminished-seventh", "sus4": "suspended-fourth", "sus2": "suspended-second"}
+from cadenza.music.humdrum.mxhm import MXHM_KIND, add_harmony_spine, mxhm_value  # noqa: F401 (restoring writes the spine through here)
 
 
 def chord_line(chord: Chord) -> str:
@@ -82,49 +76,31 @@ def transpose_chord_line(line: str, semitones: int) -> str:
     return line if chord is None else chord_line(transposed_chord(chord, semitones))
 
 
-def mxhm_value(chord: Chord) -> str:
-    """``G dominant``, ``B- major``: a chord as **mxhm writes it (the root as kern spells it)."""
-    if chord.root is None:
-        return "none"
-    root = token_name(Chord(chord.root, "major")).replace("b", "-")
-    return f"{root} {MXHM_KIND[chord.quality]}"
-
-
-def add_harmony_spine(lines: Iterable[str], chords_at: dict[int, Chord]) -> list[str]:
-    """A restored kern file's ``lines`` with an ``**mxhm`` spine on the right: ``chords_at``
-    maps a data line's index to the chord that starts there. The new spine is never split or
-    merged, so every line gets one more token of its own kind."""
-    out = []
-    for i, line in enumerate(lines):
-        if not line or line.startswith("!!"):
-            out.append(line)
+def spine_of_chord_lines(kern: str) -> str:
+    """A whole kern file whose chord lines (a continuation's, written into the user's file as
+    global comments) become an ``**mxhm`` spine: each chord on the next data line, as restoring
+    places them; a file without chord lines is returned as it is."""
+    lines, chords_at, pending = [], {}, None
+    for line in kern.rstrip("\n").split("\n"):
+        if is_chord_line(line):  # written into the file's columns: "!!chord: F" then nulls
+            pending = line_chord(line.split("\t")[0]) or NO_CHORD
             continue
-        first = line.split("\t", 1)[0]
-        if first.startswith("**"):
-            extra = "**mxhm"
-        elif first == "*-" or (line.split("\t") and all(t == "*-" for t in line.split("\t"))):
-            extra = "*-"
-        elif first.startswith("*"):
-            extra = "*"
-        elif first.startswith("="):
-            extra = first
-        elif first.startswith("!"):
-            extra = "!"
-        else:
-            extra = mxhm_value(chords_at[i]) if i in chords_at else "."
-        out.append(f"{line}\t{extra}")
-    return out
+        if pending is not None and line and not line.startswith(("*", "!", "=")):
+            chords_at[len(lines)], pending = pending, None
+        lines.append(line)
+    return "\n".join(add_harmony_spine(lines, chords_at)) + "\n" if chords_at else kern
 
 
 def harmony_of(kern: str) -> list[tuple[float, str]]:
     """(quarter, value) of each chord in a restored file's ``**mxhm`` spine (the last column):
     the chords stand on their bars' first data lines, so each is at its bar's barline time."""
     lines = kern.split("\n")
-    if not lines or not lines[0].endswith("\t**mxhm"):
+    head = next((i for i, x in enumerate(lines) if x.startswith("**")), None)  # a continued file opens with its own records
+    if head is None or not lines[head].endswith("\t**mxhm"):
         return []
     _, times = kern_bars(kern)
     out, bar = [], -1
-    for line in lines[1:]:
+    for line in lines[head + 1:]:
         if line.startswith("="):
             bar += 1
         elif line and not line.startswith(("*", "!")):

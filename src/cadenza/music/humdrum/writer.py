@@ -16,7 +16,9 @@ from bisect import bisect_right
 from math import gcd
 
 from cadenza import CadenzaError
+from cadenza.music.chord_names import Chord, parse_chord
 from cadenza.music.humdrum.interpretations import keysig_token
+from cadenza.music.humdrum.mxhm import add_harmony_spine
 from cadenza.music.humdrum.spines import NATURAL
 from cadenza.music.piece import Note, Piece
 
@@ -31,10 +33,12 @@ _MAJOR = "C- G- D- A- E- B- F C G D A E B F# C#".split()  # by fifths, -7 .. 7
 _MINOR = "a- e- b- f c g d a e b f# c# g# d# a#".split()
 
 
-def piece_to_kern(piece: Piece, staves: int = 2, where: str = "") -> str:
+def piece_to_kern(piece: Piece, staves: int = 2, where: str = "", harmony: bool = False) -> str:
     """``piece`` as a **kern score of ``staves`` staves: one staff takes every note; two split a
     piano at middle C (or take two parts one each); more need as many parts. Raises a one-line
-    :class:`CadenzaError` naming ``where`` when the parts cannot fill the staves."""
+    :class:`CadenzaError` naming ``where`` when the parts cannot fill the staves. ``harmony``:
+    the piece's chords (MIDI markers, one a bar) as an ``**mxhm`` spine, for an engraved score
+    (a score a kern model reads keeps to its **kern spines)."""
     where = where or piece.name or "the piece"
     parts = _assign(piece, staves, where)
     raw_end = max(n.start + n.duration for part in parts for n in part) * TICKS
@@ -45,7 +49,24 @@ def piece_to_kern(piece: Piece, staves: int = 2, where: str = "") -> str:
     bars = [b for b in bars if b[0] < end]
     keys = [_in_force(piece.key_signatures, b[0], (0, 0), lambda k: (_fold(k[1]), k[2])) for b in bars]
     columns = [_column(notes, bars, cells, keys) for notes in staff_notes]
-    return "\n".join(_lines(piece, bars, keys, columns, [_clef(p, staves, i) for i, p in enumerate(parts)])) + "\n"
+    at: dict[int, int] = {}
+    lines = _lines(piece, bars, keys, columns, [_clef(p, staves, i) for i, p in enumerate(parts)], at)
+    if harmony and piece.chords:
+        lines = add_harmony_spine(lines, _chords_at(piece.chords, at, bars))
+    return "\n".join(lines) + "\n"
+
+
+def _chords_at(chords: list[tuple[float, str]], at: dict[int, int], bars) -> dict[int, Chord]:
+    """Each chord on the first data line at or after its time in its bar (``at``: data line ->
+    tick); a chord whose bar has no data line from there is left out."""
+    out = {}
+    for q, name in chords:
+        t = round(q * TICKS)
+        bar = next((b for b in bars if b[0] <= t < b[0] + b[1]), None)
+        lines = [i for i, tick in at.items() if bar is not None and t <= tick < bar[0] + bar[1]]
+        if lines:
+            out[min(lines, key=at.__getitem__)] = parse_chord(name)
+    return out
 
 
 def _assign(piece: Piece, staves: int, where: str) -> list[list[Note]]:
@@ -210,7 +231,8 @@ def _in_force(events: list, tick: int, default, value):
     return value(got[-1]) if got else default
 
 
-def _lines(piece: Piece, bars, keys: list[tuple[int, int]], columns: list[dict[int, str]], clefs: list[str]) -> list[str]:
+def _lines(piece: Piece, bars, keys: list[tuple[int, int]], columns: list[dict[int, str]], clefs: list[str], at: dict[int, int]) -> list[str]:
+    """The score's lines; ``at`` gets each data line's index and tick."""
     n = len(columns)
 
     def row(tok: str) -> str:
@@ -236,6 +258,7 @@ def _lines(piece: Piece, bars, keys: list[tuple[int, int]], columns: list[dict[i
         key, metre, tempo = (k, minor), (num, den), qpm if qpm > 0 else tempo
         out += (bar_lines + [row("=1-")]) if number == 1 else [row(f"={number}")] + bar_lines
         while j < len(ticks) and ticks[j] < start + length:
+            at[len(out)] = ticks[j]
             out.append("\t".join(c.get(ticks[j], ".") for c in columns))
             j += 1
     return out + [row("=="), row("*-")]
