@@ -1,7 +1,8 @@
-"""The chords asked for show in every output file (issue 22): kern forms, beams and continued
-files get an ``**mxhm`` spine (and MusicXML ``<harmony>``), bar k under chord k as the sampler
-counted them; MIDI codecs' ``.mid`` carry a marker at each bar start, which the engraved score
-(the kern writer, ``cadenza render x.mid``) turns into chord symbols."""
+"""The chords asked for show in every output file (issue 22): kern forms, beams, continued files
+and rewritten bars get an ``**mxhm`` spine (and MusicXML ``<harmony>``), bar k under chord k as
+the sampler counted them, and their ``.mid`` a marker a bar; MIDI codecs' ``.mid`` carry a marker
+at each bar start, which the engraved score (the kern writer, ``cadenza render x.mid``) turns into
+chord symbols."""
 
 from __future__ import annotations
 
@@ -73,6 +74,41 @@ def test_a_continued_kern_file_shows_the_chords_on_its_new_bars(tmp_path):
     first = next(i for i, x in enumerate(user) if x.startswith("**"))
     assert ours[:first] == user[:first] and ours[first] == user[first] + "\t**mxhm"  # the user's records, then the spine beside theirs
     assert "!!chord" not in kern and "!!chord" not in got[0].text  # the model's text is its own: guidance writes nothing in it
+    assert read_midi(got[0].files["mid"]).chords == [(400.0, "F"), (404.0, "Bb"), (408.0, "C7")]  # the file's 100 bars of 4/4, then the new ones
+
+
+def test_kern_infill_shows_the_chords_on_the_rewritten_bars_only(tmp_path):
+    from cadenza.generation.infill import infill
+
+    src = shared("corpora", "mozart-piano-sonatas", "sonata01-1.krn")
+    got = infill("mozart-kern", src, (5, 8), tmp_path, n=1, seed=0, chords="F | C7 | F | Bb")
+    kern = got[0].files["krn"].read_text()
+    bars, at = [], None
+    for line in kern.split("\n"):
+        if line.startswith("="):
+            at = line.split("\t")[0]
+        elif line and line[0] not in "*!" and not line.endswith("\t."):
+            bars.append((at, line.rsplit("\t", 1)[1]))
+    assert bars == [("=5", "F major"), ("=6", "C dominant"), ("=7", "F major"), ("=8", "B- major")]  # bar 5 takes the first chord
+    user, ours = src.read_text(encoding="utf-8").split("\n"), [x.rsplit("\t", 1)[0] if "\t" in x else x for x in kern.split("\n")]
+    five, nine = user.index("=5\t=5\t=5"), user.index("=9\t=9\t=9")
+    assert ours[: five + 1] == user[: five + 1] and ours[-(len(user) - nine) :] == user[nine:]  # the user's other bars, a spine beside them
+    assert "!!chord" not in kern
+    xml = got[0].files["musicxml"].read_text()
+    assert re.findall(r"<root-step>(\w)</root-step>", xml) == ["F", "C", "F", "B"] and xml.count("<harmony") == 4
+    assert read_midi(got[0].files["mid"]).chords == [(16.0, "F"), (20.0, "C7"), (24.0, "F"), (28.0, "Bb")]
+
+
+def test_a_kern_sample_mid_has_a_marker_a_bar(tmp_path):
+    from cadenza.generation import generate
+    from cadenza.music.harmony import Chord
+    from cadenza.music.humdrum.mxhm import MXHM_KIND, mxhm_chord, mxhm_value
+
+    assert all(mxhm_chord(mxhm_value(Chord(r, q))) == Chord(r, q) for r in range(12) for q in MXHM_KIND) and mxhm_chord("none") is None
+    got = generate("mozart-kern", tmp_path, n=1, bars=4, metre="3/4", key="F", chords="F | Bb | C7 | F", seed=0, formats=("krn", "mid"))
+    assert read_midi(got[0].files["mid"]).chords == [(0.0, "F"), (3.0, "Bb"), (6.0, "C7"), (9.0, "F")]
+    plain = generate("mozart-kern", tmp_path / "plain", n=1, bars=2, seed=2, formats=("krn", "mid"))
+    assert read_midi(plain[0].files["mid"]).chords == []  # no chords asked: no markers (the file as before)
 
 
 def test_a_notewise_sample_has_a_marker_a_bar_and_its_score_engraves_them(tmp_path):

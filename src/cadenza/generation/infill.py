@@ -110,7 +110,7 @@ def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | N
                 try:
                     if not whole:
                         raise CadenzaError(f"the middle stopped before bar {last} was complete ({codec.reach(toks)} of {units} {'bars' if codec.bar_token else 'grid steps'})")
-                    results[r] = (codec.join_infill(parts.handle, toks, parts.context), con.forced[k])  # type: ignore[attr-defined]
+                    results[r] = (codec.join_infill(parts.handle, toks, decoding), con.forced[k])  # type: ignore[attr-defined]
                 except CadenzaError as exc:
                     problems[r] = str(exc)
                     again.append(r)

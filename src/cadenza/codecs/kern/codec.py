@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from cadenza import CadenzaError
 from cadenza.codecs import Declares, Decoded, Encoded, register
 from cadenza.codecs.kern.cleaning import KernOptions, clean, read_text
-from cadenza.codecs.kern.harm import harmony_of, with_chords
+from cadenza.codecs.kern.harm import harmony_of, marker_chords, with_chords
 from cadenza.codecs.kern.header import CLEANING, Header, default_header
 from cadenza.codecs.kern.restoring import restore
 from cadenza.codecs.labels import strip_labels
@@ -216,7 +216,9 @@ class KernCodec(Declares):
                 piece, barlines = kern_bars(decoded.score, stem.name)
                 decoded.stats.update(bars=sum(t > 0 for t in barlines), notes=sum(len(t.notes) for t in piece.tracks), quarters=float(piece.end))
             if "mid" in formats:
-                out["mid"] = write_midi(piece if piece is not None else kern_to_piece(decoded.score, stem.name), stem.with_suffix(".mid"))
+                piece = piece if piece is not None else kern_to_piece(decoded.score, stem.name)
+                piece.chords = marker_chords(decoded.score)  # the **mxhm chords as markers (none: the file as before)
+                out["mid"] = write_midi(piece, stem.with_suffix(".mid"))
         except (ValueError, ZeroDivisionError) as exc:  # a file the reader cannot time
             decoded.stats["mid_error" if "mid" in formats else "reader_error"] = f"{type(exc).__name__}: {exc}"[:200]
         return out
@@ -319,6 +321,7 @@ class KernCodec(Declares):
         path = Path(f"{stem}.krn")  # not with_suffix: "bwv66.6-01" keeps its ".6"
         path.write_text(kern, encoding="utf-8")
         piece = self.to_piece(kern, handle.name)
+        piece.chords = marker_chords(kern)
         files = {"krn": path, "mid": write_midi(piece, Path(f"{stem}.mid"))}
         if handle.converted is not None:
             files["prompt"] = handle.converted
@@ -348,12 +351,21 @@ class KernCodec(Declares):
         return InfillParts(list(kin.prefix), list(kin.suffix), last - first + 1, ctx, kin)
 
     def join_infill(self, handle: Any, middle: list[str], context: dict[str, Any]) -> Decoded:
-        """The user's file with the bars replaced (every other line as it was)."""
+        """The user's file with the bars replaced (every other line as it was). The chords of the
+        rewritten bars (``context``'s, where guidance followed them, bar ``first`` under the
+        first; a chord model's own lines) are an ``**mxhm`` spine, as for a continued file."""
+        from cadenza.codecs.kern.chord_lines import declared_chords
         from cadenza.codecs.kern.conditioning import metre_of
+        from cadenza.codecs.kern.harm import spine_of_chord_lines
         from cadenza.codecs.kern.kern_infill import join_infill
 
         text = "".join(middle)
-        kern, stats = join_infill(handle, text)
+        shown = text
+        for offset, line in sorted(declared_chords(text, context, resumed=True), reverse=True):
+            if offset < len(text):  # none after the barline that closes the range: the user's bar
+                shown = shown[:offset] + line + shown[offset:]
+        kern, stats = join_infill(handle, shown)
+        kern = spine_of_chord_lines(kern)
         return Decoded(text, dict(stats, metre=str(metre_of(handle.header.meter))), score=kern, read=self.to_piece)
 
     def to_piece(self, kern: str, name: str = "") -> Any:

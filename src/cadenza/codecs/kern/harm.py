@@ -22,7 +22,7 @@ from cadenza.codecs.bar_chords import LINE, token_name, transposed_chord
 from cadenza.music.humdrum.to_piece import kern_bars
 from cadenza.music.humdrum.spines import BAR
 from cadenza.music.harmony import NO_CHORD, Chord, parse_chord, read_chords
-from cadenza.music.humdrum.mxhm import MXHM_KIND, add_harmony_spine, mxhm_value  # noqa: F401 (restoring writes the spine through here)
+from cadenza.music.humdrum.mxhm import MXHM_KIND, add_harmony_spine, mxhm_chord, mxhm_value  # noqa: F401 (restoring writes the spine through here)
 
 
 def chord_line(chord: Chord) -> str:
@@ -108,3 +108,10 @@ def harmony_of(kern: str) -> list[tuple[float, str]]:
             if value not in (".", "none") and 0 <= bar < len(times):
                 out.append((times[bar], value))
     return out
+
+
+def marker_chords(kern: str) -> list[tuple[float, str]]:
+    """(quarter, chord symbol) of a restored file's ``**mxhm`` chords (:func:`harmony_of`), as
+    :class:`~cadenza.music.Piece` ``chords``: the ``.mid`` beside the ``.krn`` gets a marker a
+    bar, as the MIDI codecs' files do. A file without the spine: none (its ``.mid`` as before)."""
+    return [(q, chord.name) for q, value in harmony_of(kern) if (chord := mxhm_chord(value)) is not None]

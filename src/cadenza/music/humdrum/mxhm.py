@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from cadenza.music.chord_names import pitch_class
 from cadenza.music.harmony import Chord
 
 # chord quality -> MusicXML <kind> (what **mxhm holds and verovio turns back into a symbol)
@@ -22,6 +23,20 @@ def mxhm_value(chord: Chord) -> str:
         return "none"
     root = Chord(chord.root, "major").name.replace("b", "-")
     return f"{root} {MXHM_KIND[chord.quality]}"
+
+
+_QUALITY_OF = {kind: quality for quality, kind in MXHM_KIND.items()}
+
+
+def mxhm_chord(value: str) -> Chord | None:
+    """The chord an **mxhm token names (``B- major`` -> Bb), the inverse of :func:`mxhm_value`,
+    so a score's chord symbols become a ``.mid``'s markers; None for ``none`` or a kind
+    MusicXML has that no :class:`Chord` quality matches."""
+    root, _, kind = value.strip().partition(" ")
+    quality = _QUALITY_OF.get(kind)
+    if quality is None or not root or root[0].upper() not in "ABCDEFG" or set(root[1:]) - set("#-"):
+        return None
+    return Chord(pitch_class(root), quality)
 
 
 def add_harmony_spine(lines: Iterable[str], chords_at: dict[int, Chord]) -> list[str]:
