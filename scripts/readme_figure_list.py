@@ -9,7 +9,7 @@ from typing import Any
 
 from readme_figures import FigureError, Figures, Sources, bold_lower, num, pct, table
 from readme_figures_chords import CHORD_READER, CHORDS_HELDOUT, TABLES as CHORD_TABLES
-from readme_figures_kern_base import KERN_BASE
+from readme_figures_kern_base import KERN_BASE, STARTUP
 
 # ---- benchmarks/results/latest.json: issue #15's table (benchmarks/bench.py)
 
@@ -463,6 +463,6 @@ def recipe_table(src: Sources) -> str:
 TABLES = {"recipe": recipe_table, "bench": bench_table, "arch": arch_table, "constrained": constrained_table, "infill": infill_table, "evaluate": evaluate_table,
           "evaluate-features": features_table, "composer": composer_table, "poly": poly_table}
 FIGURES = [MODELS, JAM, JAM_PAGE, PAGE, ARCH_FIGURES, GPU, CONSTRAINED, INFILL_FIGURES, EVALUATE, POLY, ENCODE, COMPOSER, BENCH, MEMORY, CONTENTION]
-FIGURES += [KERN_BASE]  # where kern-base stands: scripts/readme_figures_kern_base.py
+FIGURES += [KERN_BASE, STARTUP]  # where kern-base stands, and start-up: scripts/readme_figures_kern_base.py
 FIGURES += [CHORD_READER, CHORDS_HELDOUT]  # the chords section's figures and table: scripts/readme_figures_chords.py
 TABLES.update(CHORD_TABLES)
