@@ -45,3 +45,16 @@ def test_a_request_carries_values_and_the_kern_codec_writes_the_tokens():
     assert parse_key(req.key) == ("*G:dor", -1) and parse_metre(req.metre) == (3, 4)
     with pytest.raises(CadenzaError, match="--metre '3/5'"):
         parse_metre(Metre(3, 5))  # a time signature, but not one the kern checker measures
+
+
+def test_a_codec_says_the_metre_and_key_its_model_writes_in_unasked():
+    """The page's model line reads them through the codec, never a kern token itself."""
+    from cadenza.codecs import get_codec
+    from cadenza.music.metre_key import Key, Metre
+
+    kern, notewise = get_codec("kern"), get_codec("notewise")
+    assert kern.usual_metre_key({"header": {"meter": "*M6/8", "key": "*B-:"}}) == (Metre(6, 8), Key.parse("Bb"))
+    assert str(kern.usual_metre_key({"header": {"key": "*g:"}})[1]) == "g"
+    assert kern.usual_metre_key({"header": {"meter": "*Mx", "key": "*H:"}}) == (None, None)
+    assert notewise.usual_metre_key({"time_signature": [3, 4]}) == (Metre(3, 4), None)
+    assert notewise.usual_metre_key({"time_signature": "3/4"}) == (None, None)

@@ -164,6 +164,12 @@ class Codec(Protocol):
         openings, the token shapes the corpus writes; MIDI codecs: tempo and metre)."""
         ...
 
+    def usual_metre_key(self, context: dict[str, Any]) -> tuple[Any, Any]:
+        """The :class:`~cadenza.music.metre_key.Metre` and :class:`~cadenza.music.metre_key.Key` a
+        model writes in when not asked (from its generation ``context``; kern: its pieces' most
+        common opening; MIDI codecs: the grid's metre, no key); None for what it does not say."""
+        ...
+
     def piece_tempo(self, info: dict[str, Any]) -> float | None:
         """The tempo (quarters a minute) a piece's encoding info records, if any."""
         ...

@@ -267,6 +267,16 @@ class MidiCodec(Declares):
     def generation_context(self, train: list[dict[str, Any]], layout: Any) -> dict[str, Any]:
         return midi_generation_context(self.options.steps_per_quarter, train)
 
+
+    def usual_metre_key(self, context: dict[str, Any]) -> tuple[Any, Any]:
+        from cadenza.music.metre_key import Metre
+
+        ts = context.get("time_signature")
+        try:
+            return (Metre(int(ts[0]), int(ts[1])) if isinstance(ts, (list, tuple)) and len(ts) == 2 else None), None
+        except (CadenzaError, ValueError, TypeError):
+            return None, None
+
     def piece_tempo(self, info: dict[str, Any]) -> float | None:
         return info.get("tempo")
 

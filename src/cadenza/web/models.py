@@ -29,8 +29,7 @@ def describe(run: Run) -> dict[str, Any]:
     from cadenza.web.plain import plain
 
     codec, ctx = run.codec, run.context
-    metre = ctx.get("time_signature")
-    header = ctx.get("header") or {}
+    metre, key = codec.usual_metre_key(ctx)
     return {
         "name": run.name,
         "codec": run.config["codec"],
@@ -44,8 +43,8 @@ def describe(run: Run) -> dict[str, Any]:
         # rewrite bars of an uploaded file (cadenza infill): a model trained with --fim-rate
         "infills": run.infills,
         "bars_are_grid": codec.bar_token is None,
-        "metre": f"{metre[0]}/{metre[1]}" if metre else (header.get("meter") or "").removeprefix("*M") or None,
-        "key": (header.get("key") or "").strip("*:") or None,
+        "metre": str(metre) if metre else None,
+        "key": str(key) if key else None,
         "tempo": ctx.get("tempo"),
         # what a new piece can be asked to be like (composer, style, instrument): the labels it was prepared with
         "labels": run.labels,

@@ -160,6 +160,22 @@ class KernCodec(Declares):
             return "made by an older Cadenza whose kern text has no metre, key or clefs; prepare it again with `cadenza prepare`"
         return None
 
+
+    def usual_metre_key(self, context: dict[str, Any]) -> tuple[Any, Any]:
+        from cadenza.codecs.kern.conditioning import metre_of
+        from cadenza.music.metre_key import Key
+
+        header = context.get("header") or {}
+        try:
+            metre = metre_of(header["meter"]) if header.get("meter") else None
+        except (CadenzaError, ValueError):
+            metre = None
+        try:
+            key = Key.parse(header["key"].strip("*:")) if header.get("key") else None
+        except (CadenzaError, ValueError):
+            key = None
+        return metre, key
+
     def piece_tempo(self, info: dict[str, Any]) -> float | None:
         m = re.match(r"\*MM(\d+(?:\.\d+)?)", (info.get("header") or {}).get("tempo") or "")
         return float(m.group(1)) if m else None
