@@ -107,6 +107,20 @@ def _generations(url: str, model: str, stop: threading.Event, done: list[float])
             k += 1
 
 
+def local_server(model: str) -> tuple[uvicorn.Server, int, threading.Thread]:
+    """``cadenza serve`` of ``model`` on a free local port, in a thread of this process, started;
+    ``server.should_exit = True`` stops it (then join the thread)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(WebOptions(models=(model,), port=port)), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, port, thread
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="piano-notewise")
@@ -115,14 +129,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--busy", type=int, default=6, help="generations kept running during the second measurement (0: idle only)")
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(WebOptions(models=(args.model,), port=port)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    server, port, thread = local_server(args.model)
     rng = random.Random(args.seed)
     url = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=url, timeout=60) as client:

@@ -13,17 +13,16 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from cadenza.web import WebOptions, create_app
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from jam_latency import local_server  # noqa: E402  (the same local server)
+
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "page_speed.json"
@@ -41,14 +40,7 @@ def main() -> None:
     if not args.upload.is_file():
         raise SystemExit(f"{args.upload}: not found (the shared corpora; --upload FILE)")
     body = args.upload.read_bytes()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(WebOptions(models=(args.model,), port=port)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    server, port, thread = local_server(args.model)
     times, bars = [], None
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
         bars = c.post("/api/notes", files={"file": (args.upload.name, body, "text/plain")}).json()["bars"]
