@@ -161,6 +161,33 @@ def test_binary_file_is_rejected(tmp_path):
         get_codec("kern").encode(path)
 
 
+def test_chord_notes_written_without_duration_take_the_first_notes():
+    from cadenza.codecs.kern.cleaning import fill_chord_durations
+
+    assert fill_chord_durations("4.a f#") == "4.a 4.f#"
+    assert fill_chord_durations("[4.a [f# [d") == "[4.a [4.f# [4.d"
+    assert fill_chord_durations("8cJ F# D") == "8cJ 8F# 8D"
+    assert fill_chord_durations("4%3c e") == "4%3c 4%3e"
+    assert fill_chord_durations("4c 8e") == "4c 8e"  # a duration of its own is kept
+    assert fill_chord_durations("8qc e") == "8qc e"  # grace chords stay grace
+    body, _ = clean("**kern\t**kern\n*M2/4\t*M2/4\n=1\t=1\n4C CC\t4.a f# d\n4D\t8g e\n*-\t*-\n")
+    assert body.splitlines()[-2:] == ["4C 4CC\t4.a 4.f# 4.d", "4D\t8g 8e"]
+
+
+def test_a_joplin_rag_reads_with_all_its_chord_notes():
+    """Joplin's kern writes a chord's duration on its first note only; after cleaning, Cadenza's
+    reader finds the notes music21 finds (tied notes counted once)."""
+    from cadenza.music.humdrum.to_piece import kern_to_piece
+
+    path = shared("corpora", "joplin", "bethena.krn")
+    original = read_text(path)
+    ours = kern_to_piece(clean(original, str(path))[0]).notes
+    theirs = [p for n in parse_kern(original).recurse().notes for p in n.pitches
+              if n.tie is None or n.tie.type == "start"]
+    assert abs(len(ours) - len(theirs)) <= 0.01 * len(theirs)
+    assert len(kern_to_piece(original).notes) < 0.8 * len(theirs)  # without the fill, the chords' other notes are lost
+
+
 def test_reader_follows_spines_and_reads_durations_pitches_and_ties():
     from fractions import Fraction
 

@@ -9,7 +9,10 @@
   splits and merges so the right columns go), lines left empty by that are dropped;
 * inside the music, interpretations that change how notes read are kept (clef, key signature,
   key, metre, tempo, spine split/merge/exchange); the rest (staff numbers, section labels,
-  instrument names) are dropped.
+  instrument names) are dropped;
+* a chord's notes each carry their duration: some encodings (the Joplin rags) write it on the
+  first note only (``4.a f#``), which the reader would take for grace notes and the model for a
+  spelling of its own; :func:`fill_chord_durations` writes ``4.a 4.f#``, as every other source does.
 
 The dataset's *layout* is its number of ``**kern`` spines (2 for piano: left hand, right hand,
 low staff first as Humdrum writes them; 4 for quartets and chorales). Files with another count
@@ -18,6 +21,7 @@ are skipped with that reason, so every line of the training text has the same me
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,8 @@ from cadenza.music.humdrum.structure import walk
 
 # Manipulators a cleaned text keeps (``*+`` is refused by the reader).
 KEPT_MANIPS = frozenset({"*^", "*v", "*x", "*-"})
+_DURATION = re.compile(r"\d+(?:%\d+)?\.*")
+_PITCH_OR_REST = re.compile(r"[a-gA-Gr]")
 _HEADER_PARTS = ((CLEF, "clef"), (KEYSIG, "keysig"), (KEY, "key"), (METER, "meter"), (TEMPO, "tempo"))
 
 
@@ -47,6 +53,22 @@ class KernOptions:
 def read_text(path: Path) -> str:
     """Kern files in the wild are UTF-8 or Latin-1 (the CCARH quartets)."""
     return files.read_text(path, "kern text")
+
+
+def fill_chord_durations(token: str) -> str:
+    """``4.a f#`` -> ``4.a 4.f#``: each chord note without a duration of its own takes the first
+    note's (grace notes, ``q``, keep none). A token whose first note has none is left as it is."""
+    subs = token.split(" ")
+    first = _DURATION.search(subs[0])
+    if first is None or "q" in subs[0] or "Q" in subs[0]:
+        return token
+    for i, sub in enumerate(subs[1:], 1):
+        if any(c.isdigit() for c in sub) or "q" in sub or "Q" in sub:
+            continue
+        at = _PITCH_OR_REST.search(sub)
+        if at is not None:
+            subs[i] = sub[: at.start()] + first.group() + sub[at.start():]
+    return " ".join(subs)
 
 
 def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
@@ -109,7 +131,7 @@ def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
         if all(f == NULL for f in kept):
             continue
         n_data += 1
-        body.append("\t".join(kept))
+        body.append("\t".join(fill_chord_durations(f) if " " in f else f for f in kept))
     if nk is None:
         raise CadenzaError(f"{where}: no **kern data found")
     if n_data == 0:
