@@ -255,6 +255,12 @@ def test_evaluate_chords_compares_with_unconditioned_samples(chord_runs, tmp_pat
 
     rep = json.loads((tmp_path / "chords.json").read_text())
     assert rep["asked"]["bars"] >= 2 and 0 <= rep["asked"]["chord_rate"] <= 1 and "unconditioned" in rep
+    assert rep["asked"]["strength"] > 0  # the default guidance
+    r = CliRunner().invoke(app, ["evaluate", str(chord_runs["notewise"]), "-o", str(tmp_path), "--chords", "C | G", "-n", "1", "--bars", "2", "--chord-strength", "0"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "chords.json").read_text())["asked"]["strength"] == 0  # the model alone, as asked
+    r = CliRunner().invoke(app, ["evaluate", str(chord_runs["notewise"]), "-o", str(tmp_path), "--chord-strength", "3"])
+    assert r.exit_code == 2 and "give --chords too" in r.output
 
 
 def test_kern_export_writes_musicxml_harmony(kern_piece, tmp_path):

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from cadenza.cli import options as o
-from cadenza.cli.common import console, err, progress, reporting
+from cadenza import CadenzaError
+from cadenza.cli.common import console, err, fail, progress, reporting
 from cadenza.cli.options import DEFAULT
 
 
@@ -29,12 +30,15 @@ def evaluate(
     key: Optional[str] = typer.Option(None, "--key", help="kern: judge samples in this key (F, g, G:dor); default: drawn per sample from the training pieces."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="The dataset the model was trained on (default: the one its config names, beside the run or in ./data)."),
     chords: Optional[str] = typer.Option(None, "--chords", help="A model prepared with --condition chords: measure instead how many bars of -n samples of --bars bars carry the chord asked (\"C | Am | F | G7\", or with --key \"I | vi | IV | V7\"), against samples of the same seeds without; writes chords.json."),
+    chord_strength: Optional[float] = typer.Option(None, "--chord-strength", help="With --chords: the chord guidance to judge, in logits (default: generate's; 0: the model alone)."),
 ) -> None:
     """Measure how good, how valid and how original a model's music is; writes a report."""
     from cadenza.evaluation.pipeline import evaluate as _evaluate
 
     if chords is not None:
-        return _chords(run, out, chords, n, bars, seed, metre, key)
+        return _chords(run, out, chords, n, bars, seed, metre, key, chord_strength)
+    if chord_strength is not None:
+        fail(CadenzaError("--chord-strength judges the chords asked for: give --chords too"))
 
     with reporting(), err.status("evaluating") as status:
         rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=o.SamplingOptions(temperature=temperature),
@@ -77,18 +81,18 @@ def benchmark_poly(
     console.print(t)
 
 
-def _chords(run: str, out: Path, chords: str, n: int, bars: int, seed: int, metre: Optional[str], key: Optional[str]) -> None:
+def _chords(run: str, out: Path, chords: str, n: int, bars: int, seed: int, metre: Optional[str], key: Optional[str], strength: Optional[float] = None) -> None:
     """``evaluate --chords``: the share of bars carrying the chord asked for (see
     :mod:`cadenza.evaluation.chords`)."""
     from cadenza.evaluation.chords import chord_adherence
 
     with reporting(), err.status("generating") as status:
-        rep = chord_adherence(run, chords, n, bars, seed, metre, key, out, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
+        rep = chord_adherence(run, chords, n, bars, seed, metre, key, out, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"), strength=strength)
     t = Table(title=f"Chords of {run}: {chords} ({n} samples x {bars} bars, seeds {seed}..{seed + n - 1})")
     for c in ("samples", "bars", "chord as asked", "root as asked"):
         t.add_column(c)
     for label in ("asked", "unconditioned"):
         r = rep[label]
-        t.add_row("with --chords" if label == "asked" else "without", str(r["bars"]), f"{r['chord_rate']:.0%}", f"{r['root_rate']:.0%}")
+        t.add_row(f"with --chords (strength {r['strength']:g})" if label == "asked" else "without", str(r["bars"]), f"{r['chord_rate']:.0%}", f"{r['root_rate']:.0%}")
     console.print(t)
     console.print(f"report: {out / 'chords.json'}")
