@@ -304,6 +304,27 @@ class Infill(Protocol):
         ...
 
 
+class Stream(Protocol):
+    """``stream``: a phrase the user played read as the model's words, and the reply read back
+    note by note as it is sampled (jam mode)."""
+
+    def played(self, notes: list[tuple[float, int, float, int]], context: dict[str, Any]) -> Piece:
+        """Notes played live ((start, pitch, duration) in seconds, velocity) as a Piece on the model's grid."""
+        ...
+
+    def encode_piece(self, piece: Piece) -> Encoded:
+        """A Piece as the codec's text."""
+        ...
+
+    def fit_prompt(self, encoded: Encoded, vocab: list[str], where: str) -> tuple[list[str], int]:
+        """Its words, fitted to ``vocab``."""
+        ...
+
+    def note_stream(self, context: dict[str, Any], bars: float) -> Any:
+        """A reader that turns sampled words into note events, finished after ``bars`` bars."""
+        ...
+
+
 class SettledMetre(Protocol):
     """A metre a sample settled on, opaque to generation: it writes itself into the sample."""
 

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import join_tokens
+from cadenza.codecs.base import Continue, able
 from cadenza.codecs.fim import prime_only
 from cadenza.generation.chords import with_progression
 from cadenza.generation.decode import few_threads, sample_ids
@@ -35,10 +36,14 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
     user's file unchanged then the new bars, and ``.mid``; MIDI codecs: ``NAME-01.mid``, the
     excerpt note for note then the continuation, and ``NAME-01-continuation.mid``), and its model
     text as ``NAME-01.txt``."""
-    codec, vocab, prompt, n = run.codec, run.vocab, Path(req.prompt), req.n  # type: ignore[arg-type]
+    codec, vocab, n = run.codec, run.vocab, req.n
+    if req.prompt is None:
+        raise CadenzaError("continuing needs a prompt file")
+    prompt = Path(req.prompt)
     if not codec.can("continue"):
         raise CadenzaError(f"--prompt: a {codec.name} model cannot continue a file")
-    parts = codec.continuation_parts(prompt, req.prompt_bars, req.prompt_seconds, vocab, run.context, out)  # type: ignore[attr-defined]
+    joins = able(codec, "continue", Continue)
+    parts = joins.continuation_parts(prompt, req.prompt_bars, req.prompt_seconds, vocab, run.context, out)
     ids = encode_prime(join_tokens(parts.prime, codec.unit), vocab, codec.unit, map_unknown=parts.map_unknown, where=str(prompt))
     if not ids:
         raise CadenzaError(f"{prompt}: the prompt excerpt has no notes")
@@ -60,7 +65,7 @@ def follow(run: Run, req: Request, out: Path, progress: Callable[[int, int], Non
         if goal is not None and goal.finish is not None:
             toks = goal.finish(toks)
         stem = out / f"{prompt.stem}-{i + 1:02d}"  # a name such as bwv66.6 keeps its dot
-        decoded, files = codec.join_continuation(parts.handle, toks, goal.quarters if goal is not None else 0.0, stem, context)  # type: ignore[attr-defined]
+        decoded, files = joins.join_continuation(parts.handle, toks, goal.quarters if goal is not None else 0.0, stem, context)
         Path(f"{stem}.txt").write_text(decoded.text, encoding="utf-8")  # not with_suffix: "bwv66.6-01" keeps its ".6"
         stats = decoded.stats
         if con is not None:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from cadenza import CadenzaError
 from cadenza.codecs import join_tokens, split_tokens
+from cadenza.codecs.base import Infill, able
 from cadenza.codecs.fim import ROLES, HoldEnd, can_infill, fim_format, fim_prime, prime_only, sentinel
 from cadenza.codecs.labels import label_prime
 from cadenza.generation.decode import few_threads, sample_ids
@@ -57,9 +58,12 @@ def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | N
         raise CadenzaError(f"{run}: this model was not trained to fill in the middle; train one with `cadenza train --fim-rate 0.5`")
     if not codec.can("infill"):
         raise CadenzaError(f"{run}: a {codec.name} model cannot rewrite bars of a file")
-    model, path, (first, last) = run.model, Path(req.prompt), req.rewrite  # type: ignore[arg-type, misc]
+    if req.prompt is None or req.rewrite is None:
+        raise CadenzaError("rewriting bars needs a file and the bars to rewrite")
+    model, path, (first, last) = run.model, Path(req.prompt), req.rewrite
     context = run.context
-    parts = codec.infill_parts(path, first, last, vocab, context, req.context_bars, req.suffix_bars)  # type: ignore[attr-defined]
+    fills = able(codec, "infill", Infill)
+    parts = fills.infill_parts(path, first, last, vocab, context, req.context_bars, req.suffix_bars)
     decoding = parts.context
     if req.progression:  # the middle's first bar (bar `first`) takes the progression's first chord
         from cadenza.generation.chords import with_progression
@@ -110,7 +114,7 @@ def rewrite_bars(run: Run, req: Request, out: Path, formats: tuple[str, ...] | N
                 try:
                     if not whole:
                         raise CadenzaError(f"the middle stopped before bar {last} was complete ({codec.reach(toks)} of {units} {'bars' if codec.bar_token else 'grid steps'})")
-                    results[r] = (codec.join_infill(parts.handle, toks, decoding), con.forced[k])  # type: ignore[attr-defined]
+                    results[r] = (fills.join_infill(parts.handle, toks, decoding), con.forced[k])
                 except CadenzaError as exc:
                     problems[r] = str(exc)
                     again.append(r)

@@ -9,6 +9,7 @@ import threading
 from typing import Any, Iterator
 
 from cadenza import CadenzaError
+from cadenza.codecs.base import Stream, able
 from cadenza.generation.filters import choose
 from cadenza.generation.request import SamplingOptions
 from cadenza.generation.run import Run
@@ -24,10 +25,11 @@ def stream_notes(run: Run, played: list[tuple[float, int, float, int]], bars: fl
     codec, vocab, model = run.codec, run.vocab, run.model
     if not codec.can("stream"):
         raise CadenzaError(f"{run} cannot jam: choose a notewise model")
-    words, _ = codec.fit_prompt(codec.encode_piece(codec.played(played, run.context)), vocab, "the phrase")  # type: ignore[attr-defined]
+    streams = able(codec, "stream", Stream)
+    words, _ = streams.fit_prompt(streams.encode_piece(streams.played(played, run.context)), vocab, "the phrase")
     stoi = {w: i for i, w in enumerate(vocab)}
     ids = [stoi[w] for w in words]
-    reader = codec.note_stream(run.context, bars)  # type: ignore[attr-defined]
+    reader = streams.note_stream(run.context, bars)
     gen = torch.Generator().manual_seed(seed)
     count = tokens = 0
     with torch.no_grad():
