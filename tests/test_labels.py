@@ -33,6 +33,20 @@ def test_labels_from_kern_reference_records_before_cleaning():
     assert got["composer"] == "Bach" and got["style"] == "polyphony"  # !!!COM: Bach, Johann Sebastian; !!!AST: polyphony
     quartet = from_kern(shared("corpora", "haydn-string-quartets", "op01n0-01.krn"))
     assert quartet == {"composer": "Haydn", "instrument": "cello+viola+violin"}
+    named = from_kern(shared("corpora", "mozart-string-quartets", "k080-01.krn"))  # *I:Violoncello ... *I:Violino I: names, no codes
+    assert named["instrument"] == "cello+viola+violin"
+    titled = from_kern(shared("corpora", "mozart-string-quartets", "k168-01.krn"))  # no *I at all; !!!OTL: String Quartet No. 8
+    assert titled["instrument"] == "cello+viola+violin"
+
+
+def test_kern_instrument_names_and_titles_without_codes(tmp_path):
+    f = tmp_path / "x.krn"
+    f.write_text('!!!OTL: Sonata\n**kern\t**kern\n*I"Violoncello\t*I"Pianoforte\n=1\t=1\n4c\t4c\n*-\t*-\n')
+    assert from_kern(f)["instrument"] == "cello+piano"
+    f.write_text("!!!OTL: Piano Sonata No. 3\n**kern\t**kern\n=1\t=1\n4c\t4c\n*-\t*-\n")
+    assert from_kern(f)["instrument"] == "piano"
+    f.write_text("!!!OTL: Sonata\n**kern\n*I:Zither\n=1\n4c\n*-\n")
+    assert "instrument" not in from_kern(f)  # a name it does not know is not guessed
 
 
 def test_labels_from_music21_corpus_and_folder_names(tmp_path):

@@ -40,6 +40,17 @@ HUMDRUM_INSTRUMENTS = {
     "barit": "voice", "bass": "voice", "vox": "voice", "calto": "voice", "cant": "voice", "ctenor": "voice", "cbass": "voice", "altus": "voice",
     "bassus": "voice", "quint": "voice", "sextus": "voice", "cantus": "voice", "sopr": "voice", "voice": "voice", "choir": "voice",
 }
+# Instrument names as scores write them (Italian, German, English), for files with no ``*I`` code
+INSTRUMENT_WORDS = {
+    "violino": "violin", "violin": "violin", "violine": "violin", "viola": "viola", "bratsche": "viola", "violoncello": "cello", "cello": "cello",
+    "violoncelle": "cello", "contrabasso": "contrabass", "kontrabass": "contrabass", "pianoforte": "piano", "piano": "piano", "fortepiano": "piano",
+    "klavier": "piano", "cembalo": "harpsichord", "harpsichord": "harpsichord", "organo": "organ", "orgel": "organ", "organ": "organ",
+    "flauto": "flute", "flute": "flute", "oboe": "oboe", "clarinetto": "clarinet", "clarinet": "clarinet", "fagotto": "bassoon", "bassoon": "bassoon",
+    "soprano": "voice", "alto": "voice", "tenore": "voice", "tenor": "voice", "basso": "voice", "bass": "voice", "cantus": "voice", "voice": "voice",
+}
+# Titles that name their ensemble, for files that name no instrument at all
+TITLE_ENSEMBLES = {"string quartet": ("cello", "viola", "violin"), "streichquartett": ("cello", "viola", "violin"), "piano sonata": ("piano",),
+                   "klaviersonate": ("piano",)}
 _FILE_COLUMNS = ("midi", "path", "file", "filename")
 # The style period of composers in the corpora Cadenza ships or reads (music21's, ../shared), for a
 # piece whose files name a composer and no period: a model conditioned on style then learns
@@ -126,6 +137,16 @@ def from_kern(path: Path) -> dict[str, str]:
                 m = re.fullmatch(r"\*I([a-z]+)", tok)
                 if m:
                     instruments.add(HUMDRUM_INSTRUMENTS.get(m.group(1), m.group(1)))
+    if not instruments:  # no codes: the instrument names (``*I:Violino I``, ``*I"Violoncello``), as the CCARH quartets write them
+        for line in text.splitlines():
+            if line.startswith("*I"):
+                for tok in line.split("\t"):
+                    m = re.fullmatch(r"\*I[:\"]\s*([A-Za-z]+).*", tok)
+                    if m and m.group(1).lower() in INSTRUMENT_WORDS:
+                        instruments.add(INSTRUMENT_WORDS[m.group(1).lower()])
+    if not instruments:  # nor names: a title that names the ensemble (``!!!OTL: String Quartet No. 8``)
+        title = next((line[7:].lower() for line in text.splitlines() if line.startswith("!!!OTL")), "")
+        instruments.update(next((v for k, v in TITLE_ENSEMBLES.items() if k in title), ()))
     if instruments:
         got["instrument"] = "+".join(sorted(instruments))
     return {k: v for k, v in got.items() if v}
