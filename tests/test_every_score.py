@@ -69,6 +69,9 @@ def test_an_abc_tune_book_gives_one_piece_per_tune(tmp_path):
     bad.write_text("this is not ABC at all\n")
     with pytest.raises(CadenzaError, match="bad.abc"):
         get_codec("kern").encode(bad)
+    bad.write_text("X:1\nT:letters that music21 reads as notes\nabc def gab\n")  # no K: field: not a tune
+    with pytest.raises(CadenzaError, match=r"bad.abc: not ABC notation \(no K: key field"):
+        get_codec("kern").encode(bad)
 
 
 def test_the_top_line_is_the_same_in_any_key_and_spelling():

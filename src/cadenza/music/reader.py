@@ -8,6 +8,8 @@ bomb). Text goes to ``converter.parseData``, which neither reads nor writes that
 
 from __future__ import annotations
 
+import re
+
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -73,6 +75,8 @@ def read_pieces(path: Path) -> list[Piece]:
     if not path.is_file():
         raise CadenzaError(f"{path}: no such file")
     text = read_notation(path)
+    if not re.search(r"^K:", text, re.MULTILINE):  # any text parses as ABC notes; a tune has a key field
+        raise CadenzaError(f"{path}: not ABC notation (no K: key field, which every tune has)")
     try:
         parsed = parse_text(text, "abc")
     except Exception as exc:  # music21 raises many kinds
