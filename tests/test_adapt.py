@@ -31,6 +31,21 @@ def test_adapt_fine_tunes_and_measures_on_pieces_it_held_out(tmp_path):
     assert rep.test_tokens + rep.unknown_to_base == own["tokens"]
     assert rep.tuned_bits < rep.base_bits  # Chopin read better after fine-tuning on Chopin
     assert rep.gain == pytest.approx(1 - rep.tuned_bits / rep.base_bits)
+    # per note: the same bits over the test pieces' notes (music21 counts them as evaluate does)
+    assert rep.notes > 100
+    assert rep.tuned_bits_per_note == pytest.approx(rep.tuned_bits * rep.test_tokens / rep.notes)
+    assert rep.tuned_bits_per_note < rep.base_bits_per_note
+    assert 0 < rep.base_overlap <= 1 and 0 < rep.tuned_overlap <= 1  # the samples' features against the test pieces'
+
+
+@pytest.mark.slow
+def test_adapt_works_for_midi_from_the_notewise_model(tmp_path):
+    src = shared("midi", "nottingham-folk", "MIDI")
+    files = sorted(src.glob("*.mid"))[:12]  # folk tunes with their chords: music piano-notewise never read
+    rep = adapt(files, tmp_path / "mine", "piano-notewise", AdaptOptions(minutes=1.0, threads=1, transpose=None, eval_every=10, samples=2))
+    assert rep.pieces["test"] >= 1 and (tmp_path / "mine" / "model" / "best.safetensors").is_file()
+    assert rep.test_tokens > 0 and rep.notes > 0 and rep.tuned_bits < rep.base_bits
+    assert rep.base_overlap is not None and rep.tuned_overlap is not None
 
 
 def test_adapt_refuses_what_it_cannot_use(tmp_path, palestrina_paths):

@@ -33,6 +33,8 @@ class AdaptOptions:
     transpose: str | None = "all"  # the training pieces in 12 keys: a small corpus overfits in one (mozart-kern's lesson)
     val_fraction: float = 0.15
     test_fraction: float = 0.15
+    samples: int = 8  # samples each model writes to be set against the user's test pieces (0: none)
+    sample_bars: int = 8  # their length in bars (grid codecs: their tokens, sample_bars * 100)
 
 
 @dataclass
@@ -48,6 +50,17 @@ class AdaptReport:
     steps: int
     minutes: float
     extra: dict[str, Any] = field(default_factory=dict)
+    notes: int = 0  # notes of the user's test pieces (the bits per note below divide by them)
+    base_overlap: float | None = None  # mean overlapped area of the base model's samples with the test pieces
+    tuned_overlap: float | None = None  # the same for the fine-tune's samples
+
+    @property
+    def base_bits_per_note(self) -> float | None:
+        return self.base_bits * self.test_tokens / self.notes if self.notes else None
+
+    @property
+    def tuned_bits_per_note(self) -> float | None:
+        return self.tuned_bits * self.test_tokens / self.notes if self.notes else None
 
     @property
     def gain(self) -> float:
@@ -71,8 +84,46 @@ def adapt(sources: list[str | Path], run: Path, base: str = "mozart-kern", optio
     result = fine_tune(base, run / "dataset", run / "model", options, progress)
     say("measuring the base model and the fine-tune on your held-out pieces")
     bits_base, bits_tuned, tokens, unknown = compare(base, run / "model", run / "dataset")
-    return AdaptReport(run, base, run / "dataset", pieces, bits_base, bits_tuned, tokens, unknown, result.step, result.seconds / 60,
-                       {"best_val_loss": result.best_val_loss})
+    rep = AdaptReport(run, base, run / "dataset", pieces, bits_base, bits_tuned, tokens, unknown, result.step, result.seconds / 60,
+                      {"best_val_loss": result.best_val_loss})
+    if options.samples:
+        say(f"{options.samples} samples from each, set against your held-out pieces")
+        rep.notes, rep.base_overlap, rep.tuned_overlap = closeness(base, run / "model", run / "dataset", options)
+    return rep
+
+
+def closeness(base: str, tuned: Path, dataset: Path, options: AdaptOptions = AdaptOptions()) -> tuple[int, float | None, float | None]:
+    """(notes of the test pieces, mean overlapped area of the base model's samples, of the
+    fine-tune's): ``options.samples`` samples each (same seeds), their features against the test
+    pieces' cut to the samples' length (:func:`~cadenza.evaluation.similarity.statistics_section`)."""
+    import tempfile
+
+    from cadenza.evaluation.heldout import decode_piece, read_test_pieces
+    from cadenza.evaluation.pieces import piece_notes
+    from cadenza.evaluation.similarity import statistics_section
+    from cadenza.generation import Request, generate, open_run
+    from cadenza.models.pretrained import resolve
+
+    quiet = lambda *_: None  # noqa: E731
+    runs = [open_run(resolve(base)), open_run(Path(tuned))]
+    codec = runs[1].codec
+    held = [h.piece for h in read_test_pieces(Path(dataset), codec, 0, quiet)]
+    notes = sum(len(piece_notes(p)) for p in held if p is not None)
+    overlaps: list[float | None] = []
+    with tempfile.TemporaryDirectory(prefix="cadenza-adapt-") as tmp:
+        for k, run in enumerate(runs):
+            ask = Request(n=options.samples, seed=options.seed, bars=options.sample_bars if codec.bar_token else 0, length=100 * options.sample_bars)
+            pieces = []
+            for s in generate(run, Path(tmp) / str(k), ask, formats=("krn",) if "krn" in codec.sample_formats else None):
+                written = s.files.get("krn")
+                try:
+                    kern = written.read_text(encoding="utf-8") if written is not None and written.exists() else None
+                    pieces.append(decode_piece(codec, s.text, run.context, f"sample-{s.index}", kern)[0])
+                except Exception:  # noqa: BLE001 - an unreadable sample is no evidence of closeness
+                    pieces.append(None)
+            section, _ = statistics_section(pieces, held, [], quiet)
+            overlaps.append(section.get("mean_overlap_area"))
+    return notes, overlaps[0], overlaps[1]
 
 
 def prepare_for(base: str, sources: list[str | Path], dataset: Path, options: AdaptOptions = AdaptOptions()) -> dict[str, int]:

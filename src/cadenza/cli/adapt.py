@@ -19,11 +19,14 @@ def adapt(
     transpose: Optional[str] = typer.Option("all", help="Your training pieces in more keys: 'all' (12), shifts like '-2,2', or 'none'."),
     learning_rate: float = typer.Option(1e-3, help="Peak learning rate of the fine-tune."),
     seed: int = typer.Option(0, help="Seed of the split and of training."),
+    samples: int = typer.Option(8, help="Samples each model writes, set against your held-out pieces (0: skip)."),
 ) -> None:
     """Fine-tune a base model on your own pieces: prepare, train for a few minutes, measure the gain on pieces held out."""
     from cadenza.adapt import AdaptOptions, adapt as _adapt
+    from cadenza.evaluation.features import FEATURES as FEATURE_NAMES
 
-    options = AdaptOptions(minutes=minutes, threads=threads, learning_rate=learning_rate, seed=seed, transpose=None if transpose in (None, "none", "") else transpose)
+    options = AdaptOptions(minutes=minutes, threads=threads, learning_rate=learning_rate, seed=seed, transpose=None if transpose in (None, "none", "") else transpose,
+                           samples=samples)
     with progress("fine-tuning") as update:
         def cb(s: dict) -> None:
             v = s["val_loss"]
@@ -33,6 +36,11 @@ def adapt(
     console.print(f"your pieces: {rep.pieces['train']} to train on, {rep.pieces['val']} to choose the checkpoint, {rep.pieces['test']} held out (prepared in {rep.dataset})")
     console.print(f"{rep.steps} steps in {rep.minutes:.1f} min. On your held-out pieces ({rep.test_tokens:,} tokens"
                   + (f"; {rep.unknown_to_base:,} the base model cannot spell left out for both" if rep.unknown_to_base else "") + "):")
-    console.print(f"  {rep.base:>20s}: {rep.base_bits:.3f} bits/token")
-    console.print(f"  {'fine-tuned':>20s}: {rep.tuned_bits:.3f} bits/token  ({rep.gain:+.1%} fewer bits)")
+    per_note = rep.notes and rep.base_bits_per_note is not None and rep.tuned_bits_per_note is not None
+    console.print(f"  {rep.base:>20s}: {rep.base_bits:.3f} bits/token" + (f", {rep.base_bits_per_note:.2f} bits/note" if per_note else ""))
+    console.print(f"  {'fine-tuned':>20s}: {rep.tuned_bits:.3f} bits/token" + (f", {rep.tuned_bits_per_note:.2f} bits/note" if per_note else "")
+                  + f"  ({rep.gain:+.1%} fewer bits)")
+    if rep.base_overlap is not None and rep.tuned_overlap is not None:
+        console.print(f"How close samples sit to your held-out pieces (mean overlapped area of {len(FEATURE_NAMES)} features, 1 = indistinguishable): "
+                      f"{rep.base} {rep.base_overlap:.3f}, fine-tuned {rep.tuned_overlap:.3f}")
     console.print(f"Generate from it: cadenza generate {rep.run / 'model'} -o out --bars 16")
