@@ -24,6 +24,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def listen(base: str, adapted: Path, dataset: Path, n: int) -> dict:
+    """What a listener hears (benchmarks/conditioning_styles.py: staves, note length, onsets per
+    quarter, syncopation) in ``n`` samples of 16 bars from the base model and from the fine-tune
+    (same seeds), next to the held-out pieces: did the fine-tune move towards the user's music?"""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from conditioning_styles import describe, mean, samples
+
+    from cadenza.evaluation.heldout import fast_piece, split_pieces
+    from cadenza.generation import open_run
+
+    tuned = open_run(adapted)
+    real = []
+    for text, row in split_pieces(dataset, "test", tuned.codec.unit):
+        got = describe(fast_piece(tuned.codec, text, row.get("info") or {}, row["name"]))
+        if got:
+            real.append(got)
+    return {"base": mean(samples(open_run(base), {}, n, 16, 0)), "adapted": mean(samples(tuned, {}, n, 16, 0)), "held_out": mean(real), "samples": n}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sources", nargs="+", help="the corpus (files or folders) the base model never saw")
@@ -32,6 +51,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/cadenza-adapt-bench"))
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "adapt.json")
     ap.add_argument("--transpose", default="all", help="the training pieces in more keys, for both recipes ('none': as written)")
+    ap.add_argument("--samples", type=int, default=10, help="samples of 16 bars from the base model and the fine-tune, described as a listener hears them")
     a = ap.parse_args()
 
     from cadenza.adapt import AdaptOptions, prepare_for
@@ -66,13 +86,16 @@ def main() -> None:
     for name, model, bits in rows:
         print(f"{name:38s} {model:16s} {bits:.4f}")
     gain = 1 - tuned_bits["bits_per_token"] / charrnn["test_bits_per_token"]
+    sounds = listen(a.base, work / "adapted", work / "dataset", a.samples)
     print(f"adapt against the 2015 recipe: {gain:+.1%} fewer bits (target: at least 20%)")
+    for who in ("base", "adapted", "held_out"):
+        print(f"{who:10s} " + "  ".join(f"{k} {v:.3f}" for k, v in sounds[who].items()))
     result = {"what": "base model + adapt vs the 2015 recipe from scratch: same dataset (text and held-out pieces), same minutes, run side by side, one thread each",
               "command": " ".join(["python", "benchmarks/adapt.py", *a.sources, "--from", a.base, "--minutes", str(a.minutes), "--transpose", a.transpose]),
               "sources": a.sources, "base": a.base, "minutes": a.minutes, "pieces": pieces, "test_pieces": tuned_bits["pieces"], "test_chars": tuned_bits["tokens"],
               "base_bits_per_char": base_bits["bits_per_token"], "adapted_bits_per_char": tuned_bits["bits_per_token"],
               "charrnn_bits_per_char": charrnn["test_bits_per_token"], "charrnn_steps": charrnn.get("steps"), "gain_over_charrnn": gain, "met": gain >= 0.2,
-              "wall_seconds": round(wall, 1), "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+              "sounds": sounds, "wall_seconds": round(wall, 1), "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
               "date": time.strftime("%Y-%m-%d")}
     a.json.parent.mkdir(parents=True, exist_ok=True)
     a.json.write_text(json.dumps(result, indent=1) + "\n")

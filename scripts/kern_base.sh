@@ -47,6 +47,15 @@ if [ ! -f data/every-score/manifest.json ]; then
     --layouts all --condition composer,style,instrument --label-min-pieces 10 --hold-out data/mozart-all --hold-out data/beethoven-all \
     --workers 2 -o data/every-score --seed 0
 fi
+if [ -f "$SAVED/last.state.json" ] && \
+   "$BIN/python" -c "import json, sys; s = json.load(open('$SAVED/last.state.json')); c = json.load(open('$SAVED/config.json')); sys.exit(s['step'] < c['train']['max_steps'])"; then
+  # The committed run is finished (6,000 of 6,000 steps): restore it as it is. The corpus prepared
+  # today may differ from the one it read (kern cleaning has since written each chord note's
+  # duration: Joplin, 91 notes of Beethoven, some music21 files), which only a retraining would use.
+  [ -f "$RUN/last.state.json" ] || { mkdir -p "$RUN" && cp -r "$SAVED"/. "$RUN"/; }
+  echo "$RUN: the finished kern-base run ($SAVED); delete $SAVED to train it again from nothing"
+  exit 0
+fi
 if [ -f "$SAVED/dataset.sha256" ] && ! (cd data/every-score && sha256sum --quiet -c "../../$SAVED/dataset.sha256"); then
   echo "data/every-score differs from the corpus the saved checkpoint was trained on ($SAVED/dataset.sha256): resuming would not be exact" >&2
   exit 2

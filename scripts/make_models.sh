@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Rebuild every bundled model with Cadenza's own prepare/train commands, then package each into
 # src/cadenza/pretrained/<name>/ with its held-out bits/token measured on the dataset's test split.
-# The base model of every score (issue #20, in training) has its own script: scripts/kern_base.sh.
+# The base model of every score (issue #20) has its own script, scripts/kern_base.sh, called first.
 #
 #   make models                           (or: bash scripts/make_models.sh)
 #   bash scripts/make_models.sh --check   the first steps of one stage against a recorded log (~5 min, below)
 #
 # What it rebuilds. Every stage is bounded by steps: the step counts of the shipped weights (each
 # model's MODEL.json `steps`; a first stage's count is the MODEL.json of the model it was bundled as
-# before its second stage: beethoven-kern 3,390 steps, bach-notewise 12,683). The cosine runs over
-# those steps, and the warm-up the shipped runs had (500 steps: --max-steps 100000 made it so) is
-# given explicitly. Batches, dropout masks and fill-in-the-middle windows are seeded by the step, so
+# before its second stage: bach-notewise 12,683). The cosine runs over
+# those steps, and the warm-up the shipped runs had (500 steps: --max-steps 100000 made it so; 100
+# for the fine-tunes of kern-base) is given explicitly. Batches, dropout masks and fill-in-the-middle windows are seeded by the step, so
 # a stage gives the same weights each time on the same hardware and thread count, and a stage that
 # is interrupted resumes exactly (run the script again). The stages run in order; a stage started
 # from another (--init-from runs/...) starts from the run this script has just built, never from a
-# bundled model (beethoven-kern has been replaced since mozart-kern started from it). MODEL.json gets
+# bundled model. MODEL.json gets
 # the commands as this script ran them. A run folder left by an earlier, different build is refused
 # (its training options differ): move it aside first.
 #
@@ -27,8 +27,7 @@
 # model or thread count may change the last digits.
 #
 # --check retrains the first CHECK_STEPS (50) steps of piano-notewise's stage (the cheapest last
-# stage: the only one that starts from no other; every other needs a first stage of 35 CPU minutes
-# or a GPU) with its dataset prepared into a temporary folder, on the CPU with one thread, and
+# stage: the only one that starts from no other; every other needs kern-base or a first stage on a GPU) with its dataset prepared into a temporary folder, on the CPU with one thread, and
 # compares the losses logged every 5 steps with scripts/make_models.check.json to 4 decimals. The
 # warm-up is explicit, so the first steps' learning rates are those of the full stage (and of the
 # record's 100 steps); evaluations do not touch training. Nothing is written under data/ or runs/.
@@ -54,6 +53,12 @@ steps() { python3 -c "import sys; print(max(1, int($1 * float(sys.argv[1]))))" "
 # char-rnn's streams at 3e-3 (issue #20).
 PIANO_PREPARE=("$SHARED/midi/piano-midi" --codec notewise --note-range 88 --transpose all --condition composer --label-min-pieces 10 --seed 0)
 PIANO_TRAIN=(--rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batch-size 128 --learning-rate 2e-3 --random-windows --fim-rate 0.5 --fim-format psm --schedule cosine)
+
+# What kern-base read and the terms it inherits (the fine-tunes of it inherit them too)
+KERN_BASE_DATA="the every-score corpus (docs/corpus-every-score.md): every score of ../shared/corpora but Joplin (Mozart and Beethoven piano sonatas, Bach chorales and WTC, Chopin preludes, Haydn and Mozart quartets), music21's corpus (Palestrina, Bach, Monteverdi, Josquin, the Trecento, Essen, O'Neill and Ryan's Mammoth tune books) and ../shared/midi (piano-midi.de, Nottingham, chamber scores) written as kern; 16,224 pieces, 25.2M characters, each in its own staves with composer, style and instrument labels; the Mozart and Beethoven test pieces held out"
+KERN_BASE_LICENCE="non-commercial research use: CC BY-NC-SA 4.0 (Mozart piano sonatas, Bach chorales: non-commercial, share-alike), CC BY-SA 3.0 DE (piano-midi.de, credit Bernd Krueger), GPL-3.0 (the Nottingham database), BSD-3-Clause (music21's corpus as music21 ships it); the Beethoven sonatas, WTC, Chopin preludes, Haydn and Mozart quartets and chamber scores state no licence (research use). The weights follow all of them: the strictest, non-commercial, applies"
+KERN_BASE_TRAIN="cadenza train data/every-score -o runs/kern-base --rnn-size 256 --num-layers 3 --dropout 0.1 --seq-length 256 --batch-size 50 --learning-rate 2e-3 --random-windows --fim-rate 0.25 --schedule cosine --max-steps 6000 --eval-every 250 --threads 1 --seed 0"
+FINE_TUNE_LICENCE="non-commercial research use, as kern-base it started from (CC BY-NC-SA 4.0 among its sources) and, for Mozart, its own data (CC BY-NC-SA 4.0)"
 
 if [[ "${1:-}" == "--check" ]]; then
   N=${CHECK_STEPS:-50}
@@ -103,28 +108,33 @@ pack() {  # run name trained_on licence command hardware
 }
 mkdir -p data runs
 
-# 1. The 2015 experiment's other composer: Beethoven's piano sonatas, in all 12 keys, with fill in
-#    the middle on a quarter of the windows (PSM), 3,390 steps on one CPU thread: runs/beethoven-base,
-#    where the Mozart model starts (2.); then 4,999 steps more with SPM infilling: the shipped model.
-$BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" --transpose all -o data/beethoven-all --seed 0
-stage beethoven-base beethoven-all --rnn-size 128 --num-layers 3 --dropout 0.2 --seq-length 256 --learning-rate 2e-3 --random-windows --fim-rate 0.25 --fim-format psm \
-  --schedule cosine --warmup-steps "$(steps 500)" --max-steps "$(steps 3390)" --eval-every 250 --threads 1
-stage beethoven-kern beethoven-all --init-from runs/beethoven-base --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --fim-format spm \
-  --schedule cosine --warmup-steps "$(steps 500)" --max-steps "$(steps 4999)" --eval-every 250 --threads 1
-pack runs/beethoven-kern beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements, in all 12 keys), with clefs, key and metre" \
-  "no licence stated by the source (research use): the weights follow the data" \
-  "$RAN_beethoven_base; $RAN_beethoven_kern" "one CPU thread (both stages)"
+# 0. The base model of every score (issue #20): scripts/kern_base.sh prepares data/every-score and
+#    trains runs/kern-base, 6,000 steps on one CPU thread over two sessions (hours); with the finished
+#    run committed in training-state/kern-base it restores that run instead (delete the folder to
+#    train it again). The Mozart and Beethoven models are fine-tunes of it (1., 2.).
+bash scripts/kern_base.sh
+pack runs/kern-base kern-base "$KERN_BASE_DATA" "$KERN_BASE_LICENCE" "bash scripts/kern_base.sh (cadenza prepare ... -o data/every-score; $KERN_BASE_TRAIN)" "one CPU thread"
 
-# 2. The 2015 experiment: char-level LSTM 3x128 on the kern of Mozart's piano sonatas, in all 12
-#    keys (the test pieces are untransposed), with fill in the middle on a quarter of the windows,
-#    fine-tuned from the first Beethoven stage (1.): 53 movements overfit a model trained from
-#    scratch within a few epochs. The text keeps each piece's clefs, key and metre (cleaning version 2).
+# 1. The 2015 experiment's other composer: Beethoven's piano sonatas, in all 12 keys, fill in the
+#    middle on a quarter of the windows (SPM), fine-tuned from kern-base (0.): the shipped run trained
+#    for 60 wall-clock minutes (a cosine over them) on one CPU thread beside other jobs.
+$BIN/cadenza prepare "$SHARED/corpora/beethoven-piano-sonatas" --transpose all -o data/beethoven-all --seed 0
+stage beethoven-kern beethoven-all --init-from runs/kern-base --dropout 0.2 --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --fim-format spm \
+  --random-windows --schedule cosine --warmup-steps "$(steps 100)" --max-steps "$(steps 1250)" --eval-every 100 --threads 1 --seed 0
+pack runs/beethoven-kern beethoven-kern "Beethoven piano sonatas, kern (craigsapp/beethoven-piano-sonatas: 102 movements, in all 12 keys), with clefs, key and metre; fine-tuned from kern-base (the every-score corpus)" \
+  "$FINE_TUNE_LICENCE" "$RAN_beethoven_kern (from kern-base: 0.)" "one CPU thread (after kern-base's 6,000 steps on one CPU thread)"
+
+# 2. The 2015 experiment: the kern of Mozart's piano sonatas, in all 12 keys (the test pieces are
+#    untransposed), fill in the middle on a quarter of the windows, fine-tuned from kern-base (0.):
+#    53 movements overfit a model trained from scratch within a few epochs. The text keeps each
+#    piece's clefs, key and metre (cleaning version 2). The shipped run: a cosine over 65 wall-clock
+#    minutes on one CPU thread, interrupted at step 600, resumed exactly and stopped by hand at 1,400
+#    (validation had risen since step 600, the shipped checkpoint).
 $BIN/cadenza prepare "$SHARED/corpora/mozart-piano-sonatas" --transpose all -o data/mozart-all --seed 0
-stage mozart-kern mozart-all --init-from runs/beethoven-base --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --fim-format spm \
-  --schedule cosine --warmup-steps "$(steps 500)" --max-steps "$(steps 5147)" --eval-every 100 --threads 1
-pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on, in all 12 keys), with clefs, key and metre; fine-tuned from the first stage of beethoven-kern (Beethoven piano sonatas, 102 movements, 12 keys)" \
-  "CC BY-NC-SA 4.0 for the Mozart data (non-commercial, share-alike); the Beethoven encodings it started from state no licence (research use): the weights follow both" \
-  "$RAN_beethoven_base; $RAN_mozart_kern" "one CPU thread (both stages)"
+stage mozart-kern mozart-all --init-from runs/kern-base --dropout 0.2 --seq-length 256 --batch-size 50 --learning-rate 1e-3 --fim-rate 0.25 --fim-format spm \
+  --random-windows --schedule cosine --warmup-steps "$(steps 100)" --max-steps "$(steps 1400)" --eval-every 100 --threads 1 --seed 0
+pack runs/mozart-kern mozart-kern "Mozart piano sonatas, kern (KernScores, craigsapp/mozart-piano-sonatas: 69 movements, 53 trained on, in all 12 keys), with clefs, key and metre; fine-tuned from kern-base (the every-score corpus)" \
+  "$FINE_TUNE_LICENCE" "$RAN_mozart_kern (from kern-base: 0.)" "one CPU thread (after kern-base's 6,000 steps on one CPU thread)"
 
 # 3. Only music21's own corpus: Bach chorales (MusicXML read through music21), notewise, 12 keys:
 #    12,683 steps on a GPU with PSM infilling (runs/bach-base), then 3,509 CPU steps with SPM.

@@ -9,7 +9,7 @@ from typing import Any
 
 from readme_figures import FigureError, Figures, Sources, bold_lower, num, pct, table
 from readme_figures_chords import CHORD_READER, CHORDS_HELDOUT, TABLES as CHORD_TABLES
-from readme_figures_kern_base import KERN_BASE, STARTUP
+from readme_figures_kern_base import ADAPT_SOUNDS, BEETHOVEN, JUDGE, KERN_BASE, KERN_BASE_TABLES, SPEED, STARTUP
 
 # ---- benchmarks/results/latest.json: issue #15's table (benchmarks/bench.py)
 
@@ -42,7 +42,7 @@ def bench(src: Sources) -> dict[str, str]:
         "b_steps": num(mozart["baseline"]["steps"], 0), "b_epochs": num(mozart["baseline"]["epochs"], 0),
         "c_test": num(mozart["cadenza"]["test_bits_per_token"], 3), "c_steps": num(mozart["cadenza"]["steps"], 0),
         "v1": num(side["dropout0_lr3e-3_at_step_8500"], 3), "v0": num(side["benchmark_recipe_at_end"], 3), "v2": num(side["dropout0_bptt100"], 3),
-        "mk": num(src.model("mozart-kern")["test_bits_per_token"], 3), "stateful": num(hist["mozart-kern-stateful"]["bits_per_token"], 3),
+        "mk": num(src.model("mozart-kern")["test_bits_per_token"], 3), "mk_old": num(src("evaluate_mozart-kern-replaced")["likelihood"]["bits_per_token"], 3), "stateful": num(hist["mozart-kern-stateful"]["bits_per_token"], 3),
         "clara_params": num(piano["baseline"]["params"] / 1e6, 1), "clara_steps": num(piano["baseline"]["steps"], 0),
         "con_ratio": num(con["ratio"], 2), "con": num(con["value"], 2), "free": num(free["value"], 2),
         "step_us": num(prof["numpy_step_us_per_char"], 0), "chk_lo": num(prof["checker_us_per_char"][0], 0), "chk_hi": num(prof["checker_us_per_char"][1], 0),
@@ -63,7 +63,7 @@ BENCH = Figures(bench, (
     "the 2015 recipe reached {b_test} bits/char on the whole test pieces (the issue measured 1.278; best validation {b_val}) in {b_steps} steps, {b_epochs} passes over the plain text",
     "validation read the same way): {c_test} in {c_steps} steps",
     "(validation {v1} nats at step 8,500, against {v0} at the end for the benchmark's recipe) and dropout 0 with 100-character BPTT ({v2}; side runs not kept",
-    "reaches {mk}, and the same fine-tuning with `--stateful` (now combinable with `--fim-rate`) {stateful} (a run not kept);",
+    "reaches {mk}; the 3×128 it replaced, fine-tuned from the Beethoven model, reached {mk_old}, and the same fine-tuning with `--stateful` (now combinable with `--fim-rate`) {stateful} (a run not kept);",
     "Clara's AWD-LSTM ({clara_params} M parameters) managed {clara_steps} steps",
     "**Constrained sampling: {con_ratio}× free, not 1.5×** ({con} s against {free} s for 15,000 characters)",
     "the numpy LSTM step costs ~{step_us} µs a character; the kern checker's own Python work (computing its state, pushing the character, the cached mask lookup) adds ~{chk_lo}–{chk_hi} µs",
@@ -162,14 +162,16 @@ CONSTRAINED = Figures(constrained, (
 
 INFILL = (  # (results file, model as the table names it)
     ("evaluate_mozart-kern", "`mozart-kern` (SPM, 25% of windows)"),
-    ("evaluate_mozart-kern-replaced", "the `mozart-kern` it replaced (PSM, 25%)"),
+    ("evaluate_mozart-kern-replaced", "the `mozart-kern` (3×128) it replaced (SPM, 25%)"),
+    ("evaluate_mozart-kern-psm", "the `mozart-kern` before that (PSM, 25%)"),
     ("evaluate_bach-notewise", "`bach-notewise` (SPM, 50%)"),
     ("evaluate_bach-notewise-replaced", "the `bach-notewise` it replaced (PSM, 50%)"),
     ("evaluate_beethoven-kern", "`beethoven-kern` (SPM, 25%)"),
-    ("evaluate_beethoven-kern-replaced", "the `beethoven-kern` it replaced (PSM, 25%)"),
+    ("evaluate_beethoven-kern-replaced", "the `beethoven-kern` (3×128) it replaced (SPM, 25%)"),
+    ("evaluate_beethoven-kern-psm", "the `beethoven-kern` before that (PSM, 25%)"),
     ("evaluate_piano-notewise", "`piano-notewise` (PSM, 50%)"),
 )
-PSM = ("evaluate_mozart-kern-replaced", "evaluate_bach-notewise-replaced", "evaluate_beethoven-kern-replaced", "evaluate_piano-notewise")
+PSM = ("evaluate_mozart-kern-psm", "evaluate_bach-notewise-replaced", "evaluate_beethoven-kern-psm", "evaluate_piano-notewise")
 
 
 def infill_table(src: Sources) -> str:
@@ -177,7 +179,7 @@ def infill_table(src: Sources) -> str:
     for name, label in INFILL:
         r = src(name)
         inf = r["infilling"]
-        unit = "chars" if src.model(r["case"].removesuffix("-replaced"))["codec"] == "kern" else "words"
+        unit = "chars" if src.model(r["case"].removesuffix("-replaced").removesuffix("-psm"))["codec"] == "kern" else "words"
         rows.append([label, f"{inf['middles']} ({num(inf['tokens'], 0)} {unit})", *bold_lower(inf["fim_bits_per_token"], inf["left_bits_per_token"])])
     bach = src("historical")["bach-7-cpu-minutes"]
     for key, label in (("spm", "Bach, LSTM 2×192, 7 CPU minutes, SPM (50%; run not kept)"), ("psm", "the same recipe and minutes, PSM (50%; run not kept)")):
@@ -222,7 +224,7 @@ def evaluate_table(src: Sources) -> str:
         ["samples copying more than the held-out baseline", *(str(x) for x in (mk["memorisation"]["flagged_samples"], scratch["flagged_samples"],
                                                                              old["memorisation"]["flagged_samples"]))],
     ]
-    return table(["measure", "mozart-kern", "same recipe, from scratch (run not kept)", "replaced model"], rows)
+    return table(["measure", "mozart-kern", "3×128 from scratch (run not kept)", "replaced model"], rows)
 
 
 FEATURES = (("pitch_class_entropy", "pitch-class entropy (bits)", False), ("scale_consistency", "scale consistency", True),
@@ -243,7 +245,7 @@ def features_table(src: Sources) -> str:
                  str(old["memorisation"]["samples_max_longest_notes"]), str(first["memorisation"]["samples_max_longest_notes"]),
                  f"{num(m['baseline_limit_longest_notes'], 1)} ({m['baseline_percentile']}th percentile of held-out excerpts as long as the samples; whole pieces: "
                  f"{num(m['baseline_whole_limit_longest_notes'], 1)})", ""])
-    return table(["feature", "mozart-kern", "from scratch (run not kept)", "replaced model", "2015 text (first model)", "held-out Mozart", "overlapped area"], rows)
+    return table(["feature", "mozart-kern", "3×128 from scratch (run not kept)", "replaced model", "2015 text (first model)", "held-out Mozart", "overlapped area"], rows)
 
 
 def _interval(summary: dict[str, Any], side: str, name: str) -> str:
@@ -274,9 +276,9 @@ def evaluate(src: Sources) -> dict[str, str]:
 
 EVALUATE = Figures(evaluate, (
     "the model keeps closer to a scale than on the 2015 text ({scale} against {scale_2015}; Mozart {scale_ref})",
-    "started from the Beethoven model, {cons} of its intervals are consonant, against {cons_scratch} for the same recipe from scratch, {cons_old} for the model it replaced and {cons_2015} on the 2015 text (Mozart {cons_ref})",
+    "started from the model of every score, {cons} of its intervals are consonant, against {cons_scratch} for a 3×128 from scratch, {cons_old} for the model it replaced (started from Beethoven alone) and {cons_2015} on the 2015 text (Mozart {cons_ref})",
     "Another 20 samples (`--seed 100`) gave {cons_100} and {scale_100}.",
-    "too many seconds (minor {m2}%, major {M2}% of the intervals, against Mozart's {m2_ref}% and {M2_ref}%)",
+    "still too many seconds (minor {m2}%, major {M2}% of the intervals, against Mozart's {m2_ref}% and {M2_ref}%)",
     "its longest stretch found in training is {longest} notes, where 9 in 10 held-out Mozart excerpts of the same length share at most {limit}",
     "predicts Mozart better still ({st_bits} bits/token) and is as consonant ({st_c1} and {st_c2} over two seed sets), but its samples keep less to a scale ({st_s1}, {st_s2}) and overlap Mozart less ({st_o1}, {st_o2})",
 ))
@@ -411,21 +413,23 @@ def models(src: Sources) -> dict[str, str]:
         out[f"{key}_params"] = num(m["params"] / 1e3, 0) if "kern" in name else num(m["params"] / 1e6, 1)  # k / M in the phrase
     out["mozart_best"] = num(src.model("mozart-kern")["best_step"], 0)
     out.update({f"{name.split('-')[0]}_min": num(src.model(name)["train_minutes"], 0) for name in ("mozart-kern", "beethoven-kern", "bach-notewise", "piano-notewise")})
+    kb = src.model("kern-base")
+    out.update(kb_bits=num(kb["test_bits_per_token"], 3), kb_min=num(kb["train_minutes"], 0), kb_params=num(kb["params"] / 1e6, 1))
     return out
 
 
 MODELS = Figures(models, (
-    "char LSTM 3×128 ({mozart_params}k params, 1.6 MB)",
-    "char LSTM 3×128 ({beethoven_params}k, 1.6 MB)",
+    "char LSTM 3×256 ({mozart_params}k params, 6.5 MB)",
+    "char LSTM 3×256 ({beethoven_params}k, 6.5 MB)",
+    "char LSTM 3×256 ({kb_params}M, 6.5 MB)",
     "LSTM 2×256 ({piano_params}M, 4.7 MB)",
     "LSTM 2×192 ({bach_params}M, 3.2 MB)",
-    "| {mozart_min} min on one CPU thread (best at {mozart_best} steps of 50 × 256 chars)",
+    "| {mozart_min} min on one CPU thread (best at {mozart_best} steps of 50 × 256 chars), after `kern-base` | **{mozart_bits}** (was {mozart_was}) |",
     "| 6 min on an H200, then {bach_min} min on one CPU thread",
-    "| 35 + {beethoven_min} min on one CPU thread |",
-    "after Beethoven's 35 | **{mozart_bits}** (was {mozart_was}) |",
+    "| {beethoven_min} min on one CPU thread, after `kern-base` | {beethoven_bits} (was {beethoven_was}) |",
     "| {piano_min} min on an H200 | {piano_bits} (was {piano_was}) |",
     "(to SPM infill) | {bach_bits} (was {bach_was}) |",
-    "35 + 40 min on one CPU thread | **{beethoven_bits}** (was {beethoven_was}) |",
+    "| {kb_min} min on one CPU thread (6,000 steps) | {kb_bits} (its own test split) |",
 ))
 
 # ---- benchmarks/results/contention.json (benchmarks/contention.py): training beside busy programs
@@ -463,6 +467,7 @@ def recipe_table(src: Sources) -> str:
 TABLES = {"recipe": recipe_table, "bench": bench_table, "arch": arch_table, "constrained": constrained_table, "infill": infill_table, "evaluate": evaluate_table,
           "evaluate-features": features_table, "composer": composer_table, "poly": poly_table}
 FIGURES = [MODELS, JAM, JAM_PAGE, PAGE, ARCH_FIGURES, GPU, CONSTRAINED, INFILL_FIGURES, EVALUATE, POLY, ENCODE, COMPOSER, BENCH, MEMORY, CONTENTION]
-FIGURES += [KERN_BASE, STARTUP]  # where kern-base stands, and start-up: scripts/readme_figures_kern_base.py
+FIGURES += [KERN_BASE, STARTUP, JUDGE, ADAPT_SOUNDS, BEETHOVEN, SPEED]  # where kern-base stands, and start-up: scripts/readme_figures_kern_base.py
 FIGURES += [CHORD_READER, CHORDS_HELDOUT]  # the chords section's figures and table: scripts/readme_figures_chords.py
 TABLES.update(CHORD_TABLES)
+TABLES.update(KERN_BASE_TABLES)  # issue #20's numbers

@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_models.sh"
 PRETRAINED = ROOT / "src" / "cadenza" / "pretrained"
-FIRST_STAGES = {"beethoven-base": 3390, "bach-base": 12683}  # the MODEL.json steps of the models these were bundled as (git history)
+FIRST_STAGES = {"bach-base": 12683}  # the MODEL.json steps of the model this was bundled as (git history)
+FINE_TUNES_OF_KERN_BASE = {"beethoven-kern", "mozart-kern"}  # warm-up 100 (the others 500, as --max-steps 100000 made it)
 
 
 def _commands(word: str) -> list[list[str]]:
@@ -33,7 +34,7 @@ def _steps(value: str) -> int:
 
 def test_every_stage_is_bounded_by_the_steps_of_the_shipped_weights():
     stages = {args[1]: args[3:] for args in _commands("stage")}
-    assert set(stages) == {"beethoven-base", "beethoven-kern", "mozart-kern", "bach-base", "bach-notewise", "piano-notewise"}
+    assert set(stages) == {"beethoven-kern", "mozart-kern", "bach-base", "bach-notewise", "piano-notewise"}
     packed = {args[2]: args[1].removeprefix("runs/") for args in _commands("pack")}
     assert set(packed) == {p.name for p in PRETRAINED.iterdir() if (p / "MODEL.json").exists()}
     want = dict(FIRST_STAGES, **{packed[name]: json.loads((PRETRAINED / name / "MODEL.json").read_text())["steps"] for name in packed})
@@ -41,17 +42,28 @@ def test_every_stage_is_bounded_by_the_steps_of_the_shipped_weights():
         args = [a for a in args if a != "${PIANO_TRAIN[@]}"] + (_piano_train() if "${PIANO_TRAIN[@]}" in args else [])
         assert "--max-minutes" not in args, run
         assert _steps(_option(args, "--max-steps")) == want[run], run
-        assert _steps(_option(args, "--warmup-steps")) == 500, run  # as --max-steps 100000 made it for the shipped runs
+        assert _steps(_option(args, "--warmup-steps")) == (100 if run in FINE_TUNES_OF_KERN_BASE else 500), run
         assert _option(args, "--schedule") == "cosine" and _option(args, "--fim-format") in ("spm", "psm"), run
     assert _option(_piano_train(), "--fim-format") == "psm"  # as piano-notewise was trained (the default is now spm)
 
 
 def test_a_stage_started_from_another_starts_from_the_run_just_built():
-    order = [args[1] for args in _commands("stage")]
+    order = ["kern-base"] + [args[1] for args in _commands("stage")]  # runs/kern-base: scripts/kern_base.sh, called first
+    text = SCRIPT.read_text()
+    assert text.index("\nbash scripts/kern_base.sh\n") < text.index("\nstage ")
     for i, args in enumerate(_commands("stage")):
         source = _option(args, "--init-from")
         if source is not None:
-            assert source.startswith("runs/") and source.removeprefix("runs/") in order[:i], (args[1], source)
+            assert source.startswith("runs/") and source.removeprefix("runs/") in order[: i + 1], (args[1], source)
+    assert {_option(args, "--init-from") for args in _commands("stage") if args[1] in FINE_TUNES_OF_KERN_BASE} == {"runs/kern-base"}
+
+
+def test_kern_base_is_packed_and_its_script_trains_what_its_model_json_says():
+    packed = {args[2]: args[1] for args in _commands("pack")}
+    assert packed.get("kern-base") == "runs/kern-base"
+    info = json.loads((PRETRAINED / "kern-base" / "MODEL.json").read_text())
+    assert info["steps"] == 6000 and "non-commercial" in info["licence"]
+    assert "--max-steps 6000" in (ROOT / "scripts" / "kern_base.sh").read_text()
 
 
 def _piano_train() -> list[str]:

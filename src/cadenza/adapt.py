@@ -68,7 +68,7 @@ class AdaptReport:
         return 1 - self.tuned_bits / self.base_bits if self.base_bits else 0.0
 
 
-def adapt(sources: list[str | Path], run: Path, base: str = "mozart-kern", options: AdaptOptions = AdaptOptions(),
+def adapt(sources: list[str | Path], run: Path, base: str = "kern-base", options: AdaptOptions = AdaptOptions(),
           say: Callable[[str], None] | None = None, progress: Callable[[dict[str, Any]], None] | None = None) -> AdaptReport:
     """Fine-tune the bundled model (or run folder) ``base`` on the music files ``sources`` into
     the run folder ``run`` and measure it (see the module docstring). One-line
