@@ -32,7 +32,7 @@ def startup(src: Sources) -> dict[str, str]:
 
 
 STARTUP = Figures(startup, (
-    "Last run ({n} runs each, one core left free by a training job, load average {load}): `generate` {gen} s",
+    "Last run ({n} run each, on an idle machine, load average {load}): `generate` {gen} s",
     "wall (target 2 s: {gen_met:word}), `compose` {comp} s (target 4 s: {comp_met:word}), the naive loop {naive} s; `generate`",
     "with its default formats (MusicXML through music21) {default} s.",
 ))
