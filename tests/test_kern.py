@@ -188,6 +188,18 @@ def test_a_joplin_rag_reads_with_all_its_chord_notes():
     assert len(kern_to_piece(original).notes) < 0.8 * len(theirs)  # without the fill, the chords' other notes are lost
 
 
+def test_a_pickup_of_an_odd_length_gets_its_own_time_signature():
+    """9 sixteenths before the first barline of a 4/4 piece: a 9/16 opening bar, so a MIDI file's
+    bars fall where the score's do."""
+    from cadenza.music.humdrum.to_piece import kern_to_piece
+
+    text = "**kern\n*M4/4\n=1-\n" + "16c\n" * 9 + "=2\n1d\n=3\n1e\n==\n*-\n"
+    piece = kern_to_piece(text)
+    assert piece.time_signatures == [(0.0, 9, 16), (2.25, 4, 4)]
+    text = "**kern\n*M3/4\n=1-\n4c\n=2\n2.d\n==\n*-\n"  # a one-beat pickup keeps the metre's unit
+    assert kern_to_piece(text).time_signatures == [(0.0, 1, 4), (1.0, 3, 4)]
+
+
 def test_reader_follows_spines_and_reads_durations_pitches_and_ties():
     from fractions import Fraction
 

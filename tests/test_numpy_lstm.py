@@ -26,7 +26,8 @@ def test_the_weights_read_into_numpy_are_the_torch_networks():
     assert logits.shape == (3, len(run.vocab)) and (logits == logits[0]).all()
     assert np.abs(logits[0] - ref[0, -1].numpy()).max() < 1e-4
     h, c = step.state()
-    assert h.shape == c.shape == (3, 3, 128)
+    size = run.config["model"]["rnn_size"]
+    assert h.shape == c.shape == (run.config["model"]["num_layers"], 3, size)
 
 
 def test_a_damaged_weights_file_is_a_one_line_error(tmp_path):

@@ -164,9 +164,12 @@ def _read(text: str, name: str, scale: int, barlines: list[int] | None = None) -
         bar = sigs[0][1] * 4 / sigs[0][2]
         pickup = Fraction(first_bar, scale) if first_bar is not None else None
         if pickup is not None and 0 < pickup < bar and not any(0 < s[0] <= pickup for s in sigs[1:]):
-            units = pickup * sigs[0][2] / 4
+            unit = sigs[0][2]  # the metre's own unit, or a finer power of two (9/16 for 2 1/4 quarters of 4/4)
+            while (pickup * unit / 4).denominator != 1 and unit < 64:
+                unit *= 2
+            units = pickup * unit / 4
             if units.denominator == 1:
-                sigs = [(0.0, int(units), sigs[0][2]), (float(pickup), sigs[0][1], sigs[0][2])] + sigs[1:]
+                sigs = [(0.0, int(units), unit), (float(pickup), sigs[0][1], sigs[0][2])] + sigs[1:]
         piece.time_signatures = sigs
     piece.key_signatures = keys[:1]
     return piece
