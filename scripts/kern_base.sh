@@ -51,7 +51,8 @@ if [ -f "$SAVED/last.state.json" ] && \
    "$BIN/python" -c "import json, sys; s = json.load(open('$SAVED/last.state.json')); c = json.load(open('$SAVED/config.json')); sys.exit(s['step'] < c['train']['max_steps'])"; then
   # The committed run is finished (6,000 of 6,000 steps): restore it as it is. The corpus prepared
   # today may differ from the one it read (kern cleaning has since written each chord note's
-  # duration: Joplin, 91 notes of Beethoven, some music21 files), which only a retraining would use.
+  # duration, 91 notes of Beethoven's; a tune book that times out on a busy machine is left out),
+  # which only a retraining would use.
   [ -f "$RUN/last.state.json" ] || { mkdir -p "$RUN" && cp -r "$SAVED"/. "$RUN"/; }
   echo "$RUN: the finished kern-base run ($SAVED); delete $SAVED to train it again from nothing"
   exit 0
