@@ -294,6 +294,18 @@ def test_fine_tuning_starts_where_the_source_left_off(tmp_path, palestrina_datas
     assert resumed.resumed_from == 2 and json.loads((run / "config.json").read_text())["warm_start"]["source"] == str(tiny_run)
 
 
+def test_a_fine_tune_that_only_gets_worse_keeps_its_sources_weights(tmp_path, palestrina_dataset, tiny_run):
+    """The source, read on the new validation text before the first step, is the checkpoint to
+    beat: a learning rate that wrecks the model leaves best.safetensors as the source's."""
+    from cadenza.training import fine_tune_config
+
+    res = train(palestrina_dataset, tmp_path / "worse", fine_tune_config(str(tiny_run), learning_rate=5.0, schedule="char-rnn", seq_length=50,
+                                                                         batch_size=16, max_steps=4, eval_every=2, eval_batches=2, threads=1))
+    assert all(h["val_loss"] > res.best_val_loss for h in _log(tmp_path / "worse"))  # every evaluation after a step was worse than the start
+    source, kept = load_file(str(tiny_run / "best.safetensors")), load_file(str(tmp_path / "worse" / "best.safetensors"))
+    assert source.keys() == kept.keys() and all(torch.equal(source[k], kept[k]) for k in source)
+
+
 def test_fine_tune_config_takes_the_sources_size_in_python(tiny_run):
     from cadenza.training import fine_tune_config
 

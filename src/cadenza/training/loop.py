@@ -238,6 +238,19 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
         best = val if improved else best
         saved = step
 
+    def validation() -> float | None:
+        if len(val_s) <= cfg.seq_length + 1:
+            return None
+        if cfg.stateful:
+            return stream_loss(model, val_s, cfg.seq_length, cfg.batch_size, d=d, autocast=autocast)  # as many streams as training reads: fewer, fuller steps
+        return evaluate_loss(model, val_s, cfg.seq_length, cfg.eval_batches, d=d, autocast=autocast)
+
+    if state is None and cfg.init_from:
+        # A fine-tune starts as good as its source: the source read on this validation text is the
+        # checkpoint to beat, so a fine-tune that only gets worse keeps the source's weights.
+        start_val = validation()
+        if start_val is not None:
+            save(start_val)
     model.train()
     train_loss, val, running, interrupted = float("nan"), None, [], False
     carried = None  # --stateful: the LSTM state carried from batch to batch (reset at each checkpoint)
@@ -284,12 +297,7 @@ def _train(dataset, run, cfg, manifest, vocab, unit, d: Dist, progress, force_re
             out_of_time = budget > 0 and elapsed >= budget
             if step % cfg.eval_every == 0 or step == max_steps or out_of_time:
                 check_in_sync(model, d)
-                if len(val_s) <= cfg.seq_length + 1:
-                    val = None
-                elif cfg.stateful:
-                    val = stream_loss(model, val_s, cfg.seq_length, cfg.batch_size, d=d, autocast=autocast)  # as many streams as training reads: fewer, fuller steps
-                else:
-                    val = evaluate_loss(model, val_s, cfg.seq_length, cfg.eval_batches, d=d, autocast=autocast)
+                val = validation()
                 mean_train = all_sum([float(np.mean(running))], d)[0] / d.world
                 elapsed = broadcast_value(start + clock() - t0, d)  # the evaluation's time counts too
                 out_of_time = budget > 0 and elapsed >= budget
