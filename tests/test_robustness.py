@@ -171,6 +171,9 @@ def _register_trap_codec():
                 os.kill(os.getpid(), signal.SIGSEGV)
             if Path(path).stem == "hang":
                 time.sleep(600)
+            if Path(path).stem == "spin":
+                while True:
+                    pass
             return super().encode(path)
 
     return TrapCodec.name
@@ -187,11 +190,18 @@ def test_prepare_survives_a_crashing_and_a_hanging_reader(tmp_path, workers):
         shutil.copy(f, src / f.name)
     shutil.copy(shared(*MOZART), src / "crash.mid")
     shutil.copy(shared(*MOZART), src / "hang.mid")
+    shutil.copy(shared(*MOZART), src / "spin.mid")
     rep = prepare([src], tmp_path / "ds", codec, {"steps_per_quarter": 4}, workers=workers, file_timeout=3, val_fraction=0, test_fraction=0)
     reasons = dict((Path(p).name, r) for p, r in rep.skipped_reasons)
     assert rep.used == 3
     assert "crashed" in reasons["crash.mid"] and "SIGSEGV" in reasons["crash.mid"]
-    assert reasons["hang.mid"].startswith("took longer than 3 s")
+    from cadenza.data.workers import WAIT_FACTOR, cpu_seconds
+
+    if cpu_seconds(os.getpid()) is not None:  # the limit is CPU time: a reader that computes is stopped after 3 s of it,
+        assert reasons["spin.mid"].startswith("took more than 3 s of CPU time")
+        assert reasons["hang.mid"].startswith(f"took longer than {3 * WAIT_FACTOR} s without finishing")  # one that waits, after 4x in wall time
+    else:
+        assert reasons["spin.mid"].startswith("took longer than 3 s") and reasons["hang.mid"].startswith("took longer than 3 s")
 
 
 # --- memory: long pieces are refused or streamed ------------------------------------------

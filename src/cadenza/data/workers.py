@@ -5,11 +5,16 @@ that segfaults, or is killed for memory) and has no way to stop a job that hangs
 worker reads one job at a time over its own pipe; a worker that dies costs only the file it was
 reading, one that overruns the time limit is killed, and either is replaced by a fresh worker
 for the files still to come.
+
+The limit is CPU time where the system tells it (Linux: ``/proc``), so a busy or niced machine
+skips no file a quiet one would read (wall-clock limits made a corpus depend on the load); a job
+that waits without computing is stopped after :data:`WAIT_FACTOR` times the limit in wall time.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -17,7 +22,17 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Any, Callable
 
-FILE_TIMEOUT = 300.0  # seconds one file may take; music21 reads a long score in well under a minute
+FILE_TIMEOUT = 300.0  # CPU seconds one file may take; music21 reads a long score in well under a minute
+WAIT_FACTOR = 4  # a job idle (not computing) for this many times the limit, in wall time, is stopped too
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used (Linux's /proc; None elsewhere)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def run_isolated(
@@ -45,7 +60,8 @@ def run_isolated(
                 w.give(*queue.popleft())
             busy = [w for w in pool if w.busy]
             left = [timeout - (time.monotonic() - w.started) for w in busy] if timeout else []
-            wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=max(0.0, min(left)) + 0.05 if left else None)
+            # past the wall-clock limit a job may still be within its CPU time: look again every half second
+            wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=(min(left) + 0.05 if min(left) > 0 else 0.5) if left else None)
             for w in busy:
                 got = w.collect(timeout)
                 if got is None:
@@ -70,10 +86,12 @@ class _Worker:
         self.busy = False
         self.index = -1
         self.started = 0.0
+        self.cpu_started: float | None = None
 
     def give(self, index: int, job: Any) -> None:
         self.conn.send(job)
         self.busy, self.index, self.started = True, index, time.monotonic()
+        self.cpu_started = cpu_seconds(self.proc.pid)
 
     def collect(self, timeout: float | None) -> tuple[int, Any, str] | None:
         """``(index, result, "")`` when the job finished, ``(index, None, reason)`` when the worker
@@ -87,11 +105,21 @@ class _Worker:
             return self.index, result, ""
         if not self.proc.is_alive():
             return self._gone()
-        if timeout and time.monotonic() - self.started > timeout:
+        if timeout:
+            wall = time.monotonic() - self.started
+            now = cpu_seconds(self.proc.pid) if self.cpu_started is not None else None
+            if now is not None and now - self.cpu_started > timeout:
+                why = f"took more than {timeout:g} s of CPU time"
+            elif now is None and wall > timeout:
+                why = f"took longer than {timeout:g} s"
+            elif wall > WAIT_FACTOR * timeout:
+                why = f"took longer than {WAIT_FACTOR * timeout:g} s without finishing"
+            else:
+                return None
             self.proc.kill()
             self.proc.join(5)
             self.busy = False
-            return self.index, None, f"took longer than {timeout:g} s; stopped (raise the limit with --file-timeout)"
+            return self.index, None, f"{why}; stopped (raise the limit with --file-timeout)"
         return None
 
     def _gone(self) -> tuple[int, Any, str]:
