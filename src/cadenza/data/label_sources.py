@@ -126,27 +126,24 @@ def from_kern(path: Path) -> dict[str, str]:
     except (CadenzaError, OSError):
         return {}
     got: dict[str, str] = {}
-    instruments: set[str] = set()
+    codes: set[str] = set()  # *Ivioln: what Humdrum means by an instrument
+    named: set[str] = set()  # *I:Violino I, *I"Violoncello: names, as the CCARH quartets write them
+    title = ""
     for line in text.splitlines():
         if line.startswith("!!!COM:") and "composer" not in got:
             got["composer"] = composer_name(line[7:])
         elif line.startswith("!!!AST:") and "style" not in got:  # "renaissance, vocal": the period, first
             got["style"] = normalise(line[7:].split(",")[0]).lower()
+        elif line.startswith("!!!OTL") and not title:
+            title = line[7:].lower()
         elif line.startswith("*I"):
             for tok in line.split("\t"):
-                m = re.fullmatch(r"\*I([a-z]+)", tok)
-                if m:
-                    instruments.add(HUMDRUM_INSTRUMENTS.get(m.group(1), m.group(1)))
-    if not instruments:  # no codes: the instrument names (``*I:Violino I``, ``*I"Violoncello``), as the CCARH quartets write them
-        for line in text.splitlines():
-            if line.startswith("*I"):
-                for tok in line.split("\t"):
-                    m = re.fullmatch(r"\*I[:\"]\s*([A-Za-z]+).*", tok)
-                    if m and m.group(1).lower() in INSTRUMENT_WORDS:
-                        instruments.add(INSTRUMENT_WORDS[m.group(1).lower()])
-    if not instruments:  # nor names: a title that names the ensemble (``!!!OTL: String Quartet No. 8``)
-        title = next((line[7:].lower() for line in text.splitlines() if line.startswith("!!!OTL")), "")
-        instruments.update(next((v for k, v in TITLE_ENSEMBLES.items() if k in title), ()))
+                if m := re.fullmatch(r"\*I([a-z]+)", tok):
+                    codes.add(HUMDRUM_INSTRUMENTS.get(m.group(1), m.group(1)))
+                elif (m := re.fullmatch(r"\*I[:\"]\s*([A-Za-z]+).*", tok)) and m.group(1).lower() in INSTRUMENT_WORDS:
+                    named.add(INSTRUMENT_WORDS[m.group(1).lower()])
+    # codes first, then names, then a title that names the ensemble (``!!!OTL: String Quartet No. 8``)
+    instruments = codes or named or set(next((v for k, v in TITLE_ENSEMBLES.items() if k in title), ()))
     if instruments:
         got["instrument"] = "+".join(sorted(instruments))
     return {k: v for k, v in got.items() if v}
