@@ -77,7 +77,7 @@ def adapt(sources: list[str | Path], run: Path, base: str = "kern-base", options
     say = say or (lambda _msg: None)
     run = Path(run)
     say(f"preparing your pieces for {base}")
-    pieces = prepare_for(base, sources, run / "dataset", options)
+    pieces = prepare_for(base, sources, run / "dataset", options, say)
     rows = _rows(run / "dataset")
     say(f"fine-tuning {base} for {options.minutes:g} minutes on {sum(r['tokens'] for r in rows):,} tokens"
         + (f" (your pieces in {len({r['transpose'] for r in rows})} keys)" if options.transpose else ""))
@@ -126,9 +126,11 @@ def closeness(base: str, tuned: Path, dataset: Path, options: AdaptOptions = Ada
     return notes, overlaps[0], overlaps[1]
 
 
-def prepare_for(base: str, sources: list[str | Path], dataset: Path, options: AdaptOptions = AdaptOptions()) -> dict[str, int]:
+def prepare_for(base: str, sources: list[str | Path], dataset: Path, options: AdaptOptions = AdaptOptions(),
+                say: Callable[[str], None] | None = None) -> dict[str, int]:
     """Prepare ``sources`` into ``dataset`` with the codec, codec options and label kinds of the
-    model ``base``; the pieces per split in their own keys. Refuses a corpus too small to hold out."""
+    model ``base``; the pieces per split in their own keys. Refuses a corpus too small to hold out;
+    the files it could not use are ``say``-ed, each with its reason (all of them in the dataset's report.md)."""
     from cadenza.data import prepare
     from cadenza.models.pretrained import resolve
     from cadenza.training.checkpoint import read_config
@@ -137,6 +139,10 @@ def prepare_for(base: str, sources: list[str | Path], dataset: Path, options: Ad
     labels = (config.get("context") or {}).get("labels") or {}
     rep = prepare(sources, dataset, config["codec"], dict(config.get("codec_options") or {}), options.transpose, options.val_fraction, options.test_fraction,
                   options.seed, condition=tuple(labels) or None)
+    if say and rep.skipped_reasons:
+        shown = "; ".join(f"{Path(p).name}: {why}" for p, why in rep.skipped_reasons[:5])
+        more = len(rep.skipped_reasons) - 5
+        say(f"skipped {len(rep.skipped_reasons)} file(s) it cannot use: {shown}" + (f"; {more} more in {dataset / 'report.md'}" if more > 0 else ""))
     if rep.pieces["test"] < 1 or rep.pieces["val"] < 1 or rep.pieces["train"] < 1:
         raise CadenzaError(f"{', '.join(map(str, sources))}: {sum(rep.pieces.values())} usable piece(s); adapt needs at least 3 "
                            "(one to train on, one to choose the checkpoint, one to measure it)")
