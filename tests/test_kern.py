@@ -171,7 +171,41 @@ def test_chord_notes_written_without_duration_take_the_first_notes():
     assert fill_chord_durations("4c 8e") == "4c 8e"  # a duration of its own is kept
     assert fill_chord_durations("8qc e") == "8qc e"  # grace chords stay grace
     body, _ = clean("**kern\t**kern\n*M2/4\t*M2/4\n=1\t=1\n4C CC\t4.a f# d\n4D\t8g e\n*-\t*-\n")
-    assert body.splitlines()[-2:] == ["4C 4CC\t4.a 4.f# 4.d", "4D\t8g 8e"]
+    assert body.splitlines()[-2:] == ["4CC 4C\t4.d 4.f# 4.a", "4D\t8e 8g"]
+
+
+def test_a_chord_is_written_low_to_high_with_its_beam_on_the_top_note():
+    from cadenza.codecs.kern.cleaning import chord_order
+
+    assert chord_order("8e-J 8A 8F") == "8F 8A 8e-J"
+    assert chord_order("16ddLL> 16b-") == "16b- 16ddLL>"
+    assert chord_order("[4f [4c [4A") == "[4A [4c [4f"
+    assert chord_order("8c#J 8c-") == "8c- 8c#J"  # by sounding pitch: c flat is below c sharp
+    assert chord_order("(8B 8dL") == "(8B 8dL"  # already low to high: unchanged
+    assert chord_order("8re 8rEE") == "8re 8rEE"  # rests are left as they are
+    assert chord_order("8ccL 8e 8c") == "8c 8e 8ccL"
+
+
+def test_joplin_chords_read_low_to_high_after_cleaning():
+    """Joplin's rags spell chords high to low, the sonatas low to high: cleaned, every chord of
+    a rag is low to high and the notes are the same ones (as multisets, bar by bar)."""
+    from cadenza.music.humdrum.spines import read_note
+
+    path = shared("corpora", "joplin", "bethena.krn")
+    original = read_text(path)
+    body, _ = clean(original, str(path))
+    chords = [t for line in body.splitlines() if line[:1] not in "*!@" for t in line.split("\t") if " " in t]
+    pitches = [[read_note(n)[1] for n in t.split(" ")] for t in chords]
+    pitched = [p for p in pitches if None not in p]
+    assert len(pitched) > 500
+    assert all(p == sorted(p) for p in pitched)
+    from cadenza.codecs.kern.cleaning import fill_chord_durations
+
+    raw = [fill_chord_durations(t) for line in original.splitlines() if line[:1] not in "*!=" for t in line.split("\t") if " " in t]
+    raw_pitches = [[read_note(n)[1] for n in t.split(" ")] for t in raw]
+    falling = sum(1 for p in raw_pitches if None not in p and p == sorted(p, reverse=True) and len(set(p)) > 1)
+    assert falling > len(raw) // 2  # as written, most of the rag's chords fall
+    assert sorted(map(sorted, pitched)) == sorted(sorted(p) for p in raw_pitches if None not in p)
 
 
 def test_a_joplin_rag_reads_with_all_its_chord_notes():

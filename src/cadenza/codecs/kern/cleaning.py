@@ -12,7 +12,11 @@
   instrument names) are dropped;
 * a chord's notes each carry their duration: some encodings (the Joplin rags) write it on the
   first note only (``4.a f#``), which the reader would take for grace notes and the model for a
-  spelling of its own; :func:`fill_chord_durations` writes ``4.a 4.f#``, as every other source does.
+  spelling of its own; :func:`fill_chord_durations` writes ``4.a 4.f#``, as every other source does;
+* a chord's notes are written low to high with its beam on the top note (:func:`chord_order`):
+  a chord is a set of notes, but editions spell it in either order (Joplin, the quartets and the
+  WTC high to low, the sonatas low to high), and a model that read one order reads the other at
+  twice the bits (kern-base read the Joplin rags at 2.27 bits/char as written, 1.48 sorted).
 
 The dataset's *layout* is its number of ``**kern`` spines (2 for piano: left hand, right hand,
 low staff first as Humdrum writes them; 4 for quartets and chorales). Files with another count
@@ -29,13 +33,14 @@ from cadenza import CadenzaError
 from cadenza import files
 from cadenza.codecs.kern.header import KEEP_INTERP, Header, default_header
 from cadenza.music.humdrum.interpretations import CLEF, KEY, KEYSIG, METER, TEMPO
-from cadenza.music.humdrum.spines import BAR, NULL, is_manipulator_line
+from cadenza.music.humdrum.spines import BAR, NULL, is_manipulator_line, midi_pitch, pitch_run
 from cadenza.music.humdrum.structure import walk
 
 # Manipulators a cleaned text keeps (``*+`` is refused by the reader).
 KEPT_MANIPS = frozenset({"*^", "*v", "*x", "*-"})
 _DURATION = re.compile(r"\d+(?:%\d+)?\.*")
 _PITCH_OR_REST = re.compile(r"[a-gA-Gr]")
+_BEAM = re.compile(r"[LJKk]+")
 _HEADER_PARTS = ((CLEF, "clef"), (KEYSIG, "keysig"), (KEY, "key"), (METER, "meter"), (TEMPO, "tempo"))
 
 
@@ -69,6 +74,25 @@ def fill_chord_durations(token: str) -> str:
         if at is not None:
             subs[i] = sub[: at.start()] + first.group() + sub[at.start():]
     return " ".join(subs)
+
+
+def chord_order(token: str) -> str:
+    """``8e-J 8A 8F`` -> ``8F 8A 8e-J``: a chord's notes from the lowest up (equal pitches keep
+    their order), the beam signifiers (``L J K k``) of the chord on its top note. A chord with a
+    rest or a note without a pitch is left as it is."""
+    subs = token.split(" ")
+    pitches = []
+    for sub in subs:
+        letters = pitch_run(sub)
+        if not letters or "r" in sub:
+            return token
+        pitches.append(midi_pitch(letters, sub.count("#") - sub.count("-")))
+    order = sorted(range(len(subs)), key=pitches.__getitem__)
+    notes = [subs[i] for i in order]
+    beams = "".join(m for n in notes[:-1] for m in _BEAM.findall(n))
+    if beams:
+        notes = [_BEAM.sub("", n) for n in notes[:-1]] + [notes[-1] + beams]
+    return " ".join(notes)
 
 
 def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
@@ -131,7 +155,7 @@ def clean(text: str, where: str = "<text>") -> tuple[str, Header]:
         if all(f == NULL for f in kept):
             continue
         n_data += 1
-        body.append("\t".join(fill_chord_durations(f) if " " in f else f for f in kept))
+        body.append("\t".join(chord_order(fill_chord_durations(f)) if " " in f else f for f in kept))
     if nk is None:
         raise CadenzaError(f"{where}: no **kern data found")
     if n_data == 0:
