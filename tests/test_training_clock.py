@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,16 @@ def test_the_lstm_rate_anneals_over_the_last_quarter_of_the_time():
     assert [loop.lr_at(cfg, 5, 100, 10**7, f) for f in (0.0, 0.75, 0.875, 1.0, 1.5)] == pytest.approx([3e-3, 3e-3, 1.65e-3, 3e-4, 3e-4])
     assert loop.lr_at(cfg, 1500, 100, 10**7) == pytest.approx(3e-3 * 0.97**6)  # epoch 15: six decays after the tenth
     assert loop.lr_at(cfg, 1500, 100, 10**7, 0.875) == pytest.approx(3e-3 * 0.97**6 * 0.55)
+
+
+def test_a_timed_cosine_run_warms_up_within_a_twentieth_of_its_time():
+    """A fine-tune under --max-minutes with the automatic 500 warm-up steps that only has time for
+    460 (adapt of kern-base, 10 CPU minutes): the warm-up ends after 5% of the time, the rate
+    peaks and anneals to a tenth by the limit. Without a time limit, the warm-up is in steps."""
+    timed = TrainConfig(schedule="cosine", learning_rate=1e-3, max_minutes=10).resolved()
+    untimed = TrainConfig(schedule="cosine", learning_rate=1e-3).resolved()
+    assert loop.lr_at(timed, 10, 100, 10**6, 0.025) == pytest.approx(0.5e-3)  # half the warm-up time: half the rate
+    assert loop.lr_at(timed, 23, 100, 10**6, 0.05) == pytest.approx(1e-3 * (0.1 + 0.45 * (1 + math.cos(math.pi * 0.05))))  # warm after 5% of the time, on the cosine
+    assert loop.lr_at(timed, 230, 100, 10**6, 0.5) == pytest.approx(1e-3 * (0.1 + 0.45), rel=1e-3)  # cosine midway by time
+    assert loop.lr_at(timed, 459, 100, 10**6, 1.0) == pytest.approx(1e-4)
+    assert loop.lr_at(untimed, 249, 100, 10**6, 0.0) == pytest.approx(0.5e-3)  # step 250 of 500 warm-up steps

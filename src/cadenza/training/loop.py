@@ -57,13 +57,18 @@ class TrainResult:
 
 
 ANNEAL = 0.25  # char-rnn under --max-minutes: the last quarter of the time brings the rate down to a tenth
+# cosine under --max-minutes: the warm-up ends after this share of the time if its steps have not
+# run by then (a 10-minute `adapt` of a 3x256 LSTM takes ~460 steps: with 500 warm-up steps, all of
+# them were warm-up, never at the peak rate nor annealed; issue #20)
+WARM_TIME = 0.05
 
 
 def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int, time_frac: float = 0.0) -> float:
     """char-rnn: constant, then decayed per epoch, and under ``--max-minutes`` (``time_frac``: the
     share of the time budget used) down linearly to a tenth over the last quarter of the time
     (a run stopped by the clock ends annealed rather than at full rate: issue #20); cosine: linear
-    warm-up, then down to a tenth over the steps, or over the time when it runs out first."""
+    warm-up (over the warm-up steps, or :data:`WARM_TIME` of the time budget if that is sooner), then
+    down to a tenth over the steps, or over the time when it runs out first."""
     if cfg.schedule == "char-rnn":
         epoch = step / steps_per_epoch
         lr = cfg.learning_rate
@@ -72,7 +77,11 @@ def lr_at(cfg: TrainConfig, step: int, steps_per_epoch: int, max_steps: int, tim
         return lr * (1 - 0.9 * min(1.0, max(0.0, time_frac - (1 - ANNEAL)) / ANNEAL))
     warm = cfg.warmup_steps if cfg.warmup_steps >= 0 else min(500, max_steps // 20)
     if step < warm:
-        return cfg.learning_rate * (step + 1) / warm
+        ramp = (step + 1) / warm
+        if cfg.max_minutes > 0:
+            ramp = max(ramp, time_frac / WARM_TIME)
+        if ramp < 1:
+            return cfg.learning_rate * ramp
     frac = min(1.0, max((step - warm) / max(1, max_steps - warm), time_frac))
     return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
