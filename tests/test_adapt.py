@@ -32,6 +32,8 @@ def test_adapt_fine_tunes_and_measures_on_pieces_it_held_out(tmp_path):
     if rep.unknown_to_base == 0:
         assert rep.tuned_bits == pytest.approx(own["bits_per_token"], rel=1e-6)
     assert rep.test_tokens + rep.unknown_to_base == own["tokens"]
+    assert config["train"]["learning_rate"] == pytest.approx(3e-3)  # mozart-kern trained at 1e-3: its fine-tune peaks at three times that
+    assert any("peak learning rate 0.003" in m for m in said)
     assert rep.tuned_bits < rep.base_bits  # Chopin read better after fine-tuning on Chopin
     assert rep.gain == pytest.approx(1 - rep.tuned_bits / rep.base_bits)
     # per note: the same bits over the test pieces' notes (music21 counts them as evaluate does)
@@ -39,6 +41,16 @@ def test_adapt_fine_tunes_and_measures_on_pieces_it_held_out(tmp_path):
     assert rep.tuned_bits_per_note == pytest.approx(rep.tuned_bits * rep.test_tokens / rep.notes)
     assert rep.tuned_bits_per_note < rep.base_bits_per_note
     assert 0 < rep.base_overlap <= 1 and 0 < rep.tuned_overlap <= 1  # the samples' features against the test pieces'
+
+
+def test_the_fine_tune_rate_is_three_times_an_lstm_bases_own_at_most_1e_2():
+    from cadenza.adapt import auto_rate, rate_for
+
+    assert auto_rate({"arch": "lstm"}, {"learning_rate": 2e-3}) == pytest.approx(6e-3)
+    assert auto_rate({"arch": "lstm"}, {"learning_rate": 5e-3}) == pytest.approx(1e-2)
+    assert auto_rate({"arch": "transformer"}, {"learning_rate": 6e-4}) == pytest.approx(6e-4)
+    assert rate_for("kern-base") == pytest.approx(6e-3)  # trained at 2e-3
+    assert rate_for("kern-base", AdaptOptions(learning_rate=1e-4)) == 1e-4  # asked for: taken as it is
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ def adapt(
     minutes: float = typer.Option(10.0, help="Minutes of fine-tuning (the best checkpoint by validation is kept)."),
     threads: int = typer.Option(0, help="CPU threads for training (0: one for small models, which is fastest on a busy machine)."),
     transpose: Optional[str] = typer.Option("all", help="Your training pieces in more keys: 'all' (12), shifts like '-2,2', or 'none'."),
-    learning_rate: float = typer.Option(1e-3, help="Peak learning rate of the fine-tune."),
+    learning_rate: float = typer.Option(0.0, help="Peak learning rate of the fine-tune (0: three times the base model's own for an LSTM, at most 1e-2; a transformer's own)."),
     seed: int = typer.Option(0, help="Seed of the split and of training."),
     samples: int = typer.Option(8, help="Samples each model writes, set against your held-out pieces (0: skip)."),
 ) -> None:
