@@ -57,6 +57,7 @@ PIANO_TRAIN=(--rnn-size 256 --num-layers 2 --dropout 0.1 --seq-length 256 --batc
 # What kern-base read and the terms it inherits (the fine-tunes of it inherit them too)
 KERN_BASE_DATA="the every-score corpus (docs/corpus-every-score.md): every score of ../shared/corpora but Joplin (Mozart and Beethoven piano sonatas, Bach chorales and WTC, Chopin preludes, Haydn and Mozart quartets), music21's corpus (Palestrina, Bach, Monteverdi, Josquin, the Trecento, Essen, O'Neill and Ryan's Mammoth tune books) and ../shared/midi (piano-midi.de, Nottingham, chamber scores) written as kern; 16,224 pieces, 25.2M characters, each in its own staves with composer, style and instrument labels; the Mozart and Beethoven test pieces held out"
 KERN_BASE_LICENCE="non-commercial research use: CC BY-NC-SA 4.0 (Mozart piano sonatas, Bach chorales: non-commercial, share-alike), CC BY-SA 3.0 DE (piano-midi.de, credit Bernd Krueger), GPL-3.0 (the Nottingham database), BSD-3-Clause (music21's corpus as music21 ships it); the Beethoven sonatas, WTC, Chopin preludes, Haydn and Mozart quartets and chamber scores state no licence (research use). The weights follow all of them: the strictest, non-commercial, applies"
+KERN_SMALL_TRAIN="cadenza train data/every-score -o runs/kern-small --rnn-size 128 --num-layers 3 --dropout 0.1 --seq-length 256 --batch-size 50 --learning-rate 3e-3 --random-windows --fim-rate 0.25 --schedule cosine --max-steps 6000 --eval-every 250 --threads 1 --seed 0"
 KERN_BASE_TRAIN="cadenza train data/every-score -o runs/kern-base --rnn-size 256 --num-layers 3 --dropout 0.1 --seq-length 256 --batch-size 50 --learning-rate 2e-3 --random-windows --fim-rate 0.25 --schedule cosine --max-steps 6000 --eval-every 250 --threads 1 --seed 0"
 FINE_TUNE_LICENCE="non-commercial research use, as kern-base it started from (CC BY-NC-SA 4.0 among its sources) and, for Mozart, its own data (CC BY-NC-SA 4.0)"
 
@@ -114,6 +115,11 @@ mkdir -p data runs
 #    train it again). The Mozart and Beethoven models are fine-tunes of it (1., 2.).
 bash scripts/kern_base.sh
 pack runs/kern-base kern-base "$KERN_BASE_DATA" "$KERN_BASE_LICENCE" "bash scripts/kern_base.sh (cadenza prepare ... -o data/every-score; $KERN_BASE_TRAIN)" "one CPU thread"
+# 0b. The same corpus and recipe in a 3x128 LSTM, the base `cadenza adapt` starts from: it reads four times
+#     the user's text in the same minutes (scripts/kern_small.sh, ~1 hour on one CPU thread; the corpus as
+#     prepared since kern cleaning writes chords low to high).
+bash scripts/kern_small.sh
+pack runs/kern-small kern-small "$KERN_BASE_DATA; chords written low to high" "$KERN_BASE_LICENCE" "bash scripts/kern_small.sh (cadenza prepare ... -o data/every-score; $KERN_SMALL_TRAIN)" "one CPU thread"
 
 # 1. The 2015 experiment's other composer: Beethoven's piano sonatas, in all 12 keys, fill in the
 #    middle on a quarter of the windows (SPM), fine-tuned from kern-base (0.): the shipped run trained

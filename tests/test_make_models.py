@@ -77,3 +77,12 @@ def test_the_check_record_holds_losses_of_the_piano_stage():
     steps = [h["step"] for h in record["log"]]
     assert steps == list(range(5, steps[-1] + 1, 5)) and steps[-1] >= 20
     assert all(h["lr"] == 2e-3 * (h["step"]) / 500 for h in record["log"])  # still in the warm-up: the first steps of the full stage
+
+
+def test_kern_small_is_packed_and_its_script_trains_what_make_models_records():
+    packed = {args[2]: args[1] for args in _commands("pack")}
+    assert packed.get("kern-small") == "runs/kern-small"
+    recorded = next(line for line in SCRIPT.read_text().splitlines() if line.startswith("KERN_SMALL_TRAIN="))
+    script = (ROOT / "scripts" / "kern_small.sh").read_text().replace("\\\n", " ")
+    trains = next(line for line in script.splitlines() if line.startswith("exec "))
+    assert shlex.split(trains)[2:] == shlex.split(recorded.split("=", 1)[1])[0].split()[1:]
