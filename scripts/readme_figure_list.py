@@ -415,6 +415,8 @@ def models(src: Sources) -> dict[str, str]:
     out.update({f"{name.split('-')[0]}_min": num(src.model(name)["train_minutes"], 0) for name in ("mozart-kern", "beethoven-kern", "bach-notewise", "piano-notewise")})
     kb = src.model("kern-base")
     out.update(kb_bits=num(kb["test_bits_per_token"], 3), kb_min=num(kb["train_minutes"], 0), kb_params=num(kb["params"] / 1e6, 1))
+    ks = src.model("kern-small")
+    out.update(ks_bits=num(ks["test_bits_per_token"], 3), ks_min=num(ks["train_minutes"], 0), ks_params=num(ks["params"] / 1e3, 0))
     return out
 
 
@@ -430,6 +432,8 @@ MODELS = Figures(models, (
     "| {piano_min} min on an H200 | {piano_bits} (was {piano_was}) |",
     "(to SPM infill) | {bach_bits} (was {bach_was}) |",
     "| {kb_min} min on one CPU thread (6,000 steps) | {kb_bits} (its own test split) |",
+    "char LSTM 3×128 ({ks_params}k, 1.7 MB)",
+    "| {ks_min} min on one CPU thread (6,000 steps, as `kern-base`) | {ks_bits} (its own test split) |",
 ))
 
 # ---- benchmarks/results/contention.json (benchmarks/contention.py): training beside busy programs

@@ -51,6 +51,20 @@ def test_the_fine_tune_rate_is_three_times_an_lstm_bases_own_at_most_1e_2():
     assert auto_rate({"arch": "transformer"}, {"learning_rate": 6e-4}) == pytest.approx(6e-4)
     assert rate_for("kern-base") == pytest.approx(6e-3)  # trained at 2e-3
     assert rate_for("kern-base", AdaptOptions(learning_rate=1e-4)) == 1e-4  # asked for: taken as it is
+    assert rate_for("kern-small") == pytest.approx(9e-3)  # trained at 3e-3
+
+
+def test_the_default_base_is_the_bundled_small_model_of_every_score():
+    import inspect
+
+    from cadenza.adapt import DEFAULT_BASE, adapt as adapt_fn
+    from cadenza.cli.adapt import adapt as command
+    from cadenza.models.pretrained import available
+
+    info = available()[DEFAULT_BASE]
+    assert info["codec"] == "kern" and info["params"] < 500_000 and "every-score" in info["trained_on"]
+    assert inspect.signature(adapt_fn).parameters["base"].default == DEFAULT_BASE
+    assert inspect.signature(command).parameters["base"].default.default == DEFAULT_BASE
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from cadenza.cli.common import console, err, progress
 def adapt(
     sources: List[str] = typer.Argument(..., help="Your music: files or folders (kern, MIDI, MusicXML, ABC: what the base model's codec reads)."),
     out: Path = typer.Option(..., "-o", "--out", help="Run folder to write: dataset/ (your pieces, prepared) and model/ (the fine-tune)."),
-    base: str = typer.Option("kern-base", "--from", help="The bundled model (or a run folder) to start from: kern-base (every score) for kern, piano-notewise or bach-notewise for MIDI."),
+    base: str = typer.Option("kern-small", "--from", help="The bundled model (or a run folder) to start from: kern-small (every score, fast: the best in minutes) or kern-base (the same corpus, 4x larger) for kern, piano-notewise or bach-notewise for MIDI."),
     minutes: float = typer.Option(10.0, help="Minutes of fine-tuning (the best checkpoint by validation is kept)."),
     threads: int = typer.Option(0, help="CPU threads for training (0: one for small models, which is fastest on a busy machine)."),
     transpose: Optional[str] = typer.Option("all", help="Your training pieces in more keys: 'all' (12), shifts like '-2,2', or 'none'."),
