@@ -264,3 +264,11 @@ def test_palestrina_keeps_its_church_modes_through_cleaning_transposition_and_ge
     kern = s.files["krn"].read_text()
     assert s.stats["key"] == "G:dor" and "*G:dor" in kern and _declared(kern)[1] == {"*k[b-]"}
     assert kern_validity(kern)["parsed"]
+
+
+def test_an_opening_without_a_key_is_named_by_its_signature():
+    from cadenza.codecs.kern.conditioning import signature_name
+
+    assert signature_name("*k[f#]") == "signature of 1 sharp"
+    assert signature_name("*k[b-e-a-]") == "signature of 3 flats"
+    assert signature_name("*k[]") == "signature of no sharps or flats"

@@ -83,7 +83,7 @@ def adapt(sources: list[str | Path], run: Path, base: str = DEFAULT_BASE, option
     say(f"preparing your pieces for {base}")
     pieces = prepare_for(base, sources, run / "dataset", options, say)
     rows = _rows(run / "dataset")
-    say(f"fine-tuning {base} for {options.minutes:g} minutes (peak learning rate {rate_for(base, options):g}) on {sum(r['tokens'] for r in rows):,} tokens"
+    say(f"fine-tuning {base} for {options.minutes:g} minute{'' if options.minutes == 1 else 's'} (peak learning rate {rate_for(base, options):g}) on {sum(r['tokens'] for r in rows):,} tokens"
         + (f" (your pieces in {len({r['transpose'] for r in rows})} keys)" if options.transpose else ""))
     result = fine_tune(base, run / "dataset", run / "model", options, progress)
     say("measuring the base model and the fine-tune on your held-out pieces")

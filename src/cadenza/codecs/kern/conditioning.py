@@ -20,7 +20,7 @@ from cadenza import CadenzaError
 from cadenza.codecs.kern.grammar import METERS
 from cadenza.codecs.kern.harm import is_chord_line
 from cadenza.codecs.kern.header import CLEANING, Header
-from cadenza.music.humdrum.interpretations import keysig_token, kind_of
+from cadenza.music.humdrum.interpretations import keysig_fifths, keysig_token, kind_of
 from cadenza.music.humdrum.spines import BAR, follow, is_manipulator_line, spine_moves
 from cadenza.music.metre_key import Key, Metre
 
@@ -54,6 +54,14 @@ def metre_of(token: str) -> Metre:
 def key_name(token: str | None) -> str:
     """``"*B-:"`` -> ``"Bb"``, ``"*G:dor"`` -> ``"G:dor"`` (as ``--key`` takes them); ``"?"`` for none."""
     return token[1:].removesuffix(":").replace("-", "b") if token else "?"
+
+
+def signature_name(keysig: str) -> str:
+    """``"*k[f#]"`` -> ``"signature of 1 sharp"`` (reported as "key signature of 1 sharp"): what a
+    drawn opening that declares no key is in (the Joplin rags declare theirs after the first barline)."""
+    fifths = keysig_fifths(keysig) if "[" in keysig else 0
+    count = f"{abs(fifths)} {'sharp' if fifths > 0 else 'flat'}{'s' if abs(fifths) > 1 else ''}" if fifths else "no sharps or flats"
+    return f"signature of {count}"
 
 
 def main_meter(text: str) -> str | None:
@@ -125,7 +133,7 @@ def condition(context: dict[str, Any], vocab: list[str], metre: Metre | None, ke
     chosen = metre_of(meter_tok)
     known = set(vocab)
     prime = "".join(x + "\n" for x in header.opening() if set(x) <= known) + BAR + "\n" if headed else None
-    info = {"metre": str(chosen), "key": key_name(key_tok) if key_tok else keysig,
+    info = {"metre": str(chosen), "key": key_name(key_tok) if key_tok else signature_name(keysig),
             "chosen": "given" if metre is not None and key is not None else "drawn" if metre is None and key is None else "given+drawn",
             "conditioned": headed}
     return prime, dict(context, header=header.to_dict(), metre=chosen), info
