@@ -124,3 +124,21 @@ def test_an_empty_split_or_one_huge_piece_is_warned_of_in_one_line(tmp_path):
     warned = [x for x in res.output.splitlines() if x.startswith("warning:")]
     huge = "one piece holds 77% of the corpus (c, 414 of 540 tokens, in test): the split is by piece, so test holds most of the corpus"
     assert warned == [f"warning: {huge}"] and f"- {huge}" in rep_md
+
+
+def test_names_holding_brackets_are_printed_as_written(tmp_path, monkeypatch):
+    """Rich reads ``[f#]`` as markup and would swallow it: a folder, a file or a kern token in
+    brackets is printed as it is (the CLI's consoles print with markup off)."""
+    from cadenza.cli import app
+
+    monkeypatch.chdir(tmp_path)  # short relative names: no table wraps them
+    folder = Path("rags [f#]")
+    folder.mkdir()
+    _write(folder / "maple [b-].krn", FIRST)
+    _write(folder / "broken [red].krn", "**kern\n*clefG2\n=1\n4c\t4d\n*-\n")
+    out = Path("ds [bold]")
+    res = CliRunner().invoke(app, ["prepare", str(folder), "-o", str(out), "--workers", "1"], env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    assert f"every file's fate is in {out / 'manifest.json'}" in res.output
+    assert "│ rags [f#] │" in res.output and "warning: the validation and test splits are empty" in res.output
+    assert "1 file used, 1 skipped" in res.output

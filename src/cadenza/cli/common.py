@@ -13,19 +13,26 @@ from typing import Callable, Iterator, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from cadenza import CadenzaError
 
-console = Console()  # results: tables and summaries
-err = Console(stderr=True)  # progress, warnings and errors
+# Markup off: what Cadenza prints holds file names, labels and kern tokens such as *k[f#], which
+# Rich would read as markup and swallow; colour is asked for with Text (see :func:`warn`).
+console = Console(markup=False)  # results: tables and summaries
+err = Console(stderr=True, markup=False)  # progress, warnings and errors
 
 
 def error_line(message: object) -> None:
     """One red ``error:`` line on stderr, never wrapped at the terminal's width (a script or a
     test reading stderr sees the whole message on one line)."""
-    err.print("[red]error:[/red]", escape(" ".join(str(message).split())), soft_wrap=True)
+    err.print(Text.assemble(("error:", "red"), " ", " ".join(str(message).split())), soft_wrap=True)
+
+
+def warn(message: object) -> None:
+    """One yellow ``warning:`` line on stderr, as written (never read as markup)."""
+    err.print(Text.assemble(("warning:", "yellow"), " ", str(message)), soft_wrap=True)
 
 
 def fail(exc: Exception) -> NoReturn:
@@ -67,7 +74,7 @@ def progress(description: str, total: int | None = None, *also: type[Exception])
     terminal (a script reading stderr gets the one error line alone). Yields
     ``update(completed, total, info=None)`` for the API's progress callback."""
     with reporting(*also), Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
         disable=not err.is_terminal,  # piped or logged: the result or the one error line, no bar
     ) as prog:
         task = prog.add_task(description, total=total, info="")

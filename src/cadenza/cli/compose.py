@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cadenza.cli import options as o
-from cadenza.cli.common import console, err, reporting
+from cadenza.cli.common import console, err, reporting, warn
 from cadenza.cli.options import COMPOSE
 
 
@@ -39,7 +40,7 @@ def compose(
         request = COMPOSE.but(bars=bars, length=length, seed=seed, options=o.SamplingOptions(temperature=temperature, top_p=top_p), prime=o.prime_text(None, prime_file),
                               metre=metre, key=key, labels=o.labels(composer, style, instrument), chords=chords, chord_strength=chord_strength, prompt=prompt)
     with reporting(), err.status("composing") as status:
-        comp = _compose(model, out, request, soundfont=soundfont, progress=lambda m: status.update(m))
+        comp = _compose(model, out, request, soundfont=soundfont, progress=lambda m: status.update(Text(m)))
     t = Table(title=f"A new piece by {comp.model}, seed {comp.seed}")
     t.add_column("format")
     t.add_column("file")
@@ -51,4 +52,4 @@ def compose(
     head = f" in {st['metre']}, key {st['key']}" if st.get("metre") else ""
     console.print(f"{st.get('bars', '?')} bars{head}, {st.get('notes', '?')} notes; replay with --seed {comp.seed}")
     for w in comp.warnings:
-        err.print(f"[yellow]warning:[/yellow] {w}")
+        warn(w)

@@ -8,10 +8,11 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cadenza.cli import options as o
 from cadenza import CadenzaError
-from cadenza.cli.common import console, err, fail, progress, reporting
+from cadenza.cli.common import console, err, fail, progress, reporting, warn
 from cadenza.cli.options import DEFAULT
 
 
@@ -42,7 +43,7 @@ def evaluate(
 
     with reporting(), err.status("evaluating") as status:
         rep = _evaluate(run, out, n_samples=n, bars=bars, length=length, seed=seed, options=o.SamplingOptions(temperature=temperature),
-                        max_test_pieces=max_test_pieces, beam=beam, composer=composer, metre=metre, key=key, dataset=dataset, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"))
+                        max_test_pieces=max_test_pieces, beam=beam, composer=composer, metre=metre, key=key, dataset=dataset, progress=lambda stage, d, t: status.update(Text(f"{stage} {d}/{t}")))
     t = Table(title=f"Evaluation of {run}")
     t.add_column("measure")
     t.add_column("value")
@@ -50,7 +51,7 @@ def evaluate(
         t.add_row(k.replace("_", " "), f"{v:.4g}" if isinstance(v, float) else str(v))
     console.print(t)
     for w in rep.get("warnings", []):
-        err.print(f"[yellow]warning:[/yellow] {w}")
+        warn(w)
     console.print(f"report: {out / 'report.html'} (also report.md, report.json)")
 
 
@@ -87,7 +88,7 @@ def _chords(run: str, out: Path, chords: str, n: int, bars: int, seed: int, metr
     from cadenza.evaluation.chords import chord_adherence
 
     with reporting(), err.status("generating") as status:
-        rep = chord_adherence(run, chords, n, bars, seed, metre, key, out, progress=lambda stage, d, t: status.update(f"{stage} {d}/{t}"), strength=strength)
+        rep = chord_adherence(run, chords, n, bars, seed, metre, key, out, progress=lambda stage, d, t: status.update(Text(f"{stage} {d}/{t}")), strength=strength)
     t = Table(title=f"Chords of {run}: {chords} ({n} samples x {bars} bars, seeds {seed}..{seed + n - 1})")
     for c in ("samples", "bars", "chord as asked", "root as asked"):
         t.add_column(c)

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cadenza import CadenzaError
 from cadenza.cli import options as o
@@ -81,7 +82,7 @@ def _show_samples(samples: list, out: Path, prompt: Optional[Path]) -> None:
     for s in samples:
         st = s.stats
         parsed = st.get("parsed", True)  # None: not read by music21 (kern without MusicXML); absent: a MIDI codec's, decoded
-        t.add_row(str(s.index), "-" if parsed is None else "yes" if parsed else f"[red]no[/red] {st.get('error', '')[:40]}", str(st.get("bars", "")), str(st.get("notes", "")),
+        t.add_row(str(s.index), "-" if parsed is None else "yes" if parsed else Text.assemble(("no", "red"), f" {st.get('error', '')[:40]}"), str(st.get("bars", "")), str(st.get("notes", "")),
                   f"{st.get('quarters', 0):.0f}", str(st.get("lines_repaired", 0)), str(st.get("lines_dropped", st.get("dropped", 0))), str(st.get("forced_steps", "-")), " ".join(sorted(s.files)))
     console.print(t)
     heads = sorted({(st.get("metre"), st.get("key"), st.get("chosen")) for st in (s.stats for s in samples) if st.get("metre")})
@@ -126,4 +127,4 @@ def _render_samples(samples: list, render_to: str, out: Path, run: str, seed: in
             got = _render.render(src, formats, out_dir=out, title=f"Cadenza ({Path(str(run)).name}, seed {seed}, sample {s.index})")
             console.print(f"sample {s.index}: " + ", ".join(str(p) for ps in got.values() for p in ps))
         except CadenzaError as exc:
-            err.print(f"[yellow]sample {s.index}: {exc}[/yellow]")
+            err.print(Text(f"sample {s.index}: {exc}", style="yellow"), soft_wrap=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
-from cadenza.cli.common import console, err
+from cadenza.cli.common import console, warn
 
 
 def models() -> None:
@@ -19,7 +19,7 @@ def models() -> None:
     found = available()
     for name, info in found.items():
         if "error" in info:
-            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "-", "[red]unreadable[/red]")
+            t.add_row(name, "-", "-", str(info.get("size_mb")), "-", "-", Text("unreadable", style="red"))
             continue
         bits = info.get("test_bits_per_token")
         labels = model_labels(info.get("path"))
@@ -31,9 +31,9 @@ def models() -> None:
     console.print("bits/token: held-out test pieces read whole (codecs differ: compare within one codec)")
     for name, info in found.items():
         if "error" in info:
-            err.print(f"[yellow]warning:[/yellow] {escape(info['error'])}", soft_wrap=True)
+            warn(info["error"])
             continue
-        console.print(f"[bold]{name}[/bold]: {info.get('trained_on', '')}; trained {trained(info)}; licence: {info.get('licence', '')}")
+        console.print(Text.assemble((name, "bold"), f": {info.get('trained_on', '')}; trained {trained(info)}; licence: {info.get('licence', '')}"))
         for kind, values in model_labels(info.get("path")).items():
             console.print(f"  --{kind}: {', '.join(values)}")
 

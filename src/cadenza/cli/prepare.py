@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from cadenza import CadenzaError
-from cadenza.cli.common import console, err, progress
+from cadenza.cli.common import console, progress, warn
 from cadenza.data.workers import FILE_TIMEOUT
 
 # the flags that are codec options, each named as its field in the codec's Options dataclass
@@ -54,7 +54,7 @@ def prepare(
     for k in ("train", "val", "test"):
         t.add_row(k, str(rep.pieces[k]), f"{rep.tokens[k]:,}")
     console.print(t)
-    console.print(f"{rep.used} files used, {rep.skipped} skipped, vocabulary {rep.vocab_size} tokens; every file's fate is in {rep.out / 'manifest.json'}, the corpus report in {rep.out / 'report.md'}")
+    console.print(f"{rep.used} file{'' if rep.used == 1 else 's'} used, {rep.skipped} skipped, vocabulary {rep.vocab_size} tokens; every file's fate is in {rep.out / 'manifest.json'}, the corpus report in {rep.out / 'report.md'}", soft_wrap=True)
     for layout, n in list((rep.layouts or {}).items())[:8]:
         console.print(f"layout {layout.replace(chr(9), ' ')}: {n} training pieces")
     if rep.by_source:
@@ -72,7 +72,7 @@ def prepare(
         for r, k in reasons.most_common(8):
             console.print(f"  skipped {k:4d}: {r}")
     for w in rep.warnings:
-        err.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
+        warn(w)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
