@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -52,6 +53,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "adapt.json")
     ap.add_argument("--transpose", default="all", help="the training pieces in more keys, for both recipes ('none': as written)")
     ap.add_argument("--samples", type=int, default=10, help="samples of 16 bars from the base model and the fine-tune, described as a listener hears them")
+    ap.add_argument("--options", default="{}", help='more AdaptOptions for the fine-tune, as JSON (e.g. \'{"fim_rate": 0}\')')
     a = ap.parse_args()
 
     from cadenza.adapt import AdaptOptions, prepare_for
@@ -62,11 +64,11 @@ def main() -> None:
     work = a.work
     subprocess.run(["rm", "-rf", str(work)], check=True)
     work.mkdir(parents=True)
-    options = AdaptOptions(minutes=a.minutes, threads=1, transpose=None if a.transpose == "none" else a.transpose)
+    options = AdaptOptions(minutes=a.minutes, threads=1, transpose=None if a.transpose == "none" else a.transpose, **json.loads(a.options))
     pieces = prepare_for(a.base, a.sources, work / "dataset", options)
     tune = [sys.executable, "-c", "import sys, json; from cadenza.adapt import AdaptOptions, fine_tune; "
             "o = AdaptOptions(**json.loads(sys.argv[3])); r = fine_tune(sys.argv[1], sys.argv[2], sys.argv[2] + '/../adapted', o); print(r.step)",
-            a.base, str(work / "dataset"), json.dumps({"minutes": a.minutes, "threads": 1, "transpose": options.transpose})]
+            a.base, str(work / "dataset"), json.dumps({"minutes": a.minutes, "threads": 1, "transpose": options.transpose, **json.loads(a.options)})]
     scratch = [sys.executable, str(ROOT / "benchmarks" / "charrnn_2015.py"), str(work / "dataset"), "--minutes", str(a.minutes), "--threads", "1",
                "--json", str(work / "charrnn.json")]
     t0 = time.time()
@@ -91,8 +93,8 @@ def main() -> None:
     for who in ("base", "adapted", "held_out"):
         print(f"{who:10s} " + "  ".join(f"{k} {v:.3f}" for k, v in sounds[who].items()))
     result = {"what": "base model + adapt vs the 2015 recipe from scratch: same dataset (text and held-out pieces), same minutes, run side by side, one thread each",
-              "command": " ".join(["python", "benchmarks/adapt.py", *a.sources, "--from", a.base, "--minutes", str(a.minutes), "--transpose", a.transpose]),
-              "sources": a.sources, "base": a.base, "minutes": a.minutes, "pieces": pieces, "test_pieces": tuned_bits["pieces"], "test_chars": tuned_bits["tokens"],
+              "command": " ".join(["python", "benchmarks/adapt.py", *a.sources, "--from", a.base, "--minutes", str(a.minutes), "--transpose", a.transpose] + (["--options", shlex.quote(a.options)] if json.loads(a.options) else [])),
+              "options": json.loads(a.options), "sources": a.sources, "base": a.base, "minutes": a.minutes, "pieces": pieces, "test_pieces": tuned_bits["pieces"], "test_chars": tuned_bits["tokens"],
               "base_bits_per_char": base_bits["bits_per_token"], "adapted_bits_per_char": tuned_bits["bits_per_token"],
               "charrnn_bits_per_char": charrnn["test_bits_per_token"], "charrnn_steps": charrnn.get("steps"), "gain_over_charrnn": gain, "met": gain >= 0.2,
               "sounds": sounds, "wall_seconds": round(wall, 1), "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
